@@ -1,0 +1,178 @@
+import { readFile, writeFile, mkdir, rename } from "node:fs/promises";
+import { dirname } from "node:path";
+import { z } from "zod";
+import type { Chunk, SearchHit } from "../../domain/chunk.js";
+import { ValidationError } from "../../errors/errors.js";
+import type { ChunkPage, ListChunksInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
+import { normalize } from "../../evaluation/vector-math.js";
+
+export interface InMemoryDocument {
+  id: string;
+  text: string;
+  embedding: Float32Array | number[];
+  metadata?: Record<string, unknown>;
+  /** Owner of a private chunk; chunks without one are shared by every user. */
+  userId?: string;
+}
+
+const fileSchema = z.object({
+  version: z.literal(1),
+  dimensions: z.number().int().positive(),
+  documents: z.array(
+    z.object({
+      id: z.string().min(1),
+      text: z.string(),
+      embedding: z.string(),
+      metadata: z.record(z.string(), z.unknown()).optional(),
+      userId: z.string().optional(),
+    }),
+  ),
+});
+
+interface Row {
+  id: string;
+  text: string;
+  metadata: Record<string, unknown> | undefined;
+  userId: string | undefined;
+  offset: number;
+}
+
+/**
+ * Exact cosine search over unit vectors packed in one Float32Array. Fine up to
+ * a few hundred thousand chunks; saves to and loads from a JSON file.
+ */
+export class InMemoryVectorStore implements VectorStore {
+  private rows: Row[] = [];
+  private readonly index = new Map<string, number>();
+  private matrix = new Float32Array(0);
+  private dims: number | null = null;
+
+  constructor(documents: InMemoryDocument[] = []) {
+    this.upsert(documents);
+  }
+
+  get size(): number {
+    return this.rows.length;
+  }
+
+  get dimensions(): number | null {
+    return this.dims;
+  }
+
+  /** Adds documents, replacing any with the same id. */
+  upsert(documents: InMemoryDocument[]): void {
+    for (const doc of documents) {
+      const vector = normalize(Float32Array.from(doc.embedding));
+      if (this.dims === null) this.dims = vector.length;
+      if (vector.length !== this.dims) {
+        throw new ValidationError(`Document ${doc.id} has ${vector.length} dimensions, the store has ${this.dims}`, [
+          { path: "embedding", message: `expected ${this.dims} dimensions` },
+        ]);
+      }
+      const existing = this.index.get(doc.id);
+      const row: Row = { id: doc.id, text: doc.text, metadata: doc.metadata, userId: doc.userId, offset: 0 };
+      if (existing !== undefined) {
+        row.offset = this.rows[existing]!.offset;
+        this.rows[existing] = row;
+      } else {
+        row.offset = this.rows.length * this.dims;
+        this.index.set(doc.id, this.rows.length);
+        this.rows.push(row);
+        this.grow(this.rows.length * this.dims);
+      }
+      this.matrix.set(vector, row.offset);
+    }
+  }
+
+  async listChunks(input: ListChunksInput): Promise<ChunkPage> {
+    const start = input.cursor === null ? 0 : Number.parseInt(input.cursor, 10);
+    if (!Number.isInteger(start) || start < 0) throw new ValidationError(`Invalid cursor ${JSON.stringify(input.cursor)}`);
+    const chunks: Chunk[] = [];
+    let i = start;
+    for (; i < this.rows.length && chunks.length < input.limit; i++) {
+      const row = this.rows[i]!;
+      if (!visibleTo(row, input.userId)) continue;
+      const chunk: Chunk = { id: row.id, text: row.text };
+      if (row.metadata) chunk.metadata = row.metadata;
+      if (input.includeEmbeddings) chunk.embedding = this.vectorAt(row);
+      chunks.push(chunk);
+    }
+    return { chunks, nextCursor: i < this.rows.length ? String(i) : null };
+  }
+
+  async search(input: VectorSearchInput): Promise<SearchHit[]> {
+    if (this.dims === null || input.k <= 0) return [];
+    if (input.embedding.length !== this.dims) {
+      throw new ValidationError(`Query has ${input.embedding.length} dimensions, the store has ${this.dims}`);
+    }
+    const q = normalize(Float32Array.from(input.embedding));
+    const d = this.dims;
+    // Keep the k best in a small sorted array: k is tiny next to the corpus.
+    const topIdx: number[] = [];
+    const topScore: number[] = [];
+    for (let r = 0; r < this.rows.length; r++) {
+      const row = this.rows[r]!;
+      if (!visibleTo(row, input.userId)) continue;
+      let s = 0;
+      const o = row.offset;
+      for (let j = 0; j < d; j++) s += q[j]! * this.matrix[o + j]!;
+      if (topIdx.length === input.k && s <= topScore[topScore.length - 1]!) continue;
+      let pos = topScore.length;
+      while (pos > 0 && topScore[pos - 1]! < s) pos--;
+      topScore.splice(pos, 0, s);
+      topIdx.splice(pos, 0, r);
+      if (topIdx.length > input.k) {
+        topIdx.pop();
+        topScore.pop();
+      }
+    }
+    return topIdx.map((r, i) => {
+      const row = this.rows[r]!;
+      const hit: SearchHit = { id: row.id, text: row.text, score: topScore[i]! };
+      if (row.metadata) hit.metadata = row.metadata;
+      return hit;
+    });
+  }
+
+  /** Writes the store to a JSON file atomically (temp file + rename). */
+  async save(path: string): Promise<void> {
+    const documents = this.rows.map((row) => ({
+      id: row.id,
+      text: row.text,
+      embedding: Buffer.from(this.vectorAt(row).buffer).toString("base64"),
+      ...(row.metadata ? { metadata: row.metadata } : {}),
+      ...(row.userId ? { userId: row.userId } : {}),
+    }));
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ version: 1, dimensions: this.dims ?? 1, documents }));
+    await rename(tmp, path);
+  }
+
+  static async load(path: string): Promise<InMemoryVectorStore> {
+    const parsed = fileSchema.safeParse(JSON.parse(await readFile(path, "utf8")));
+    if (!parsed.success) throw new ValidationError(`${path} is not a saved InMemoryVectorStore`);
+    return new InMemoryVectorStore(
+      parsed.data.documents.map((doc) => {
+        const bytes = Buffer.from(doc.embedding, "base64");
+        const embedding = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).slice();
+        return { ...doc, embedding };
+      }),
+    );
+  }
+
+  private vectorAt(row: Row): Float32Array {
+    return this.matrix.slice(row.offset, row.offset + this.dims!);
+  }
+
+  private grow(length: number): void {
+    if (length <= this.matrix.length) return;
+    const next = new Float32Array(Math.max(length, this.matrix.length * 2));
+    next.set(this.matrix);
+    this.matrix = next;
+  }
+}
+
+function visibleTo(row: Row, userId: string): boolean {
+  return row.userId === undefined || row.userId === userId;
+}

@@ -1,0 +1,4 @@
+export * from "./chunk.js";
+export * from "./metrics.js";
+export * from "./run.js";
+export * from "./settings.js";

@@ -1,0 +1,22 @@
+import type { ErrorCode } from "./errors.js";
+
+/** The one table from error code to HTTP status, used by every server adapter. */
+export const httpStatusByCode = {
+  VALIDATION_FAILED: 400,
+  GENERATION_OUTPUT_INVALID: 502,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  RUN_ALREADY_ACTIVE: 409,
+  INVALID_RUN_STATE: 409,
+  NO_TRAINED_MODEL: 409,
+  RATE_LIMITED: 429,
+  UPSTREAM_FAILED: 502,
+  TRAINING_FAILED: 500,
+  STORE_FAILED: 500,
+  ABORTED: 499,
+  INTERNAL: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+export function httpStatusFor(code: ErrorCode): number {
+  return httpStatusByCode[code];
+}

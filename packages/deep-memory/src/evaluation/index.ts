@@ -1,0 +1,3 @@
+export * from "./metrics.js";
+export * from "./split.js";
+export * from "./vector-math.js";

@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+// One root config runs every package's tests against source (the "@zip/source"
+// export condition), so `pnpm test` needs no build first.
+export default defineConfig({
+  resolve: { conditions: ["@zip/source"] },
+  test: {
+    projects: ["packages/*/vitest.config.ts", "examples/*/vitest.config.ts"],
+  },
+});
