@@ -2,6 +2,8 @@ export interface GenerateQuestionsInput {
   chunk: { id: string; text: string };
   /** How many questions to aim for; generators may return a few more or fewer. */
   count: number;
+  /** Overrides the generator's default model for this call (trainer option `generationModel`). */
+  model?: string;
   signal?: AbortSignal;
 }
 

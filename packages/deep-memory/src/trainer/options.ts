@@ -1,0 +1,157 @@
+import { z } from "zod";
+import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
+import type { Embedder } from "../ports/embedder.js";
+import type { QuestionGenerator } from "../ports/question-generator.js";
+import type { TrainingStore } from "../ports/training-store.js";
+import type { VectorStore } from "../ports/vector-store.js";
+
+export const trainerOptionsSchema = z.object({
+  /** Questions to aim for per chunk; up to one more is kept when the generator offers it. */
+  questionsPerChunk: z.number().int().min(1).max(10).default(4),
+  /** Total pairs per run; generation stops cleanly when the cap is reached. */
+  maxPairs: z.number().int().min(1).max(1_000_000).default(5000),
+  /** Question-generator calls in flight at once. */
+  concurrency: z.number().int().min(1).max(64).default(2),
+  /** Minimum gap between the starts of two generator calls (rate limiting). */
+  delayMs: z.number().int().min(0).max(600_000).default(0),
+  /** Model name passed to the question generator; defaults to the generator's own. */
+  generationModel: z.string().min(1).optional(),
+  /** A generator call that takes longer is aborted and retried. */
+  requestTimeoutMs: z.number().int().positive().default(60_000),
+  /** Retries of a failing provider call (429, 5xx, timeouts) before the run fails. */
+  retries: z.number().int().min(0).max(20).default(5),
+  retryMinDelayMs: z.number().int().min(0).default(1000),
+  retryMaxDelayMs: z.number().int().min(0).default(60_000),
+  /** Attempts per chunk when the generator's output is unusable; then the chunk is skipped. */
+  chunkAttempts: z.number().int().min(1).max(10).default(3),
+  /** How long a run's lease lasts without a heartbeat; a run whose lease expired is resumed by the next generate. */
+  leaseMs: z.number().int().min(100).default(30_000),
+  /** Fraction of questions held out for evaluation; never used for fitting or early stopping. */
+  heldOutFraction: z.number().gt(0).lt(0.5).default(0.1),
+  /** Fewer pairs than this and training refuses to start: the held-out measurement would be noise. */
+  minPairs: z.number().int().min(2).default(10),
+  /** Held-out recall@10 gain a model needs before it may be enabled. */
+  minRecallGain: z.number().min(0).default(0),
+  seed: z.number().int().default(42),
+  /** Chunks per page when enumerating the vector store. */
+  pageSize: z.number().int().min(1).max(10_000).default(500),
+  /** Texts per embedder call. */
+  embedBatchSize: z.number().int().min(1).max(4096).default(256),
+  /** Sample pairs returned by getRun for review. */
+  samplePairs: z.number().int().min(0).max(1000).default(20),
+});
+export type TrainerOptions = z.input<typeof trainerOptionsSchema>;
+export type ResolvedTrainerOptions = z.output<typeof trainerOptionsSchema>;
+
+const port = <T>(name: string, methods: string[]) =>
+  z.custom<T>(
+    (value) =>
+      typeof value === "object" &&
+      value !== null &&
+      methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function"),
+    `${name} must implement ${methods.join(", ")}`,
+  );
+
+export const trainerConfigSchema = z.object({
+  vectorStore: port<VectorStore>("vectorStore", ["listChunks", "search"]),
+  store: port<TrainingStore>("store", [
+    "createRun",
+    "getRun",
+    "findRunByJobId",
+    "findActiveRun",
+    "listRuns",
+    "updateRun",
+    "claimLease",
+    "recordChunk",
+    "listRecordedChunkIds",
+    "listChunkIdsWithPairs",
+    "listPairs",
+    "getSettings",
+    "saveSettings",
+    "saveModel",
+    "getModel",
+  ]),
+  embedder: port<Embedder>("embedder", ["embed"]),
+  /** Optional when the host only trains from imported pairs. */
+  generator: port<QuestionGenerator>("generator", ["generate"]).optional(),
+  engine: port<DeepMemoryEngine>("engine", ["train", "load"]),
+  options: trainerOptionsSchema.default(trainerOptionsSchema.parse({})),
+  /** Time source for stored timestamps and lease expiry; tests move it forward. */
+  clock: z.custom<() => Date>((v) => typeof v === "function", "clock must be a function").optional(),
+  /** Identifies this process in run leases; defaults to host:pid:random. */
+  instanceId: z.string().min(1).optional(),
+});
+export type DeepMemoryTrainerConfig = z.input<typeof trainerConfigSchema>;
+
+export const userIdSchema = z.string().trim().min(1, "userId is required").max(256);
+const idSchema = z.string().trim().min(1).max(256);
+
+export const generateInputSchema = z
+  .object({
+    userId: userIdSchema,
+    questionsPerChunk: z.number().int().min(1).max(10).optional(),
+    maxPairs: z.number().int().min(1).max(1_000_000).optional(),
+    concurrency: z.number().int().min(1).max(64).optional(),
+    delayMs: z.number().int().min(0).max(600_000).optional(),
+    model: z.string().min(1).optional(),
+  })
+  .strict();
+export type GenerateInput = z.input<typeof generateInputSchema>;
+
+export const trainInputSchema = z.object({ userId: userIdSchema, runId: idSchema }).strict();
+export type TrainInput = z.input<typeof trainInputSchema>;
+
+export const evaluateInputSchema = z
+  .object({
+    userId: userIdSchema,
+    queries: z.array(z.string().min(1)).min(1),
+    /** Per query: [chunkId, score] pairs; score > 0 counts as relevant. */
+    relevance: z.array(z.array(z.tuple([z.string().min(1), z.number()]))),
+    topK: z.array(z.number().int().min(1).max(1000)).min(1).default([1, 3, 5, 10, 50, 100]),
+    /** Which run's model to evaluate; defaults to the model search uses, else the last trained. */
+    runId: idSchema.optional(),
+  })
+  .strict()
+  .refine((v) => v.queries.length === v.relevance.length, {
+    message: "queries and relevance must have the same length",
+    path: ["relevance"],
+  });
+export type EvaluateInput = z.input<typeof evaluateInputSchema>;
+
+export const searchInputSchema = z
+  .object({
+    userId: userIdSchema,
+    query: z.string().trim().min(1, "query is required").max(8000),
+    k: z.number().int().min(1).max(1000).default(5),
+    /** "auto" follows the user's setting; "on"/"off" force it (for admin comparisons). */
+    deepMemory: z.enum(["auto", "on", "off"]).default("auto"),
+  })
+  .strict();
+export type SearchInput = z.input<typeof searchInputSchema>;
+
+export const listRunsInputSchema = z
+  .object({
+    userId: userIdSchema,
+    limit: z.number().int().min(1).max(100).default(20),
+    offset: z.number().int().min(0).default(0),
+  })
+  .strict();
+export type ListRunsInput = z.input<typeof listRunsInputSchema>;
+
+export const updateSettingsInputSchema = z.object({ userId: userIdSchema, enabled: z.boolean() }).strict();
+export type UpdateSettingsInput = z.input<typeof updateSettingsInputSchema>;
+
+export const importPairsInputSchema = z
+  .object({
+    userId: userIdSchema,
+    pairs: z
+      .array(z.object({ question: z.string().trim().min(1).max(2000), chunkId: z.string().min(1) }).strict())
+      .min(1)
+      .max(1_000_000),
+    /** Where the pairs come from, e.g. "chat-feedback"; recorded as the run's generation model. */
+    source: z.string().trim().min(1).max(100).default("import"),
+  })
+  .strict();
+export type ImportPairsInput = z.input<typeof importPairsInputSchema>;
+
+export { idSchema as runIdSchema };
