@@ -3,5 +3,6 @@ export * from "./domain/index.js";
 export type * from "./ports/index.js";
 export * from "./events/index.js";
 export * from "./evaluation/index.js";
+export * from "./trainer/index.js";
 export { InMemoryTrainingStore } from "./adapters/training-store/in-memory-training-store.js";
 export { InMemoryVectorStore, type InMemoryDocument } from "./adapters/vector-store/in-memory-vector-store.js";

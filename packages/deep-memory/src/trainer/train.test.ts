@@ -1,0 +1,217 @@
+import { describe, expect, it } from "vitest";
+import { LocalDeepMemory } from "../adapters/local-deep-memory/local-deep-memory.js";
+import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-training-store.js";
+import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-store.js";
+import type { JobEvent } from "../events/events.js";
+import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
+import type { Embedder } from "../ports/embedder.js";
+import { ScriptedGenerator, syntheticCorpus } from "../test-utils/synthetic.js";
+import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
+import type { TrainerOptions } from "./options.js";
+
+const userId = "user-a";
+
+function setup(opts: { chunks?: number; engine?: DeepMemoryEngine; embedder?: Embedder; options?: TrainerOptions } = {}) {
+  const corpus = syntheticCorpus({ chunks: opts.chunks ?? 60, dims: 24, seed: 11 });
+  const vectorStore = new InMemoryVectorStore(corpus.documents);
+  const store = new InMemoryTrainingStore();
+  const trainer = new DeepMemoryTrainer({
+    vectorStore,
+    store,
+    embedder: opts.embedder ?? corpus.embedder,
+    generator: new ScriptedGenerator(corpus.questionFor),
+    engine: opts.engine ?? new LocalDeepMemory(),
+    options: { questionsPerChunk: 5, concurrency: 4, ...opts.options },
+  });
+  return { corpus, vectorStore, store, trainer };
+}
+
+async function generated(trainer: DeepMemoryTrainer) {
+  const { jobId, runId } = await trainer.generate({ userId });
+  expect(await trainer.waitForJob({ userId, jobId })).toMatchObject({ type: "completed" });
+  return runId;
+}
+
+/** An engine that learns nothing: its model is the identity, so it can never beat the baseline. */
+const identityEngine: DeepMemoryEngine = {
+  name: "identity",
+  async train(input) {
+    return {
+      format: "identity/v1",
+      dimensions: input.dimensions,
+      weights: new Uint8Array(0),
+      report: {
+        engine: "identity",
+        epochs: 0,
+        bestEpoch: 0,
+        trainQueries: input.queries.length,
+        validationQueries: 0,
+        baselineValidationRecallAt10: 0,
+        validationRecallAt10: 0,
+        wallMs: 0,
+      },
+    };
+  },
+  load: (model) => ({ dimensions: model.dimensions, apply: (q) => q.slice() }),
+};
+
+describe("train", () => {
+  it("trains on generated pairs, beats plain search on held-out questions, and stores model, metrics and settings", async () => {
+    const { trainer, store } = setup();
+    const runId = await generated(trainer);
+    const events: JobEvent[] = [];
+    trainer.on("event", (e) => events.push(e));
+    const { jobId } = await trainer.train({ userId, runId });
+    expect((await store.getRun(userId, runId))?.status).toBe("training");
+    const done = await trainer.waitForJob({ userId, jobId });
+    expect(done.type).toBe("completed");
+
+    const run = await store.getRun(userId, runId);
+    expect(run?.status).toBe("completed");
+    expect(run?.completedAt).toBeInstanceOf(Date);
+    const metrics = run!.metrics!;
+    expect(metrics.verdict).toBe("improved");
+    expect(metrics.heldOutPairs).toBeGreaterThan(10);
+    expect(metrics.trainPairs + metrics.heldOutPairs).toBe(300);
+    expect(Object.keys(metrics.heldOut.withModel)).toEqual(
+      expect.arrayContaining(["recall@1", "recall@3", "recall@5", "recall@10", "recall@50", "recall@100", "ndcg@10", "mrr@10"]),
+    );
+    const before = metrics.heldOut.withoutModel["recall@10"]!;
+    const after = metrics.heldOut.withModel["recall@10"]!;
+    expect(after).toBeGreaterThan(before + 0.2);
+    expect(metrics.recallAt10Gain).toBeCloseTo(after - before, 10);
+
+    const model = await store.getModel(userId, runId);
+    expect(model).toMatchObject({ dimensions: 24, embeddingModel: "synthetic-embedder", engine: new LocalDeepMemory().name });
+    expect(model!.weights.byteLength).toBeGreaterThan(0);
+    const settings = await trainer.getSettings({ userId });
+    expect(settings).toMatchObject({ lastTrainingRunId: runId, modelRunId: runId, canEnable: true, enabled: false, newChunksSinceLastTraining: 0 });
+    expect(settings.lastTrainedAt).toBeInstanceOf(Date);
+
+    const phases = events.filter((e) => e.jobId === jobId && e.type === "progress").map((e) => (e.type === "progress" ? e.phase : ""));
+    expect(new Set(phases)).toEqual(new Set(["embedding", "training", "evaluating"]));
+    const percents = events.filter((e) => e.jobId === jobId && e.type === "progress").map((e) => (e.type === "progress" ? e.percent : 0));
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+  });
+
+  it("search applies deep memory only when the user enabled it, and finds the right chunk more often", async () => {
+    const { trainer, corpus } = setup();
+    const runId = await generated(trainer);
+    await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId })).jobId });
+
+    // Fresh wordings the trainer never saw.
+    const probes = Array.from({ length: 60 }, (_, i) => ({ id: `chunk-${String(i).padStart(4, "0")}`, q: corpus.questionFor(`chunk-${String(i).padStart(4, "0")}`, 9) }));
+    const hitRate = async () => {
+      let hits = 0;
+      for (const p of probes) if ((await trainer.search({ userId, query: p.q, k: 5 })).hits.some((h) => h.id === p.id)) hits++;
+      return hits / probes.length;
+    };
+    const off = await trainer.search({ userId, query: probes[0]!.q, k: 5 });
+    expect(off.deepMemory).toEqual({ used: false, modelRunId: null, reason: expect.stringContaining("disabled") });
+    const baseline = await hitRate();
+
+    await trainer.updateSettings({ userId, enabled: true });
+    const on = await trainer.search({ userId, query: probes[0]!.q, k: 5 });
+    expect(on.deepMemory).toEqual({ used: true, modelRunId: runId, reason: null });
+    expect(await hitRate()).toBeGreaterThan(baseline + 0.2);
+
+    const compared = await trainer.compareSearch({ userId, query: probes[1]!.q, k: 5 });
+    expect(compared.modelRunId).toBe(runId);
+    expect(compared.withDeepMemory).toHaveLength(5);
+    expect(compared.withoutDeepMemory).toHaveLength(5);
+
+    await trainer.updateSettings({ userId, enabled: false });
+    expect((await trainer.search({ userId, query: probes[0]!.q })).deepMemory.used).toBe(false);
+  });
+
+  it("evaluate returns recall@k with and without deep memory in Activeloop's shape", async () => {
+    const { trainer, corpus } = setup();
+    const runId = await generated(trainer);
+    await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId })).jobId });
+    const ids = ["chunk-0001", "chunk-0002", "chunk-0003", "chunk-0004"];
+    const result = await trainer.evaluate({
+      userId,
+      queries: ids.map((id) => corpus.questionFor(id, 7)),
+      relevance: ids.map((id) => [[id, 1]]),
+      topK: [1, 10],
+    });
+    expect(Object.keys(result.withModel).sort()).toEqual(["mrr@10", "ndcg@10", "recall@1", "recall@10"]);
+    expect(result.queryCount).toBe(4);
+    expect(result.withModel["recall@10"]).toBeGreaterThanOrEqual(result.withoutModel["recall@10"]!);
+    await expect(trainer.evaluate({ userId, queries: ["a"], relevance: [] })).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+  });
+
+  it("keeps a model that does not beat plain search disabled and says why", async () => {
+    const { trainer, store } = setup({ engine: identityEngine });
+    const runId = await generated(trainer);
+    await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId })).jobId });
+    const run = await store.getRun(userId, runId);
+    expect(run?.status).toBe("completed");
+    expect(run?.metrics).toMatchObject({ verdict: "not_improved", recallAt10Gain: 0, reason: expect.stringContaining("does not beat plain search") });
+    const settings = await trainer.getSettings({ userId });
+    expect(settings).toMatchObject({ canEnable: false, modelRunId: null, lastTrainingRunId: runId });
+    expect(settings.cannotEnableReason).toContain("does not beat plain search");
+    await expect(trainer.updateSettings({ userId, enabled: true })).rejects.toMatchObject({ code: "NO_TRAINED_MODEL" });
+  });
+
+  it("only trains runs whose status is generated", async () => {
+    const { trainer, store } = setup({ chunks: 20 });
+    await expect(trainer.train({ userId, runId: "missing" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    const { jobId, runId } = await trainer.generate({ userId });
+    await expect(trainer.train({ userId, runId })).rejects.toMatchObject({ code: "INVALID_RUN_STATE" });
+    await trainer.waitForJob({ userId, jobId });
+    const job = await trainer.train({ userId, runId });
+    await expect(trainer.train({ userId, runId })).rejects.toMatchObject({ code: "INVALID_RUN_STATE" });
+    await trainer.waitForJob({ userId, jobId: job.jobId });
+    await expect(trainer.train({ userId, runId })).rejects.toMatchObject({ code: "INVALID_RUN_STATE" });
+    expect((await store.getRun(userId, runId))?.status).toBe("completed");
+  });
+
+  it("enabling before any completed run is a typed error and canEnable says so", async () => {
+    const { trainer } = setup({ chunks: 5 });
+    expect(await trainer.getSettings({ userId })).toMatchObject({ enabled: false, canEnable: false, newChunksSinceLastTraining: 5 });
+    await expect(trainer.updateSettings({ userId, enabled: true })).rejects.toMatchObject({ code: "NO_TRAINED_MODEL" });
+    expect((await trainer.updateSettings({ userId, enabled: false })).enabled).toBe(false);
+  });
+
+  it("a failure while training marks the run failed with the message, and training can be retried", async () => {
+    const corpus = syntheticCorpus({ chunks: 30, dims: 24, seed: 11 });
+    let broken = true;
+    const flaky: Embedder = {
+      model: corpus.embedder.model,
+      embed: (texts, o) => (broken ? Promise.reject(new Error("embedding service unavailable")) : corpus.embedder.embed(texts, o)),
+    };
+    const { trainer, store } = setup({ chunks: 30, embedder: flaky });
+    const runId = await generated(trainer);
+    const failed = await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId })).jobId });
+    expect(failed).toMatchObject({ type: "failed", error: { message: expect.stringContaining("embedding service unavailable") } });
+    expect(await store.getRun(userId, runId)).toMatchObject({ status: "failed", failedPhase: "training", error: expect.stringContaining("unavailable") });
+    broken = false;
+    const retry = await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId })).jobId });
+    expect(retry.type).toBe("completed");
+  });
+
+  it("refuses to train on too few pairs with a clear message", async () => {
+    const { trainer, store } = setup({ chunks: 2, options: { questionsPerChunk: 2 } });
+    const runId = await generated(trainer);
+    const failed = await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId })).jobId });
+    expect(failed).toMatchObject({ type: "failed", error: { code: "TRAINING_FAILED", message: expect.stringContaining("at least 10") } });
+    expect((await store.getRun(userId, runId))?.status).toBe("failed");
+  });
+
+  it("trains on imported real questions, and later runs train on earlier completed runs' pairs too", async () => {
+    const { trainer, corpus, store } = setup({ chunks: 40 });
+    const pairs = Array.from({ length: 40 }, (_, i) => [0, 1, 2].map((k) => ({ question: corpus.questionFor(`chunk-${String(i).padStart(4, "0")}`, k), chunkId: `chunk-${String(i).padStart(4, "0")}` }))).flat();
+    const imported = await trainer.importPairs({ userId, pairs: [...pairs, pairs[0]!, { question: "Who?", chunkId: "nope" }], source: "chat-feedback" });
+    expect(imported).toMatchObject({ imported: 120, duplicatesRemoved: 1, unknownChunkIds: ["nope"] });
+    const first = await store.getRun(userId, imported.runId);
+    expect(first).toMatchObject({ status: "generated", pairCount: 120, generation: { model: "import:chat-feedback" } });
+    await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId: imported.runId })).jobId });
+
+    const more = await trainer.importPairs({ userId, pairs: pairs.slice(0, 30).map((p) => ({ ...p, question: p.question.replace("aspect", "aspect 1") })) });
+    await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId: more.runId })).jobId });
+    const second = await store.getRun(userId, more.runId);
+    expect(second!.metrics!.trainPairs + second!.metrics!.heldOutPairs).toBe(150);
+    await expect(trainer.importPairs({ userId, pairs: [{ question: "x?", chunkId: "nope" }] })).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+  });
+});
