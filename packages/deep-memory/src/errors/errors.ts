@@ -7,6 +7,12 @@ const marker = Symbol.for("@zip/deep-memory/error");
 
 export type ErrorCode =
   | "VALIDATION_FAILED"
+  /** HTTP-only: the request body is not valid JSON. */
+  | "INVALID_JSON"
+  /** HTTP-only: the request body is larger than the server accepts. */
+  | "PAYLOAD_TOO_LARGE"
+  /** HTTP-only: the request body is not JSON (or not UTF-8). */
+  | "UNSUPPORTED_MEDIA_TYPE"
   | "UNAUTHORIZED"
   | "NOT_FOUND"
   | "RUN_ALREADY_ACTIVE"

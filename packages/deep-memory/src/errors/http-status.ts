@@ -3,6 +3,9 @@ import type { ErrorCode } from "./errors.js";
 /** The one table from error code to HTTP status, used by every server adapter. */
 export const httpStatusByCode = {
   VALIDATION_FAILED: 400,
+  INVALID_JSON: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   GENERATION_OUTPUT_INVALID: 502,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
