@@ -6,3 +6,11 @@ export * from "./evaluation/index.js";
 export * from "./trainer/index.js";
 export { InMemoryTrainingStore } from "./adapters/training-store/in-memory-training-store.js";
 export { InMemoryVectorStore, type InMemoryDocument } from "./adapters/vector-store/in-memory-vector-store.js";
+export { withRetry, type RetryOptions, type RetryInfo } from "./retry/with-retry.js";
+export { OpenAIEmbedder, type OpenAIEmbedderOptions } from "./adapters/openai/openai-embedder.js";
+export {
+  OpenAIQuestionGenerator,
+  buildQuestionPrompt,
+  type OpenAIQuestionGeneratorOptions,
+  type QuestionPrompt,
+} from "./adapters/openai/openai-question-generator.js";
