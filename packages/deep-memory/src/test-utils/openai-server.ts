@@ -5,8 +5,10 @@
  *
  * Usage (vitest):
  *
- *   const openai = setupOpenAIMock();           // registers beforeAll/afterEach/afterAll
- *   // or: const openai = createOpenAIMock(); and call openai.server.listen()/openai.reset()/openai.server.close() yourself
+ *   const openai = setupOpenAIMock();           // listens now; resets after each test, closes after all
+ *   // or: const openai = createOpenAIMock(); and call openai.server.listen()/openai.reset()/openai.server.close() yourself.
+ *   // The SDK keeps the fetch it finds at construction: build OpenAI clients (and the adapters
+ *   // that build them) after the server listens, or they will try the real network.
  *
  *   openai.chat.respondWith(questionsReply(["What is VWAP?"]));      // default answer to every request
  *   openai.chat.queue(openAIError(429, { headers: { "retry-after-ms": "5" } }), "{...}"); // one-shot answers first, FIFO
@@ -27,7 +29,7 @@
  * that forgot to script fails fast and says why); embeddings answer `fakeEmbedding(text, dimensions ?? 8)`
  * for each input, a deterministic unit vector per text.
  */
-import { afterAll, afterEach, beforeAll } from "vitest";
+import { afterAll, afterEach } from "vitest";
 import { delay, http, HttpResponse, type HttpHandler } from "msw";
 import { setupServer, type SetupServer } from "msw/node";
 import type OpenAI from "openai";
@@ -140,10 +142,15 @@ export function createOpenAIMock(options: OpenAIMockOptions = {}): OpenAIMock {
   };
 }
 
-/** `createOpenAIMock` plus vitest hooks: listen before all tests (unhandled requests fail), reset after each, close after all. */
+/**
+ * `createOpenAIMock`, listening at once (unhandled requests fail), reset after
+ * each test and closed after all. Listening at once matters: the `openai` SDK
+ * keeps the `fetch` it finds when a client is constructed, so a client built
+ * at module level, before a `beforeAll` hook ran, would bypass the mock.
+ */
 export function setupOpenAIMock(options: OpenAIMockOptions = {}): OpenAIMock {
   const mock = createOpenAIMock(options);
-  beforeAll(() => mock.server.listen({ onUnhandledRequest: "error" }));
+  mock.server.listen({ onUnhandledRequest: "error" });
   afterEach(() => mock.reset());
   afterAll(() => mock.server.close());
   return mock;
