@@ -1,1 +1,85 @@
-export {};
+/**
+ * `@zip/deep-memory/protocol`: the wire format of the deep-memory HTTP API,
+ * shared by server adapters and browser clients. Browser-safe: zod and the
+ * core's schemas only, no Node APIs.
+ */
+export { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, JSON_RESPONSE_HEADERS, SSE_RESPONSE_HEADERS, DEFAULT_HEARTBEAT_MS, DEFAULT_RETRY_MS } from "./version.js";
+export {
+  runMetricsWireSchema,
+  runWireSchema,
+  samplePairWireSchema,
+  searchHitWireSchema,
+  distributionWireSchema,
+  runStatisticsWireSchema,
+  generateRequestSchema,
+  generateResponseSchema,
+  trainRequestSchema,
+  trainResponseSchema,
+  importPairsRequestSchema,
+  importPairsResponseSchema,
+  listRunsQuerySchema,
+  runListResponseSchema,
+  runDetailResponseSchema,
+  settingsResponseSchema,
+  updateSettingsRequestSchema,
+  searchRequestSchema,
+  searchResponseSchema,
+  statusResponseSchema,
+  runIdParamsSchema,
+  statusParamsSchema,
+  jobIdParamsSchema,
+  jobEventsQuerySchema,
+  lastEventIdSchema,
+  type RunMetricsWire,
+  type RunWire,
+  type SamplePairWire,
+  type SearchHitWire,
+  type RunStatisticsWire,
+  type GenerateRequest,
+  type GenerateResponse,
+  type TrainRequest,
+  type TrainResponse,
+  type ImportPairsRequest,
+  type ImportPairsResponse,
+  type ListRunsQuery,
+  type RunListResponse,
+  type RunDetailResponse,
+  type SettingsResponse,
+  type UpdateSettingsRequest,
+  type SearchRequest,
+  type SearchResponse,
+  type StatusResponse,
+} from "./schemas.js";
+export {
+  startedWireEventSchema,
+  progressWireEventSchema,
+  chunkSkippedWireEventSchema,
+  completedWireEventSchema,
+  failedWireEventSchema,
+  statusWireEventSchema,
+  jobWireEventSchema,
+  jobStreamEventSchema,
+  JOB_STREAM_EVENT_TYPES,
+  endsStream,
+  toWireJobEvent,
+  type JobWireEvent,
+  type JobStreamEvent,
+  type JobStreamEventType,
+  type JobStreamEventOf,
+} from "./events.js";
+export { ERROR_CODES, httpStatusByCode, fieldIssueSchema, errorBodySchema, errorBody, type ErrorBody, type FieldIssueWire } from "./errors.js";
+export {
+  encodeSseMessage,
+  encodeSseComment,
+  encodeSseRetry,
+  encodeJobStreamEvent,
+  SseParser,
+  parseSseStream,
+  decodeJobStreamEvent,
+  type SseMessageInit,
+  type SseMessage,
+  type SseParserOptions,
+} from "./sse.js";
+export { deepMemoryRoutes, type RouteSpec, type DeepMemoryRouteName } from "./routes.js";
+export { openApiDocument, type OpenApiOptions } from "./openapi.js";
+export { snakeCase, wireKey, wireSchema, toWire, type SnakeCase, type WireKey, type WireSchema } from "./wire-case.js";

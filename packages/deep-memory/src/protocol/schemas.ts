@@ -1,0 +1,218 @@
+import { z } from "zod";
+import { searchHitSchema } from "../domain/chunk.js";
+import { runMetricsSchema } from "../domain/metrics.js";
+import { runStatusSchema, trainingPairSchema, trainingRunSchema } from "../domain/run.js";
+import { jobKindSchema, jobPhaseSchema } from "../events/events.js";
+import { wireSchema } from "./wire-case.js";
+
+/*
+ * Request and response bodies of the deep-memory HTTP API, in snake_case.
+ * Request schemas are strict: an unknown field (a `user_id`, say) is a 400,
+ * never silently honoured. Response schemas describe what servers send.
+ */
+
+const id = z.string().trim().min(1).max(256);
+const isoDateTime = z.iso.datetime();
+
+// ---------------------------------------------------------------- shared resources
+
+export const runMetricsWireSchema = wireSchema(runMetricsSchema);
+export type RunMetricsWire = z.infer<typeof runMetricsWireSchema>;
+
+/** A training run as the API shows it: no owner or lease fields (those are server internals). */
+export const runWireSchema = wireSchema(trainingRunSchema.omit({ userId: true, leaseOwner: true, leaseExpiresAt: true }));
+export type RunWire = z.infer<typeof runWireSchema>;
+
+export const samplePairWireSchema = wireSchema(trainingPairSchema.pick({ id: true, chunkId: true, question: true }));
+export type SamplePairWire = z.infer<typeof samplePairWireSchema>;
+
+export const searchHitWireSchema = wireSchema(searchHitSchema);
+export type SearchHitWire = z.infer<typeof searchHitWireSchema>;
+
+export const distributionWireSchema = z.object({ min: z.number(), max: z.number(), mean: z.number(), median: z.number() });
+
+export const runStatisticsWireSchema = z.object({
+  pair_count: z.number().int().nonnegative(),
+  chunks_with_pairs: z.number().int().nonnegative(),
+  pairs_per_chunk: distributionWireSchema,
+  /** In characters. */
+  question_length: distributionWireSchema,
+  duplicates_removed: z.number().int().nonnegative(),
+  chunks_skipped: z.number().int().nonnegative(),
+  chunks_already_covered: z.number().int().nonnegative(),
+  cap_reached: z.boolean(),
+});
+export type RunStatisticsWire = z.infer<typeof runStatisticsWireSchema>;
+
+// ---------------------------------------------------------------- POST /generate
+
+export const generateRequestSchema = z
+  .object({
+    questions_per_chunk: z.number().int().min(1).max(10).optional().describe("Questions to aim for per chunk; defaults to the server's setting."),
+    max_pairs: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe("Stop after this many pairs; may only lower the server's cap."),
+  })
+  .strict();
+export type GenerateRequest = z.input<typeof generateRequestSchema>;
+
+export const generateResponseSchema = z.object({
+  job_id: z.string(),
+  training_run_id: z.string(),
+  /** Chunks this run processes: only chunks no completed run covers yet. */
+  total_chunks: z.number().int().nonnegative(),
+  existing_chunks: z.number().int().nonnegative(),
+  /** True when this call continued an unfinished run instead of starting a new one. */
+  resumed: z.boolean(),
+  message: z.string(),
+  /** Where to follow the job's progress (Server-Sent Events). */
+  events_url: z.string(),
+});
+export type GenerateResponse = z.infer<typeof generateResponseSchema>;
+
+// ---------------------------------------------------------------- POST /train
+
+export const trainRequestSchema = z.object({ training_run_id: id }).strict();
+export type TrainRequest = z.input<typeof trainRequestSchema>;
+
+export const trainResponseSchema = z.object({
+  job_id: z.string(),
+  training_run_id: z.string(),
+  message: z.string(),
+  events_url: z.string(),
+});
+export type TrainResponse = z.infer<typeof trainResponseSchema>;
+
+// ---------------------------------------------------------------- POST /import
+
+export const importPairsRequestSchema = z
+  .object({
+    pairs: z
+      .array(z.object({ question: z.string().trim().min(1).max(2000), chunk_id: id }).strict())
+      .min(1)
+      .max(100_000),
+    source: z.string().trim().min(1).max(100).optional().describe('Where the pairs come from, e.g. "chat-feedback".'),
+  })
+  .strict();
+export type ImportPairsRequest = z.input<typeof importPairsRequestSchema>;
+
+export const importPairsResponseSchema = z.object({
+  training_run_id: z.string(),
+  imported: z.number().int().nonnegative(),
+  duplicates_removed: z.number().int().nonnegative(),
+  /** Pairs left out because their chunk is not in the user's knowledge base. */
+  unknown_chunk_ids: z.array(z.string()),
+});
+export type ImportPairsResponse = z.infer<typeof importPairsResponseSchema>;
+
+// ---------------------------------------------------------------- GET /runs, GET /runs/{runId}
+
+export const listRunsQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+export type ListRunsQuery = z.input<typeof listRunsQuerySchema>;
+
+export const runListResponseSchema = z.object({
+  /** Newest first. */
+  runs: z.array(runWireSchema),
+  total: z.number().int().nonnegative(),
+  limit: z.number().int().positive(),
+  offset: z.number().int().nonnegative(),
+  has_more: z.boolean(),
+});
+export type RunListResponse = z.infer<typeof runListResponseSchema>;
+
+export const runDetailResponseSchema = runWireSchema.extend({
+  /** A stable sample spread over the whole run, for review before training. */
+  sample_pairs: z.array(samplePairWireSchema),
+  statistics: runStatisticsWireSchema,
+});
+export type RunDetailResponse = z.infer<typeof runDetailResponseSchema>;
+
+// ---------------------------------------------------------------- GET/PUT /settings
+
+export const settingsResponseSchema = z.object({
+  enabled: z.boolean(),
+  last_trained_at: isoDateTime.nullable(),
+  last_training_run_id: z.string().nullable(),
+  /** The run whose model search applies when enabled. */
+  model_run_id: z.string().nullable(),
+  can_enable: z.boolean(),
+  /** Why enabling would be refused, when it would. */
+  cannot_enable_reason: z.string().nullable(),
+  new_chunks_since_last_training: z.number().int().nonnegative(),
+});
+export type SettingsResponse = z.infer<typeof settingsResponseSchema>;
+
+export const updateSettingsRequestSchema = z.object({ enabled: z.boolean() }).strict();
+export type UpdateSettingsRequest = z.input<typeof updateSettingsRequestSchema>;
+
+// ---------------------------------------------------------------- POST /search
+
+export const searchRequestSchema = z
+  .object({
+    query: z.string().trim().min(1).max(8000),
+    k: z.number().int().min(1).max(100).default(5),
+  })
+  .strict();
+export type SearchRequest = z.input<typeof searchRequestSchema>;
+
+export const searchResponseSchema = z.object({
+  query: z.string(),
+  k: z.number().int().positive(),
+  /** The top k with the user's trained deep memory applied (equal to the plain list when none applies). */
+  with_deep_memory: z.array(searchHitWireSchema),
+  without_deep_memory: z.array(searchHitWireSchema),
+  deep_memory_applied: z.boolean(),
+  model_run_id: z.string().nullable(),
+  /** Why no model was applied, when none was. */
+  reason: z.string().nullable(),
+});
+export type SearchResponse = z.infer<typeof searchResponseSchema>;
+
+// ---------------------------------------------------------------- GET /status/{id}
+
+export const statusResponseSchema = z.object({
+  training_run_id: z.string(),
+  job_id: z.string().nullable(),
+  kind: jobKindSchema.nullable(),
+  status: runStatusSchema,
+  /** True while a job is generating or training the run. */
+  active: z.boolean(),
+  phase: jobPhaseSchema.nullable(),
+  processed_chunks: z.number().int().nonnegative(),
+  total_chunks: z.number().int().nonnegative(),
+  pair_count: z.number().int().nonnegative(),
+  percent: z.number().min(0).max(100),
+  error: z.string().nullable(),
+  metrics: runMetricsWireSchema.nullable(),
+});
+export type StatusResponse = z.infer<typeof statusResponseSchema>;
+
+// ---------------------------------------------------------------- path and query parameters
+
+export const runIdParamsSchema = z.object({ runId: id });
+export const statusParamsSchema = z.object({ id });
+export const jobIdParamsSchema = z.object({ jobId: id });
+
+const eventId = z
+  .string()
+  .regex(/^\d{1,15}$/, "must be a non-negative integer (the id of the last event received)")
+  .transform(Number);
+
+/** Query of the event stream; `last_event_id` is for EventSource polyfills that cannot send the Last-Event-ID header. */
+export const jobEventsQuerySchema = z
+  .object({
+    last_event_id: eventId.optional(),
+    /** The query parameter name the `event-source-polyfill` package uses. */
+    lastEventId: eventId.optional(),
+  })
+  .strict();
+export const lastEventIdSchema = eventId;
