@@ -1,0 +1,3 @@
+export { PGliteTrainingStore, DEFAULT_PGLITE_DATA_DIR, type PGliteTrainingStoreOptions } from "./pglite-training-store.js";
+export type { MigrationResult } from "../training-store/migrate.js";
+export { deepMemoryMigrations, type SqlMigration } from "../training-store/sql-schema.js";

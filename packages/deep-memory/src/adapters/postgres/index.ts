@@ -1,0 +1,3 @@
+export { PostgresTrainingStore, type PostgresTrainingStoreOptions } from "./postgres-training-store.js";
+export type { MigrationResult } from "../training-store/migrate.js";
+export { deepMemoryMigrations, type SqlMigration } from "../training-store/sql-schema.js";

@@ -1,0 +1,111 @@
+import pg from "pg";
+import { ValidationError } from "../../errors/errors.js";
+import { migrateDeepMemorySchema, type MigrationResult } from "../training-store/migrate.js";
+import { SqlTrainingStore, type SqlClient } from "../training-store/sql-training-store.js";
+
+export interface PostgresTrainingStoreOptions {
+  /** A pool you manage; close() leaves it open. */
+  pool?: pg.Pool;
+  /**
+   * Any PostgreSQL 15+ URL, e.g. Supabase's direct or pooled connection string
+   * (postgresql://postgres:...@db.<project>.supabase.co:5432/postgres). The store
+   * creates and owns a pool for it.
+   */
+  connectionString?: string;
+  /** Pool size when the store creates the pool (default 10). */
+  max?: number;
+  /** Passed to the pool the store creates, e.g. `{ rejectUnauthorized: true }`. */
+  ssl?: pg.PoolConfig["ssl"];
+}
+
+type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
+
+function pgClient(target: Queryable, pool: pg.Pool | null): SqlClient {
+  return {
+    query: async (text, params) => {
+      const result = await target.query(text, params ? [...params] : []);
+      return { rows: result.rows as Record<string, unknown>[] };
+    },
+    exec: async (sql) => {
+      // No parameters: the simple protocol, which runs several statements.
+      await target.query(sql);
+    },
+    transaction: async (fn) => {
+      if (!pool) throw new Error("Nested transactions are not supported");
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query("begin");
+        const result = await fn(pgClient(client, null));
+        await client.query("commit");
+        return result;
+      } catch (error) {
+        try {
+          await client.query("rollback");
+        } catch (rollbackError) {
+          // The connection itself failed; drop it instead of returning it to the pool.
+          broken = rollbackError as Error;
+        }
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+  };
+}
+
+/**
+ * A TrainingStore over any PostgreSQL 15+ with node-postgres, including
+ * Supabase's direct connection. Apply the schema with `migrate()` (or with the
+ * Supabase CLI from supabase/migrations). Multi-row writes run as one statement
+ * in the schema's SQL functions, so concurrent processes never corrupt a run: the
+ * database enforces one active run per user and one record per (run, chunk).
+ */
+export class PostgresTrainingStore extends SqlTrainingStore {
+  readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+
+  constructor(options: PostgresTrainingStoreOptions) {
+    const pool =
+      options.pool ??
+      (options.connectionString
+        ? new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10, ssl: options.ssl })
+        : undefined);
+    if (!pool) throw new ValidationError("PostgresTrainingStore needs a pool or a connectionString");
+    super(pgClient(pool, pool));
+    this.pool = pool;
+    this.ownsPool = !options.pool;
+    // An idle connection that dies (database restart, network blip) emits
+    // "error" on the pool, which would crash the process if unheard. The pool
+    // drops that connection and the next query opens a new one.
+    if (this.ownsPool) this.pool.on("error", () => {});
+  }
+
+  /** Creates the store and applies the schema (pass `migrate: false` when the Supabase CLI manages it). */
+  static async connect(options: PostgresTrainingStoreOptions & { migrate?: boolean }): Promise<PostgresTrainingStore> {
+    const store = new PostgresTrainingStore(options);
+    if (options.migrate !== false) {
+      try {
+        await store.migrate();
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+    }
+    return store;
+  }
+
+  /** Applies bundled migrations this database has not seen; safe to call from several processes at once. */
+  migrate(): Promise<MigrationResult> {
+    return migrateDeepMemorySchema(this.sql);
+  }
+
+  /** Ends the pool if the store created it. */
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  protected override bytesParam(bytes: Uint8Array): unknown {
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+}
