@@ -2,5 +2,6 @@ import { defineProject } from "vitest/config";
 
 export default defineProject({
   resolve: { conditions: ["@zip/source"] },
+  ssr: { resolve: { conditions: ["@zip/source"] } },
   test: { name: "local-embedder", environment: "node", include: ["src/**/*.test.ts"], testTimeout: 60_000 },
 });

@@ -6,7 +6,6 @@ import {
   locateModel,
   modelFilesNotFound,
   modelFolderName,
-  onnxFileByDtype,
   readSentenceTransformersConfig,
   type ModelSource,
 } from "./model-files.js";
@@ -178,7 +177,7 @@ export class LocalEmbedder implements Embedder {
         throw modelFilesNotFound(
           { model: source.id },
           source.searched,
-          `downloading ${source.id} (${onnxFileByDtype[source.dtype]}) failed: ${reason}`,
+          `downloading ${source.id} (${source.dtype} weights) failed: ${reason}`,
           error,
         );
       }
