@@ -22,7 +22,9 @@ export async function migrateDeepMemorySchema(
   migrations: readonly SqlMigration[] = deepMemoryMigrations,
 ): Promise<MigrationResult> {
   try {
-    return await client.transaction(async (tx) => {
+    // First, on its own, what the migrations and their bookkeeping need, so
+    // the table exists even when a migration below fails and rolls back.
+    await client.transaction(async (tx) => {
       await tx.query("select pg_advisory_xact_lock($1::bigint)", [MIGRATION_LOCK_KEY]);
       const { rows: auth } = await tx.query("select to_regprocedure('auth.uid()') is not null as present");
       if (auth[0]?.present !== true) await tx.exec(authShimSql);
@@ -34,6 +36,9 @@ export async function migrateDeepMemorySchema(
         alter table public.deep_memory_schema_migrations enable row level security;
         revoke all on table public.deep_memory_schema_migrations from anon, authenticated;
       `);
+    });
+    return await client.transaction(async (tx) => {
+      await tx.query("select pg_advisory_xact_lock($1::bigint)", [MIGRATION_LOCK_KEY]);
       const { rows } = await tx.query("select name from public.deep_memory_schema_migrations");
       const done = new Set(rows.map((r) => String(r.name)));
       const applied: string[] = [];

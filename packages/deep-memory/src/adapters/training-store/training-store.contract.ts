@@ -79,10 +79,10 @@ export function describeTrainingStoreContract(
     beforeAll(async () => {
       subject = await createSubject();
       store = subject.store;
-    });
+    }, 60_000);
     afterAll(async () => {
       await subject?.cleanup?.();
-    });
+    }, 60_000);
 
     /** A run that is generating under worker-1's lease, ready for recordChunk. */
     async function generatingRun(userId: string, overrides: Partial<NewRun> = {}) {
