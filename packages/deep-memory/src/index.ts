@@ -14,3 +14,4 @@ export {
   type OpenAIQuestionGeneratorOptions,
   type QuestionPrompt,
 } from "./adapters/openai/openai-question-generator.js";
+export { PseudoQueryGenerator, PSEUDO_QUERY_MODEL, type PseudoQueryGeneratorOptions } from "./adapters/question-generator/pseudo-query-generator.js";
