@@ -23,11 +23,17 @@ export const progressWireEventSchema = wireSchema(jobProgressEventSchema);
 export const chunkSkippedWireEventSchema = wireSchema(chunkSkippedEventSchema);
 
 /**
- * Terminal events. `synthesized` is true when the server rebuilt the event
- * from the stored run because the job ran in another process (or before a
- * restart) and its live history is gone; `seq` then follows the client's
- * Last-Event-ID.
+ * The `seq` (and SSE id) of a terminal event the server rebuilt from the
+ * stored run, because the job ran in another process (or before a restart)
+ * and its live history is gone. It is above any real seq, so a client that
+ * reconnects with it as Last-Event-ID is told the stream is over (204).
  */
+export const SYNTHESIZED_EVENT_SEQ = Number.MAX_SAFE_INTEGER;
+
+/** Error code of a synthesized `failed` event: the original code was not stored, the message was. */
+export const RUN_FAILED_CODE = "RUN_FAILED";
+
+/** Terminal events; `synthesized: true` marks one rebuilt from the stored run (see SYNTHESIZED_EVENT_SEQ). */
 export const completedWireEventSchema = wireSchema(jobCompletedEventSchema).extend({
   metrics: runMetricsWireSchema.optional(),
   synthesized: z.boolean().optional(),

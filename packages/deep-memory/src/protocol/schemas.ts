@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { searchHitSchema } from "../domain/chunk.js";
-import { runMetricsSchema } from "../domain/metrics.js";
-import { runStatusSchema, trainingPairSchema, trainingRunSchema } from "../domain/run.js";
+import { searchHitSchema, type SearchHit } from "../domain/chunk.js";
+import { runMetricsSchema, type RunMetrics } from "../domain/metrics.js";
+import { runStatusSchema, trainingPairSchema, trainingRunSchema, type TrainingPair, type TrainingRun } from "../domain/run.js";
 import { jobKindSchema, jobPhaseSchema } from "../events/events.js";
-import { wireSchema } from "./wire-case.js";
+import { toWire, wireSchema } from "./wire-case.js";
 
 /*
  * Request and response bodies of the deep-memory HTTP API, in snake_case.
@@ -19,15 +19,34 @@ const isoDateTime = z.iso.datetime();
 export const runMetricsWireSchema = wireSchema(runMetricsSchema);
 export type RunMetricsWire = z.infer<typeof runMetricsWireSchema>;
 
+const publicRunSchema = trainingRunSchema.omit({ userId: true, leaseOwner: true, leaseExpiresAt: true });
+
 /** A training run as the API shows it: no owner or lease fields (those are server internals). */
-export const runWireSchema = wireSchema(trainingRunSchema.omit({ userId: true, leaseOwner: true, leaseExpiresAt: true }));
+export const runWireSchema = wireSchema(publicRunSchema);
 export type RunWire = z.infer<typeof runWireSchema>;
 
-export const samplePairWireSchema = wireSchema(trainingPairSchema.pick({ id: true, chunkId: true, question: true }));
+export function toWireRun(run: TrainingRun): RunWire {
+  return toWire(publicRunSchema, run);
+}
+
+const samplePairSchema = trainingPairSchema.pick({ id: true, chunkId: true, question: true });
+export const samplePairWireSchema = wireSchema(samplePairSchema);
 export type SamplePairWire = z.infer<typeof samplePairWireSchema>;
+
+export function toWireSamplePair(pair: Pick<TrainingPair, "id" | "chunkId" | "question">): SamplePairWire {
+  return toWire(samplePairSchema, pair);
+}
 
 export const searchHitWireSchema = wireSchema(searchHitSchema);
 export type SearchHitWire = z.infer<typeof searchHitWireSchema>;
+
+export function toWireSearchHit(hit: SearchHit): SearchHitWire {
+  return toWire(searchHitSchema, hit);
+}
+
+export function toWireRunMetrics(metrics: RunMetrics): RunMetricsWire {
+  return toWire(runMetricsSchema, metrics);
+}
 
 export const distributionWireSchema = z.object({ min: z.number(), max: z.number(), mean: z.number(), median: z.number() });
 
@@ -204,8 +223,9 @@ export const jobIdParamsSchema = z.object({ jobId: id });
 
 const eventId = z
   .string()
-  .regex(/^\d{1,15}$/, "must be a non-negative integer (the id of the last event received)")
-  .transform(Number);
+  .regex(/^\d{1,16}$/, "must be a non-negative integer (the id of the last event received)")
+  .transform(Number)
+  .refine((n) => Number.isSafeInteger(n), "must be a non-negative integer (the id of the last event received)");
 
 /** Query of the event stream; `last_event_id` is for EventSource polyfills that cannot send the Last-Event-ID header. */
 export const jobEventsQuerySchema = z

@@ -1,0 +1,4 @@
+export { createDeepMemoryRouter, createJobEventsRouter, type DeepMemoryRouterOptions } from "./router.js";
+export type { DeepMemoryTrainerApi, GetUserId, JobEventsOptions } from "./context.js";
+export { supabaseAuth, bearerToken, type SupabaseAuthOptions } from "./supabase-auth.js";
+export { toHttpError, type HttpError } from "./http-errors.js";
