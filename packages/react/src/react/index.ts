@@ -1,0 +1,11 @@
+export { DeepMemoryProvider, useDeepMemoryClient, type DeepMemoryProviderProps } from "./provider.js";
+export { useDeepMemorySettings, type DeepMemorySettingsResult } from "./use-deep-memory-settings.js";
+export { useDeepMemoryToggle, type DeepMemoryToggleOptions, type DeepMemoryToggleResult } from "./use-deep-memory-toggle.js";
+export { useTrainingRuns, type TrainingRunsResult } from "./use-training-runs.js";
+export { useTrainingRun, type TrainingRunOptions, type TrainingRunResult } from "./use-training-run.js";
+export { useJobEvents, type JobEventsOptions, type JobEventsResult } from "./use-job-events.js";
+export { useGenerateTrainingData, type GenerateTrainingDataResult } from "./use-generate-training-data.js";
+export { useStartTraining, type StartTrainingResult } from "./use-start-training.js";
+export { useDeepMemorySearch, type DeepMemorySearchOptions, type DeepMemorySearchResult } from "./use-deep-memory-search.js";
+export { useMutation, type MutationCallbacks, type MutationResult } from "./use-mutation.js";
+export { useStore } from "./use-store.js";
