@@ -27,7 +27,7 @@ describe("supabaseAuth", () => {
     expect(await getUserId(request(`bearer   ${await token({ sub: "u2" })}`))).toBe("u2");
   });
 
-  it.each([
+  const cases: [string, () => Promise<string | undefined>, RegExp][] = [
     ["missing header", async () => undefined, /Missing bearer token/],
     ["not a bearer header", async () => `Basic ${Buffer.from("a:b").toString("base64")}`, /Missing bearer token/],
     ["garbage token", async () => "Bearer not.a.jwt", /Invalid access token/],
@@ -45,7 +45,8 @@ describe("supabaseAuth", () => {
     ],
     ["no sub", async () => `Bearer ${await new SignJWT({ aud: "authenticated" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("1h").sign(key)}`, /sub|no user/],
     ["no exp", async () => `Bearer ${await new SignJWT({ aud: "authenticated" }).setProtectedHeader({ alg: "HS256" }).setSubject("u").sign(key)}`, /exp/],
-  ] as const)("refuses %s with an UNAUTHORIZED error", async (_name, header, message) => {
+  ];
+  it.each(cases)("refuses %s with an UNAUTHORIZED error", async (_name, header, message) => {
     const error = await Promise.resolve(getUserId(request(await header()))).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "UNAUTHORIZED" });
     expect((error as Error).message).toMatch(message);
@@ -71,7 +72,7 @@ describe("supabaseAuth", () => {
 
 describe("supabaseAuth with asymmetric signing keys (JWKS)", () => {
   let jwksServer: RunningServer;
-  let privateKey: CryptoKey;
+  let privateKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
   beforeAll(async () => {
     const pair = await generateKeyPair("ES256");
     privateKey = pair.privateKey;
