@@ -6,9 +6,10 @@ export const PROTOCOL_VERSION = "1";
 
 export const PROTOCOL_VERSION_HEADER = "x-deep-memory-protocol";
 
-/** Headers of every JSON response. */
+/** Headers of every JSON response; the data is per user, so no cache may keep it. */
 export const JSON_RESPONSE_HEADERS = {
   "content-type": "application/json; charset=utf-8",
+  "cache-control": "no-store",
   [PROTOCOL_VERSION_HEADER]: PROTOCOL_VERSION,
 } as const;
 
