@@ -125,6 +125,11 @@ function streamLive(ctx: ResolvedContext, res: Response, userId: string, jobId: 
     }
   };
   for (const event of pending.splice(0)) deliver(event);
+  // A finished job's replay always ends with its terminal event; should it not, still never hang on.
+  if (!active && !closed) {
+    release();
+    res.end();
+  }
 }
 
 async function streamFromStore(ctx: ResolvedContext, res: Response, userId: string, jobId: string, after: number): Promise<void> {
