@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { http, HttpResponse, type HttpHandler } from "msw";
+import { HttpResponse } from "msw";
 
 /**
  * A PostgREST stand-in for tests, answering supabase-js over msw the way a
@@ -10,7 +10,8 @@ import { http, HttpResponse, type HttpHandler } from "msw";
  * verified JWT, as PostgREST does, so row-level security applies for real.
  *
  * It covers what our stores send and refuses anything else with 400, so a
- * store that starts sending an unsupported request fails its tests.
+ * store that starts sending an unsupported request fails its tests. Route
+ * `${url}/rest/v1/*` to `handle()` from an msw handler.
  */
 
 interface Queryable {
@@ -283,10 +284,6 @@ export class PostgrestEmulator {
   /** A signed-in user's access token. */
   userToken(sub: string): string {
     return signJwt({ role: "authenticated", sub, aud: "authenticated" }, this.options.jwtSecret);
-  }
-
-  handlers(): HttpHandler[] {
-    return [http.all(`${this.options.url}/rest/v1/*`, ({ request }) => this.handle(request))];
   }
 
   /** Answers one request to /rest/v1/... as PostgREST would. */

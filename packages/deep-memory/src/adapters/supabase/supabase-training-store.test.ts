@@ -9,12 +9,12 @@ import { at, describeTrainingStoreContract, newRun, newUserId, outcome } from ".
 import { PostgrestEmulator } from "./postgrest-emulator.test-support.js";
 import { SupabaseTrainingStore } from "./supabase-training-store.js";
 
-const URL = "https://deep-memory-test.supabase.co";
+const PROJECT_URL = "https://deep-memory-test.supabase.co";
 const SECRET = "super-secret-jwt-token-with-at-least-32-characters";
 /** The project the requests reach; tests swap it (a fresh database, a different max_rows). */
 let current: PostgrestEmulator | null = null;
 const server = setupServer(
-  http.all(`${URL}/rest/v1/*`, ({ request }) => (current ? current.handle(request) : HttpResponse.json({}, { status: 503 }))),
+  http.all(`${PROJECT_URL}/rest/v1/*`, ({ request }) => (current ? current.handle(request) : HttpResponse.json({}, { status: 503 }))),
 );
 
 /**
@@ -27,7 +27,7 @@ class NoWebSocket {
     throw new Error("The training store must not open a realtime connection");
   }
 }
-export const clientOptions = { auth: { persistSession: false }, realtime: { transport: NoWebSocket as never } };
+const clientOptions = { auth: { persistSession: false }, realtime: { transport: NoWebSocket as never } };
 
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
 afterEach(() => server.resetHandlers());
@@ -36,8 +36,8 @@ afterAll(() => server.close());
 /** A PGlite database with the real migrations behind a PostgREST emulator; call use() in each test. */
 async function project(maxRows?: number) {
   const db = await PGliteTrainingStore.open({ dataDir: "memory://" });
-  const emulator = new PostgrestEmulator({ db: db.db, url: URL, jwtSecret: SECRET, maxRows });
-  const serviceClient = createClient(URL, emulator.key("service_role"), clientOptions);
+  const emulator = new PostgrestEmulator({ db: db.db, url: PROJECT_URL, jwtSecret: SECRET, maxRows });
+  const serviceClient = createClient(PROJECT_URL, emulator.key("service_role"), clientOptions);
   return { db, emulator, serviceClient, use: () => void (current = emulator) };
 }
 
@@ -143,7 +143,7 @@ describe("SupabaseTrainingStore on the wire", () => {
     p.use();
     const a = randomUUID();
     const b = randomUUID();
-    const asUser = createClient(URL, p.emulator.key("anon"), {
+    const asUser = createClient(PROJECT_URL, p.emulator.key("anon"), {
       ...clientOptions,
       global: { headers: { Authorization: `Bearer ${p.emulator.userToken(a)}` } },
     });
@@ -160,7 +160,7 @@ describe("SupabaseTrainingStore on the wire", () => {
     expect(await store.listPairs(b, [theirs.id])).toEqual([]);
 
     // The anon key alone reaches nothing.
-    const anon = new SupabaseTrainingStore(createClient(URL, p.emulator.key("anon"), clientOptions));
+    const anon = new SupabaseTrainingStore(createClient(PROJECT_URL, p.emulator.key("anon"), clientOptions));
     await expect(anon.getRun(a, own.id)).rejects.toBeInstanceOf(StoreError);
   });
 
@@ -169,13 +169,13 @@ describe("SupabaseTrainingStore on the wire", () => {
     const user = newUserId();
     const run = await store.createRun(newRun(user, { status: "generating" }), at(0));
 
-    server.use(http.post(`${URL}/rest/v1/rpc/deep_memory_record_chunk`, () => HttpResponse.error()));
+    server.use(http.post(`${PROJECT_URL}/rest/v1/rpc/deep_memory_record_chunk`, () => HttpResponse.error()));
     const dropped = await store.recordChunk(user, run.id, outcome("c", ["Lost?"]), "worker-1", at(1)).catch((e: unknown) => e);
     expect(dropped).toBeInstanceOf(StoreError);
     expect((dropped as StoreError).details).toMatchObject({ status: 0 });
 
     server.use(
-      http.post(`${URL}/rest/v1/rpc/deep_memory_record_chunk`, () => new HttpResponse("<html>upstream timed out</html>", { status: 504 })),
+      http.post(`${PROJECT_URL}/rest/v1/rpc/deep_memory_record_chunk`, () => new HttpResponse("<html>upstream timed out</html>", { status: 504 })),
     );
     await expect(store.recordChunk(user, run.id, outcome("c", ["Lost?"]), "worker-1", at(1))).rejects.toBeInstanceOf(StoreError);
     server.resetHandlers();
@@ -183,7 +183,7 @@ describe("SupabaseTrainingStore on the wire", () => {
     expect(await store.listPairs(user, [run.id])).toEqual([]);
     expect((await store.getRun(user, run.id))?.processedChunks).toBe(0);
 
-    const forged = createClient(URL, "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.bad-signature", clientOptions);
+    const forged = createClient(PROJECT_URL, "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.bad-signature", clientOptions);
     const rejected = await new SupabaseTrainingStore(forged).getRun(user, run.id).catch((e: unknown) => e);
     expect(rejected).toBeInstanceOf(StoreError);
     expect((rejected as StoreError).details).toMatchObject({ status: 401, code: "PGRST301" });

@@ -1,0 +1,199 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
+import { createClient } from "@supabase/supabase-js";
+import { http, HttpResponse } from "msw";
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { UpstreamError } from "../../errors/errors.js";
+import { authShimSql } from "../training-store/sql-schema.js";
+import { PostgrestEmulator } from "./postgrest-emulator.test-support.js";
+import { SupabaseVectorStore } from "./supabase-vector-store.js";
+
+/**
+ * supabase/vector-store/documents.sql run for real on PGlite with pgvector,
+ * then SupabaseVectorStore talking to it through supabase-js, msw and the
+ * PostgREST emulator.
+ */
+
+const PROJECT_URL = "https://vectors-test.supabase.co";
+const SECRET = "another-secret-jwt-token-with-at-least-32-characters";
+const DIMS = 1536;
+const documentsSql = readFileSync(fileURLToPath(new URL("../../../../../supabase/vector-store/documents.sql", import.meta.url)), "utf8");
+
+class NoWebSocket {
+  constructor() {
+    throw new Error("The vector store must not open a realtime connection");
+  }
+}
+const clientOptions = { auth: { persistSession: false }, realtime: { transport: NoWebSocket as never } };
+
+/** Deterministic unit vectors (mulberry32), so failures reproduce. */
+function randomVectors(count: number, seed: number): Float32Array[] {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+  };
+  return Array.from({ length: count }, () => {
+    const v = Float32Array.from({ length: DIMS }, next);
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  });
+}
+
+const cosine = (a: Float32Array, b: Float32Array) => {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(na * nb);
+};
+
+const ALICE = randomUUID();
+const BOB = randomUUID();
+const vectors = randomVectors(30, 7);
+/** Documents 0-9 are shared, 10-19 Alice's, 20-29 Bob's. */
+const owner = (i: number) => (i < 10 ? undefined : i < 20 ? ALICE : BOB);
+
+let db: PGlite;
+let emulator: PostgrestEmulator;
+const server = setupServer(http.all(`${PROJECT_URL}/rest/v1/*`, ({ request }) => emulator.handle(request)));
+
+beforeAll(async () => {
+  db = await PGlite.create({ extensions: { vector } });
+  // What a Supabase project has before documents.sql runs.
+  await db.exec(authShimSql);
+  await db.exec("create schema extensions; grant usage on schema extensions to anon, authenticated, service_role");
+  await db.exec(documentsSql);
+  for (let i = 0; i < vectors.length; i++) {
+    const user = owner(i);
+    await db.query("insert into public.documents (content, metadata, embedding) values ($1, $2::text::jsonb, $3::text::extensions.vector)", [
+      `document ${i}`,
+      JSON.stringify(user ? { user_id: user, n: i } : { n: i }),
+      JSON.stringify(Array.from(vectors[i]!)),
+    ]);
+  }
+  emulator = new PostgrestEmulator({ db, url: PROJECT_URL, jwtSecret: SECRET, maxRows: 4 });
+  server.listen({ onUnhandledRequest: "error" });
+}, 60_000);
+afterEach(() => server.resetHandlers());
+afterAll(async () => {
+  server.close();
+  await db?.close();
+});
+
+/** Ids (1-based identity) of the k documents closest to `query` among `allowed`, by brute force. */
+function bruteForce(query: Float32Array, k: number, allowed: (i: number) => boolean): string[] {
+  return vectors
+    .map((v, i) => ({ id: String(i + 1), score: cosine(query, v), i }))
+    .filter((d) => allowed(d.i))
+    .sort((x, y) => y.score - x.score)
+    .slice(0, k)
+    .map((d) => d.id);
+}
+
+describe("documents.sql on PostgreSQL with pgvector", () => {
+  it("ranks by cosine similarity and reports it as `similarity`", async () => {
+    const query = randomVectors(1, 99)[0]!;
+    const { rows } = await db.query<{ id: number; similarity: number }>(
+      "select id, similarity from public.match_documents($1::text::extensions.vector, 5)",
+      [JSON.stringify(Array.from(query))],
+    );
+    expect(rows.map((r) => String(r.id))).toEqual(bruteForce(query, 5, () => true));
+    for (const row of rows) expect(row.similarity).toBeCloseTo(cosine(query, vectors[row.id - 1]!), 5);
+  });
+
+  it("keeps to the documents whose metadata contains the filter", async () => {
+    const { rows } = await db.query<{ id: number }>(
+      "select id from public.match_documents($1::text::extensions.vector, 30, $2::text::jsonb)",
+      [JSON.stringify(Array.from(vectors[12]!)), JSON.stringify({ user_id: ALICE })],
+    );
+    expect(rows.map((r) => r.id).sort((a, b) => a - b)).toEqual([11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+    expect(rows[0]!.id).toBe(13);
+  });
+
+  it("lets a signed-in user read shared documents and their own only", async () => {
+    const ids = await db.transaction(async (tx) => {
+      await tx.query("set local role authenticated");
+      await tx.query("select set_config('request.jwt.claims', $1, true)", [JSON.stringify({ sub: ALICE, role: "authenticated" })]);
+      const { rows } = await tx.query<{ id: number }>("select id from public.documents order by id");
+      return rows.map((r) => r.id);
+    });
+    expect(ids).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+});
+
+describe("SupabaseVectorStore", () => {
+  const service = () => createClient(PROJECT_URL, emulator.key("service_role"), clientOptions);
+
+  it("lists every chunk once, in id order, with embeddings, across the project's max_rows", async () => {
+    const store = new SupabaseVectorStore({ client: service() });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await store.listChunks({ userId: ALICE, cursor, limit: 7, includeEmbeddings: true });
+      pages++;
+      for (const chunk of page.chunks) {
+        seen.push(chunk.id);
+        const i = Number(chunk.id) - 1;
+        expect(chunk.text).toBe(`document ${i}`);
+        expect(chunk.embedding).toEqual(vectors[i]);
+        expect(chunk.metadata).toMatchObject({ n: i });
+      }
+      expect(page.chunks.length).toBeLessThanOrEqual(7);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => String(i + 1)));
+    expect(pages).toBeGreaterThanOrEqual(5);
+
+    const bare = await store.listChunks({ userId: ALICE, cursor: null, limit: 2, includeEmbeddings: false });
+    expect(bare.chunks.map((c) => c.embedding)).toEqual([undefined, undefined]);
+  });
+
+  it("searches through match_documents over RPC, best first", async () => {
+    const store = new SupabaseVectorStore({ client: service() });
+    const query = randomVectors(1, 5)[0]!;
+    emulator.requests.length = 0;
+    const hits = await store.search({ userId: ALICE, embedding: query, k: 6 });
+    expect(hits.map((h) => h.id)).toEqual(bruteForce(query, 6, () => true));
+    expect(hits[0]!.score).toBeCloseTo(cosine(query, vectors[Number(hits[0]!.id) - 1]!), 5);
+    expect(hits[0]!.text).toMatch(/^document \d+$/);
+    const call = emulator.requests[0]!;
+    expect(call).toMatchObject({ method: "POST", path: "rpc/match_documents" });
+    expect(call.body).toMatchObject({ match_count: 6, filter: {} });
+    expect((call.body as { query_embedding: number[] }).query_embedding).toHaveLength(DIMS);
+  });
+
+  it("scopes listing and search to a user's chunks with the filter option", async () => {
+    const store = new SupabaseVectorStore({ client: service(), filter: (userId) => ({ user_id: userId }) });
+    const page = await store.listChunks({ userId: BOB, cursor: null, limit: 50, includeEmbeddings: false });
+    expect(page.chunks.map((c) => c.id)).toEqual(Array.from({ length: 10 }, (_, i) => String(21 + i)));
+    expect(page.nextCursor).toBeNull();
+    const hits = await store.search({ userId: BOB, embedding: vectors[3]!, k: 3 });
+    expect(hits.map((h) => h.id)).toEqual(bruteForce(vectors[3]!, 3, (i) => owner(i) === BOB));
+  });
+
+  it("maps failures to UpstreamError, retryable for outages only", async () => {
+    const store = new SupabaseVectorStore({ client: service(), queryName: "no_such_function" });
+    const missing = await store.search({ userId: ALICE, embedding: vectors[0]!, k: 3 }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(UpstreamError);
+    expect(missing).toMatchObject({ status: 404, retryable: false, provider: "supabase" });
+
+    server.use(http.post(`${PROJECT_URL}/rest/v1/rpc/match_documents`, () => HttpResponse.json({ message: "busy" }, { status: 503 })));
+    const down = await new SupabaseVectorStore({ client: service() })
+      .search({ userId: ALICE, embedding: vectors[0]!, k: 3 })
+      .catch((e: unknown) => e);
+    expect(down).toMatchObject({ status: 503, retryable: true });
+  });
+});

@@ -1,0 +1,139 @@
+import type { SupabaseClient } from "@supabase/supabase-js";
+import type { Chunk, SearchHit } from "../../domain/chunk.js";
+import { UpstreamError, ValidationError } from "../../errors/errors.js";
+import type { ChunkPage, ListChunksInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
+import type { PostgrestResult } from "./postgrest-errors.js";
+
+export interface SupabaseVectorStoreOptions {
+  client: SupabaseClient;
+  /** Table of chunks (default "documents", as in supabase/vector-store/documents.sql and LangChain). */
+  table?: string;
+  /** Function called over RPC to search (default "match_documents"). */
+  queryName?: string;
+  /** Column names, when your table differs from the usual id/content/metadata/embedding. */
+  columns?: Partial<{ id: string; content: string; metadata: string; embedding: string }>;
+  /**
+   * Metadata every chunk of a user contains, for corpora with one knowledge base
+   * per user, e.g. `(userId) => ({ user_id: userId })`. Applied to listing (as a
+   * containment filter) and to search (as match_documents' `filter`). Without it
+   * every user sees the whole table.
+   */
+  filter?: (userId: string) => Record<string, unknown>;
+}
+
+type Row = Record<string, unknown>;
+
+/** Vector store failures are the host's provider failing: retry outages and rate limits, not bad requests. */
+function upstream(result: PostgrestResult, action: string): UpstreamError {
+  const error = result.error ?? { code: "", message: "no error body" };
+  const status = result.status || undefined;
+  const retryable = result.status === 0 || result.status === 429 || result.status >= 500;
+  return new UpstreamError("supabase", `Supabase ${action} failed (${status ? `HTTP ${status}` : "network error"}${error.code ? `, ${error.code}` : ""}): ${error.message}`, {
+    status,
+    retryable,
+    cause: error,
+  });
+}
+
+/** pgvector values arrive from PostgREST as text ("[0.1,0.2]"), or as arrays from a jsonb column. */
+function toVector(value: unknown): Float32Array | undefined {
+  if (value === null || value === undefined) return undefined;
+  const list = typeof value === "string" ? (JSON.parse(value) as unknown) : value;
+  if (!Array.isArray(list)) return undefined;
+  return Float32Array.from(list as number[]);
+}
+
+function toMetadata(value: unknown): Record<string, unknown> | undefined {
+  const parsed = typeof value === "string" ? (JSON.parse(value) as unknown) : value;
+  return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+}
+
+/**
+ * A VectorStore over Supabase pgvector in the usual shape: a documents table
+ * with an `embedding vector(n)` column, listed page by page over the REST API,
+ * and a match function (cosine similarity) called over RPC. Deep memory
+ * transforms the query embedding and passes the result to `search`; the stored
+ * embeddings never change.
+ */
+export class SupabaseVectorStore implements VectorStore {
+  private readonly client: SupabaseClient;
+  private readonly table: string;
+  private readonly queryName: string;
+  private readonly cols: { id: string; content: string; metadata: string; embedding: string };
+  private readonly filter: ((userId: string) => Record<string, unknown>) | undefined;
+
+  constructor(options: SupabaseVectorStoreOptions) {
+    this.client = options.client;
+    this.table = options.table ?? "documents";
+    this.queryName = options.queryName ?? "match_documents";
+    this.cols = { id: "id", content: "content", metadata: "metadata", embedding: "embedding", ...options.columns };
+    this.filter = options.filter;
+  }
+
+  /**
+   * Chunks in id order after the cursor (the last id of the previous page).
+   * Fills the page across several requests when the project's max_rows is
+   * smaller than `limit`.
+   */
+  async listChunks(input: ListChunksInput): Promise<ChunkPage> {
+    if (!Number.isInteger(input.limit) || input.limit <= 0) throw new ValidationError("limit must be a positive integer");
+    const { id, content, metadata, embedding } = this.cols;
+    const columns = [id, content, metadata, ...(input.includeEmbeddings ? [embedding] : [])].join(",");
+    const scope = this.filter?.(input.userId);
+    const chunks: Chunk[] = [];
+    let after = input.cursor;
+    let exhausted = false;
+    while (chunks.length < input.limit) {
+      let query = this.client.from(this.table).select(columns).order(id, { ascending: true }).limit(input.limit - chunks.length);
+      if (after !== null) query = query.gt(id, after);
+      if (scope) query = query.contains(metadata, scope);
+      const result = (await query) as PostgrestResult;
+      if (result.error) throw upstream(result, "listing chunks");
+      const rows = (result.data ?? []) as Row[];
+      if (rows.length === 0) {
+        exhausted = true;
+        break;
+      }
+      for (const row of rows) {
+        const chunk: Chunk = { id: String(row[id]), text: String(row[content] ?? "") };
+        const meta = toMetadata(row[metadata]);
+        if (meta) chunk.metadata = meta;
+        if (input.includeEmbeddings) {
+          const vector = toVector(row[embedding]);
+          if (vector) chunk.embedding = vector;
+        }
+        chunks.push(chunk);
+      }
+      after = String(rows[rows.length - 1]![id]);
+    }
+    return { chunks, nextCursor: exhausted || chunks.length === 0 ? null : after };
+  }
+
+  async search(input: VectorSearchInput): Promise<SearchHit[]> {
+    if (!Number.isInteger(input.k) || input.k < 0) throw new ValidationError("k must be a non-negative integer");
+    if (input.k === 0) return [];
+    const embedding = Array.from(input.embedding);
+    if (embedding.length === 0 || !embedding.every(Number.isFinite)) {
+      throw new ValidationError("The query embedding must be a non-empty vector of finite numbers");
+    }
+    const args = { query_embedding: embedding, match_count: input.k, filter: this.filter?.(input.userId) ?? {} };
+    // The project's max_rows caps RPC results too; page for a k above it.
+    const rows: Row[] = [];
+    while (rows.length < input.k) {
+      const result = (await this.client.rpc(this.queryName, args).range(rows.length, input.k - 1)) as PostgrestResult;
+      if (result.error) throw upstream(result, "search");
+      const page = (result.data ?? []) as Row[];
+      if (page.length === 0) break;
+      rows.push(...page);
+    }
+    return rows
+      .map((row) => {
+        const hit: SearchHit = { id: String(row.id), text: String(row.content ?? ""), score: Number(row.similarity) };
+        const meta = toMetadata(row.metadata);
+        if (meta) hit.metadata = meta;
+        return hit;
+      })
+      .sort((a, b) => b.score - a.score)
+      .slice(0, input.k);
+  }
+}
