@@ -123,11 +123,14 @@ export class Gate {
 export class GatedGenerator implements QuestionGenerator {
   readonly model = "gated-generator";
   calls = 0;
+  /** Thrown by every call while set, e.g. an UpstreamError to make the run fail. */
+  failure: Error | null = null;
   constructor(readonly gate = new Gate()) {}
   async generate(input: GenerateQuestionsInput): Promise<string[]> {
     this.calls++;
     await this.gate.wait();
     input.signal?.throwIfAborted();
+    if (this.failure) throw this.failure;
     return Array.from({ length: input.count }, (_, k) => questionFor(input.chunk.id, k));
   }
 }
@@ -135,7 +138,10 @@ export class GatedGenerator implements QuestionGenerator {
 /** Learns W = sum over pairs of chunk * question^T: for a scrambling that is orthogonal, W q points back at the chunk. */
 export class CorrelationEngine implements DeepMemoryEngine {
   readonly name = "test-correlation";
+  /** Training waits here first, so a test can observe a job mid-training. */
+  readonly gate = new Gate();
   async train(input: EngineTrainInput): Promise<EngineModel> {
+    await this.gate.wait();
     const d = input.dimensions;
     const w = new Float32Array(d * d);
     input.queries.forEach((q, i) => {
@@ -185,6 +191,7 @@ export interface TestSetup {
   store: TrainingStore;
   vectorStore: InMemoryVectorStore;
   generator: GatedGenerator;
+  engine: CorrelationEngine;
 }
 
 export function createTrainer(
@@ -201,16 +208,17 @@ export function createTrainer(
   const store = options.store ?? new InMemoryTrainingStore();
   const vectorStore = new InMemoryVectorStore(world.documents);
   const generator = options.generator ?? new GatedGenerator();
+  const engine = new CorrelationEngine();
   const trainer = new DeepMemoryTrainer({
     vectorStore,
     store,
     embedder: new WorldEmbedder(world),
     generator,
-    engine: new CorrelationEngine(),
+    engine,
     options: { questionsPerChunk: 4, concurrency: 2, retries: 0, leaseMs: 5_000, ...options.trainerOptions },
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
   });
-  return { world, trainer, store, vectorStore, generator };
+  return { world, trainer, store, vectorStore, generator, engine };
 }
 
 // ---------------------------------------------------------------- HTTP helpers

@@ -8,6 +8,7 @@ import {
   importPairsResponseSchema,
   PROTOCOL_VERSION,
   PROTOCOL_VERSION_HEADER,
+  RUN_FAILED_CODE,
   runDetailResponseSchema,
   runListResponseSchema,
   searchResponseSchema,
@@ -17,6 +18,7 @@ import {
   trainResponseSchema,
   type JobStreamEvent,
 } from "@zip/deep-memory/protocol";
+import { UpstreamError } from "@zip/deep-memory";
 import express from "express";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDeepMemoryRouter, createJobEventsRouter, type DeepMemoryRouterOptions } from "../index.js";
@@ -32,6 +34,7 @@ export function routerContract(expectedMajor: 4 | 5): void {
   afterEach(async () => {
     for (const s of setups.splice(0)) {
       s.generator.gate.open();
+      s.engine.gate.open();
       await s.trainer.close();
     }
     await Promise.all(servers.splice(0).map((s) => s.close()));
@@ -264,15 +267,25 @@ export function routerContract(expectedMajor: 4 | 5): void {
       expect((await web.stream(gen.jobId, {}, "bob")).response.status).toBe(404);
 
       // While it still runs over there: a status snapshot, then the stream closes (EventSource polls via retry).
-      worker.generator.gate.close();
+      worker.engine.gate.close();
       const train = await worker.trainer.train({ userId: "alice", runId: gen.runId });
       const during = await (await web.stream(train.jobId)).rest();
+      worker.engine.gate.open();
       expect(during.map((e) => e.data.type)).toEqual(["status"]);
       expect(during[0]!.id).toBeUndefined();
       expect(during[0]!.data).toMatchObject({ type: "status", kind: "train", status: { status: "training", active: false } });
       await worker.trainer.waitForJob({ userId: "alice", jobId: train.jobId });
       const after = await (await web.stream(train.jobId)).rest();
       expect(after[0]!.data).toMatchObject({ type: "completed", status: "completed", metrics: { verdict: "improved" }, synthesized: true });
+
+      // A job that failed over there: its stored error, under the RUN_FAILED code.
+      worker.generator.failure = new UpstreamError("llm", "invalid API key", { status: 401, retryable: false });
+      const failing = await worker.trainer.generate({ userId: "bob" });
+      await worker.trainer.waitForJob({ userId: "bob", jobId: failing.jobId });
+      const failed = await (await web.stream(failing.jobId, {}, "bob")).rest();
+      expect(failed.map((e) => e.data)).toMatchObject([
+        { type: "failed", synthesized: true, kind: "generate", error: { code: RUN_FAILED_CODE, message: expect.stringContaining("invalid API key") } },
+      ]);
     });
 
     it("404s an unknown job, and a job of another user, alike", async () => {
