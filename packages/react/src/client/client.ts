@@ -119,36 +119,37 @@ export function createDeepMemoryClient(options: DeepMemoryClientOptions): DeepMe
     return `${transport.baseUrl}${fillPath(routes.jobEvents.path, { jobId })}`;
   };
 
+  // async, so an invalid request rejects like every other failure instead of throwing.
   const api = {
-    generate: (body: GenerateRequest = {}, requestOptions?: RequestOptions) =>
+    generate: async (body: GenerateRequest = {}, requestOptions?: RequestOptions) =>
       transport.request(
         routes.generate,
         { body: validateRequest(generateRequestSchema, body), signal: signalOf(requestOptions) },
         generateResponseSchema,
       ),
-    train: (body: TrainRequest, requestOptions?: RequestOptions) =>
+    train: async (body: TrainRequest, requestOptions?: RequestOptions) =>
       transport.request(routes.train, { body: validateRequest(trainRequestSchema, body), signal: signalOf(requestOptions) }, trainResponseSchema),
-    importPairs: (body: ImportPairsRequest, requestOptions?: RequestOptions) =>
+    importPairs: async (body: ImportPairsRequest, requestOptions?: RequestOptions) =>
       transport.request(
         routes.importPairs,
         { body: validateRequest(importPairsRequestSchema, body), signal: signalOf(requestOptions) },
         importPairsResponseSchema,
       ),
-    listRuns: (query: ListRunsQuery = {}, requestOptions?: RequestOptions) =>
+    listRuns: async (query: ListRunsQuery = {}, requestOptions?: RequestOptions) =>
       transport.request(routes.listRuns, { query: validateRequest(listRunsQuerySchema, query), signal: signalOf(requestOptions) }, runListResponseSchema),
-    getRun: (runId: string, requestOptions?: RequestOptions) =>
+    getRun: async (runId: string, requestOptions?: RequestOptions) =>
       transport.request(routes.getRun, { params: { runId }, signal: signalOf(requestOptions) }, runDetailResponseSchema),
-    getStatus: (id: string, requestOptions?: RequestOptions) =>
+    getStatus: async (id: string, requestOptions?: RequestOptions) =>
       transport.request(routes.getStatus, { params: { id }, signal: signalOf(requestOptions) }, statusResponseSchema),
-    getSettings: (requestOptions?: RequestOptions) =>
+    getSettings: async (requestOptions?: RequestOptions) =>
       transport.request(routes.getSettings, { signal: signalOf(requestOptions) }, settingsResponseSchema),
-    updateSettings: (body: UpdateSettingsRequest, requestOptions?: RequestOptions) =>
+    updateSettings: async (body: UpdateSettingsRequest, requestOptions?: RequestOptions) =>
       transport.request(
         routes.updateSettings,
         { body: validateRequest(updateSettingsRequestSchema, body), signal: signalOf(requestOptions) },
         settingsResponseSchema,
       ),
-    search: (body: SearchRequest, requestOptions?: RequestOptions) =>
+    search: async (body: SearchRequest, requestOptions?: RequestOptions) =>
       transport.request(routes.search, { body: validateRequest(searchRequestSchema, body), signal: signalOf(requestOptions) }, searchResponseSchema),
   };
 

@@ -332,7 +332,7 @@ export class JobStreamStore extends Store<JobStreamSnapshot> {
 
   /** Folds one event into the snapshot; true when the job is over. */
   private apply(event: JobStreamEvent): boolean {
-    const base = { runId: event.training_run_id, kind: event.kind, lastEvent: event, lastEventId: this.lastEventId };
+    const base = { runId: event.training_run_id, kind: event.kind, lastEvent: event, lastEventId: this.lastEventId, reconnectAttempts: 0 };
     switch (event.type) {
       case "started":
         this.update({ ...base, status: "running", total: event.total_chunks, streamError: null });

@@ -5,6 +5,7 @@ export interface MutationSnapshot<TVariables, TData> {
   status: "idle" | "pending" | "success" | "error";
   /** The latest call's variables. */
   variables: TVariables | undefined;
+  /** The latest successful call's result; kept while a new call is pending, cleared when one fails. */
   data: TData | undefined;
   error: DeepMemoryClientError | null;
   isPending: boolean;
@@ -45,7 +46,8 @@ export class MutationStore<TVariables, TData> extends Store<MutationSnapshot<TVa
       return data;
     } catch (thrown) {
       const error = toClientError(thrown);
-      if (call === this.latest) this.update({ status: "error", error, isPending: false });
+      // The previous call's data would be mistaken for this one's (a stale job id, say).
+      if (call === this.latest) this.update({ status: "error", error, data: undefined, isPending: false });
       throw error;
     }
   }

@@ -71,7 +71,10 @@ export function useTrainingRun(runId: string | null | undefined, options: Traini
   return useMemo(() => {
     // The stream knows better than the last fetch once it has said anything.
     const following = streamStore !== null && stream.lastEvent !== null;
-    const runError: JobError | null = detail?.error ? { code: RUN_FAILED_CODE, message: detail.error } : null;
+    // The failed job's own event has the precise code; the stored run keeps only the message.
+    const failedJobId = detail?.status === "failed" ? (detail.failed_phase === "training" ? detail.train_job_id : detail.generate_job_id) : null;
+    const failedJobError = failedJobId ? client.jobStream(failedJobId).getSnapshot().error : null;
+    const runError: JobError | null = failedJobError ?? (detail?.error ? { code: RUN_FAILED_CODE, message: detail.error } : null);
     return {
       data: detail,
       isLoading: runStore !== null && run.status === "pending",
@@ -89,5 +92,5 @@ export function useTrainingRun(runId: string | null | undefined, options: Traini
       stream,
       refetch: () => runStore?.refetch() ?? Promise.resolve(undefined),
     };
-  }, [run, detail, runStore, streamStore, stream, jobId]);
+  }, [client, run, detail, runStore, streamStore, stream, jobId]);
 }
