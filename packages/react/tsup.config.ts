@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { defineConfig } from "tsup";
 
 /*
@@ -15,7 +16,10 @@ const shared = {
   external: ["react", "@zip/deep-memory"],
 } as const;
 
+// Cleaned here, once: the two builds run in parallel and `clean` in either could delete the other's output.
+rmSync(new URL("./dist", import.meta.url), { recursive: true, force: true });
+
 export default defineConfig([
-  { ...shared, entry: { "client/index": "src/client/index.ts" }, clean: true },
+  { ...shared, entry: { "client/index": "src/client/index.ts" } },
   { ...shared, entry: { index: "src/index.ts" }, banner: { js: '"use client";' } },
 ]);
