@@ -70,7 +70,9 @@ describe("concurrent writers", () => {
         (i % 2 ? one : two).recordChunk(
           user,
           run.id,
-          i % 5 === 0 ? outcome(chunk, [], { status: "skipped", reason: "empty" }) : outcome(chunk, [`${chunk} a?`, `${chunk} b?`], { duplicatesRemoved: 1 }),
+          i % 5 === 0
+            ? outcome(chunk, [], { status: "skipped", reason: "empty" })
+            : outcome(chunk, [`${chunk} a?`, `${chunk} b?`], { duplicatesRemoved: 1 }),
           "worker-1",
           at(1 + i),
         ),
@@ -150,10 +152,10 @@ describe("a dropped connection", () => {
 async function waitForBlockedBackend(blocker: pg.Client): Promise<number> {
   const blockerPid = (await blocker.query("select pg_backend_pid() as pid")).rows[0].pid;
   for (let i = 0; i < 200; i++) {
-    const { rows } = await owner.query(
-      "select pid from pg_stat_activity where datname = $1 and wait_event_type = 'Lock' and pid <> $2",
-      [db.name, blockerPid],
-    );
+    const { rows } = await owner.query("select pid from pg_stat_activity where datname = $1 and wait_event_type = 'Lock' and pid <> $2", [
+      db.name,
+      blockerPid,
+    ]);
     if (rows[0]) return rows[0].pid;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

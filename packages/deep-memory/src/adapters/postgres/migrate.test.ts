@@ -34,7 +34,9 @@ describe("migrate() on PostgreSQL", () => {
     expect(await store.migrate()).toEqual({ applied: [] });
     const client = await connect(db.url);
     try {
-      const { rows } = await client.query("select to_regprocedure('auth.uid()') is not null as auth, to_regclass('public.deep_memory_models') is not null as models");
+      const { rows } = await client.query(
+        "select to_regprocedure('auth.uid()') is not null as auth, to_regclass('public.deep_memory_models') is not null as models",
+      );
       expect(rows[0]).toEqual({ auth: true, models: true });
     } finally {
       await client.end();

@@ -112,10 +112,11 @@ describe("row-level security for a signed-in user", () => {
   it("will not let A insert rows for B", async () => {
     await as("authenticated", A, async (c) => {
       expect(
-        await failure(c, `insert into public.deep_memory_training_runs (id, user_id, status, generation) values ($1, $2, 'completed', '{}')`, [
-          randomUUID(),
-          B,
-        ]),
+        await failure(
+          c,
+          `insert into public.deep_memory_training_runs (id, user_id, status, generation) values ($1, $2, 'completed', '{}')`,
+          [randomUUID(), B],
+        ),
       ).toBe("42501");
       expect(
         await failure(c, `insert into public.deep_memory_training_pairs (run_id, user_id, chunk_id, question) values ($1, $2, 'x', 'q?')`, [
@@ -189,7 +190,10 @@ describe("row-level security for a signed-in user", () => {
           [B, runOf[B]],
         ),
       ).toBe("DM001");
-      const lease = await c.query(`select * from public.deep_memory_claim_lease($1, $2, 'thief', now() + interval '1 hour', now())`, [B, runOf[B]]);
+      const lease = await c.query(`select * from public.deep_memory_claim_lease($1, $2, 'thief', now() + interval '1 hour', now())`, [
+        B,
+        runOf[B],
+      ]);
       expect(lease.rowCount).toBe(0);
       const chunks = await c.query(`select * from public.deep_memory_chunk_ids_with_pairs($1, array['generating'])`, [B]);
       expect(chunks.rowCount).toBe(0);
@@ -197,9 +201,9 @@ describe("row-level security for a signed-in user", () => {
       const own = await c.query(`select * from public.deep_memory_chunk_ids_with_pairs($1, array['generating'])`, [A]);
       expect(own.rows.map((r) => r.chunk_id)).toEqual([`chunk-${A}`]);
     });
-    expect((await owner.query("select lease_owner from public.deep_memory_training_runs where id = $1", [runOf[B]])).rows[0].lease_owner).toBe(
-      "worker-1",
-    );
+    expect(
+      (await owner.query("select lease_owner from public.deep_memory_training_runs where id = $1", [runOf[B]])).rows[0].lease_owner,
+    ).toBe("worker-1");
   });
 
   it("gives a signed-in user without a sub claim nothing", async () => {
@@ -233,11 +237,11 @@ describe("constraints", () => {
   it("rejects an unknown status, negative counts and a bad failed phase", async () => {
     await as("authenticated", A, async (c) => {
       const insert = (column: string, value: unknown) =>
-        failure(c, `insert into public.deep_memory_training_runs (id, user_id, generation, status, ${column}) values ($1, $2, '{}', 'completed', $3)`, [
-          randomUUID(),
-          A,
-          value,
-        ]);
+        failure(
+          c,
+          `insert into public.deep_memory_training_runs (id, user_id, generation, status, ${column}) values ($1, $2, '{}', 'completed', $3)`,
+          [randomUUID(), A, value],
+        );
       expect(await failure(c, `update public.deep_memory_training_runs set status = 'paused' where user_id = $1`, [A])).toBe("23514");
       for (const column of ["total_chunks", "processed_chunks", "skipped_chunks", "existing_chunks", "pair_count", "duplicates_removed"]) {
         expect(await insert(column, -1), column).toBe("23514");
@@ -250,10 +254,11 @@ describe("constraints", () => {
   it("rejects a second active run for a user, a duplicate pair, and empty or oversized text", async () => {
     await as("authenticated", A, async (c) => {
       expect(
-        await failure(c, `insert into public.deep_memory_training_runs (id, user_id, generation, status) values ($1, $2, '{}', 'training')`, [
-          randomUUID(),
-          A,
-        ]),
+        await failure(
+          c,
+          `insert into public.deep_memory_training_runs (id, user_id, generation, status) values ($1, $2, '{}', 'training')`,
+          [randomUUID(), A],
+        ),
       ).toBe("23505");
       const pair = `insert into public.deep_memory_training_pairs (run_id, user_id, chunk_id, question) values ($1, $2, $3, $4)`;
       expect(await failure(c, pair, [runOf[A], A, "dup", "same?"])).toBe("no error");

@@ -350,7 +350,12 @@ export class PostgrestEmulator {
         const { rows } = await tx.query(`select count(*)::int as n ${base}`, parts.params);
         total = (rows[0] as { n: number }).n;
         if (offset > total) {
-          throw new PgrstError(416, "PGRST103", "Requested range not satisfiable", `An offset of ${offset} was requested, but there are only ${total} rows.`);
+          throw new PgrstError(
+            416,
+            "PGRST103",
+            "Requested range not satisfiable",
+            `An offset of ${offset} was requested, but there are only ${total} rows.`,
+          );
         }
       }
       if (request.method === "HEAD") {
@@ -366,7 +371,9 @@ export class PostgrestEmulator {
       const names = search.get("columns")
         ? splitList(search.get("columns")!).map((c) => c.replace(/^"|"$/g, ""))
         : [...new Set(rows.flatMap((r) => Object.keys(r as object)))];
-      for (const name of names) if (!columns.types.has(name)) throw new PgrstError(400, "PGRST204", `Could not find the '${name}' column of '${table}' in the schema cache`);
+      for (const name of names)
+        if (!columns.types.has(name))
+          throw new PgrstError(400, "PGRST204", `Could not find the '${name}' column of '${table}' in the schema cache`);
       parts.params.push(JSON.stringify(rows));
       const cols = names.map(ident).join(", ");
       let sql = `insert into ${target} as _t (${cols}) select ${cols} from json_populate_recordset(null::${target}, $1::text::json)`;
@@ -386,7 +393,9 @@ export class PostgrestEmulator {
     if (request.method === "PATCH") {
       if (typeof body !== "object" || body === null || Array.isArray(body)) throw new PgrstError(400, "PGRST102", "Empty or invalid json");
       const names = Object.keys(body);
-      for (const name of names) if (!columns.types.has(name)) throw new PgrstError(400, "PGRST204", `Could not find the '${name}' column of '${table}' in the schema cache`);
+      for (const name of names)
+        if (!columns.types.has(name))
+          throw new PgrstError(400, "PGRST204", `Could not find the '${name}' column of '${table}' in the schema cache`);
       parts.params.push(JSON.stringify(body));
       filters(search, columns, parts, "_t");
       const sets = names.map((n) => `${ident(n)} = _b.${ident(n)}`).join(", ");
@@ -396,7 +405,16 @@ export class PostgrestEmulator {
 
     if (request.method === "DELETE") {
       filters(search, columns, parts, "_t");
-      return this.mutate(tx, `delete from ${target} as _t${where()}`, parts.params, search, columns, prefer, 200, request.headers.get("accept"));
+      return this.mutate(
+        tx,
+        `delete from ${target} as _t${where()}`,
+        parts.params,
+        search,
+        columns,
+        prefer,
+        200,
+        request.headers.get("accept"),
+      );
     }
     throw new PgrstError(405, "PGRST117", `Unsupported HTTP method: ${request.method}`);
   }
@@ -412,7 +430,13 @@ export class PostgrestEmulator {
     accept: string | null,
   ): Promise<Response> {
     if (prefer.get("return") === "representation") {
-      return this.respond(tx, `${sql} returning ${selectList(search, columns, "_t")}`, params, { status, total: null, offset: 0, accept, cte: true });
+      return this.respond(tx, `${sql} returning ${selectList(search, columns, "_t")}`, params, {
+        status,
+        total: null,
+        offset: 0,
+        accept,
+        cte: true,
+      });
     }
     await tx.query(sql, params);
     return new HttpResponse(null, { status: status === 201 ? 201 : 204 });
@@ -462,10 +486,13 @@ export class PostgrestEmulator {
       [fn],
     );
     const proc = rows[0] as
-      | { set: boolean; names: string[] | null; modes: string[] | null; nargs: number; types: string[]; outs: string[] | null }
-      | undefined;
+      { set: boolean; names: string[] | null; modes: string[] | null; nargs: number; types: string[]; outs: string[] | null } | undefined;
     const allNames = proc?.names ?? [];
-    const inNames = proc ? (proc.modes ? allNames.filter((_, i) => ["i", "b", "v"].includes(proc.modes![i]!)) : allNames.slice(0, proc.nargs)) : [];
+    const inNames = proc
+      ? proc.modes
+        ? allNames.filter((_, i) => ["i", "b", "v"].includes(proc.modes![i]!))
+        : allNames.slice(0, proc.nargs)
+      : [];
     const given = Object.keys(args);
     if (!proc || rows.length !== 1 || given.some((k) => !inNames.includes(k))) {
       throw new PgrstError(
@@ -482,7 +509,8 @@ export class PostgrestEmulator {
       ? `from json_to_record($1::text::json) as _args(${defs}), public.${ident(fn)}(${call}) _t`
       : `from public.${ident(fn)}() _t`;
     for (const [key] of search) {
-      if (!["order", "limit", "offset", "select"].includes(key)) throw new PgrstError(400, "PGRST100", `the emulator does not filter function results (${key})`);
+      if (!["order", "limit", "offset", "select"].includes(key))
+        throw new PgrstError(400, "PGRST100", `the emulator does not filter function results (${key})`);
     }
     const params = given.length ? [JSON.stringify(args)] : [];
     // The result's column names, for validating select and order.

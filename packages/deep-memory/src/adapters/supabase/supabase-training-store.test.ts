@@ -175,7 +175,10 @@ describe("SupabaseTrainingStore on the wire", () => {
     expect((dropped as StoreError).details).toMatchObject({ status: 0 });
 
     server.use(
-      http.post(`${PROJECT_URL}/rest/v1/rpc/deep_memory_record_chunk`, () => new HttpResponse("<html>upstream timed out</html>", { status: 504 })),
+      http.post(
+        `${PROJECT_URL}/rest/v1/rpc/deep_memory_record_chunk`,
+        () => new HttpResponse("<html>upstream timed out</html>", { status: 504 }),
+      ),
     );
     await expect(store.recordChunk(user, run.id, outcome("c", ["Lost?"]), "worker-1", at(1))).rejects.toBeInstanceOf(StoreError);
     server.resetHandlers();

@@ -133,7 +133,12 @@ export class SupabaseTrainingStore implements TrainingStore {
   async findActiveRun(userId: string): Promise<TrainingRun | null> {
     assertUserId(userId);
     const rows = this.rows(
-      await this.client.from(RUNS).select("*").eq("user_id", userId).in("status", [...activeRunStatuses]).limit(1),
+      await this.client
+        .from(RUNS)
+        .select("*")
+        .eq("user_id", userId)
+        .in("status", [...activeRunStatuses])
+        .limit(1),
       "findActiveRun",
     );
     return rows[0] ? runFromRow(rows[0]) : null;

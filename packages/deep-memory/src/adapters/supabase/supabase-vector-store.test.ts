@@ -77,11 +77,10 @@ beforeAll(async () => {
   await db.exec(documentsSql);
   for (let i = 0; i < vectors.length; i++) {
     const user = owner(i);
-    await db.query("insert into public.documents (content, metadata, embedding) values ($1, $2::text::jsonb, $3::text::extensions.vector)", [
-      `document ${i}`,
-      JSON.stringify(user ? { user_id: user, n: i } : { n: i }),
-      JSON.stringify(Array.from(vectors[i]!)),
-    ]);
+    await db.query(
+      "insert into public.documents (content, metadata, embedding) values ($1, $2::text::jsonb, $3::text::extensions.vector)",
+      [`document ${i}`, JSON.stringify(user ? { user_id: user, n: i } : { n: i }), JSON.stringify(Array.from(vectors[i]!))],
+    );
   }
   emulator = new PostgrestEmulator({ db, url: PROJECT_URL, jwtSecret: SECRET, maxRows: 4 });
   server.listen({ onUnhandledRequest: "error" });

@@ -28,11 +28,15 @@ function upstream(result: PostgrestResult, action: string): UpstreamError {
   const error = result.error ?? { code: "", message: "no error body" };
   const status = result.status || undefined;
   const retryable = result.status === 0 || result.status === 429 || result.status >= 500;
-  return new UpstreamError("supabase", `Supabase ${action} failed (${status ? `HTTP ${status}` : "network error"}${error.code ? `, ${error.code}` : ""}): ${error.message}`, {
-    status,
-    retryable,
-    cause: error,
-  });
+  return new UpstreamError(
+    "supabase",
+    `Supabase ${action} failed (${status ? `HTTP ${status}` : "network error"}${error.code ? `, ${error.code}` : ""}): ${error.message}`,
+    {
+      status,
+      retryable,
+      cause: error,
+    },
+  );
 }
 
 /** pgvector values arrive from PostgREST as text ("[0.1,0.2]"), or as arrays from a jsonb column. */
@@ -84,7 +88,11 @@ export class SupabaseVectorStore implements VectorStore {
     let after = input.cursor;
     let exhausted = false;
     while (chunks.length < input.limit) {
-      let query = this.client.from(this.table).select(columns).order(id, { ascending: true }).limit(input.limit - chunks.length);
+      let query = this.client
+        .from(this.table)
+        .select(columns)
+        .order(id, { ascending: true })
+        .limit(input.limit - chunks.length);
       if (after !== null) query = query.gt(id, after);
       if (scope) query = query.contains(metadata, scope);
       const result = (await query) as PostgrestResult;

@@ -162,11 +162,10 @@ export class SqlTrainingStore implements TrainingStore {
 
   async findActiveRun(userId: string): Promise<TrainingRun | null> {
     assertUserId(userId);
-    const rows = await this.rows(
-      "findActiveRun",
-      `select * from ${RUNS} where user_id = $1::text and status = any($2::text[]) limit 1`,
-      [userId, [...activeRunStatuses]],
-    );
+    const rows = await this.rows("findActiveRun", `select * from ${RUNS} where user_id = $1::text and status = any($2::text[]) limit 1`, [
+      userId,
+      [...activeRunStatuses],
+    ]);
     return rows[0] ? runFromRow(rows[0]) : null;
   }
 
@@ -356,11 +355,10 @@ export class SqlTrainingStore implements TrainingStore {
   async getModel(userId: string, runId: string): Promise<StoredModel | null> {
     assertUserId(userId);
     assertUuid(runId, "runId");
-    const rows = await this.rows(
-      "getModel",
-      `select * from public.deep_memory_models where run_id = $1::uuid and user_id = $2::text`,
-      [runId, userId],
-    );
+    const rows = await this.rows("getModel", `select * from public.deep_memory_models where run_id = $1::uuid and user_id = $2::text`, [
+      runId,
+      userId,
+    ]);
     const row = rows[0];
     if (!row) return null;
     return modelFromRow(row, toBytes(row.weights));

@@ -260,10 +260,29 @@ export function describeTrainingStoreContract(
       it("stores the questions as pairs and advances the run's counters", async () => {
         const user = newUserId();
         const run = await generatingRun(user);
-        const first = await store.recordChunk(user, run.id, outcome("chunk-1", ["What is A?", "Why B?"], { duplicatesRemoved: 1 }), "worker-1", at(1));
+        const first = await store.recordChunk(
+          user,
+          run.id,
+          outcome("chunk-1", ["What is A?", "Why B?"], { duplicatesRemoved: 1 }),
+          "worker-1",
+          at(1),
+        );
         expect(first.recorded).toBe(true);
-        expect(first.run).toMatchObject({ processedChunks: 1, skippedChunks: 0, pairCount: 2, duplicatesRemoved: 1, capReached: false, updatedAt: at(1) });
-        const skipped = await store.recordChunk(user, run.id, outcome("chunk-2", [], { status: "skipped", reason: "empty text" }), "worker-1", at(2));
+        expect(first.run).toMatchObject({
+          processedChunks: 1,
+          skippedChunks: 0,
+          pairCount: 2,
+          duplicatesRemoved: 1,
+          capReached: false,
+          updatedAt: at(1),
+        });
+        const skipped = await store.recordChunk(
+          user,
+          run.id,
+          outcome("chunk-2", [], { status: "skipped", reason: "empty text" }),
+          "worker-1",
+          at(2),
+        );
         expect(skipped.run).toMatchObject({ processedChunks: 2, skippedChunks: 1, pairCount: 2 });
         const capped = await store.recordChunk(user, run.id, outcome("chunk-3", ["How C?"], { capReached: true }), "worker-1", at(3));
         expect(capped.run).toMatchObject({ processedChunks: 3, pairCount: 3, capReached: true });
@@ -286,7 +305,13 @@ export function describeTrainingStoreContract(
         const user = newUserId();
         const run = await generatingRun(user);
         await store.recordChunk(user, run.id, outcome("chunk-1", ["Q1?", "Q2?"]), "worker-1", at(1));
-        const again = await store.recordChunk(user, run.id, outcome("chunk-1", ["Q1?", "Q3?"], { duplicatesRemoved: 4 }), "worker-1", at(2));
+        const again = await store.recordChunk(
+          user,
+          run.id,
+          outcome("chunk-1", ["Q1?", "Q3?"], { duplicatesRemoved: 4 }),
+          "worker-1",
+          at(2),
+        );
         expect(again.recorded).toBe(false);
         expect(again.run).toMatchObject({ processedChunks: 1, pairCount: 2, duplicatesRemoved: 0, updatedAt: at(1) });
         expect((await store.listPairs(user, [run.id])).map((p) => p.question)).toEqual(["Q1?", "Q2?"]);
@@ -296,8 +321,12 @@ export function describeTrainingStoreContract(
         const user = newUserId();
         const run = await generatingRun(user);
         await expect(store.recordChunk(user, run.id, outcome("chunk-1", ["Q?"]), "worker-2", at(1))).rejects.toBeInstanceOf(StoreError);
-        await expect(store.recordChunk(newUserId(), run.id, outcome("chunk-1", ["Q?"]), "worker-1", at(1))).rejects.toBeInstanceOf(StoreError);
-        await expect(store.recordChunk(user, randomUUID(), outcome("chunk-1", ["Q?"]), "worker-1", at(1))).rejects.toBeInstanceOf(StoreError);
+        await expect(store.recordChunk(newUserId(), run.id, outcome("chunk-1", ["Q?"]), "worker-1", at(1))).rejects.toBeInstanceOf(
+          StoreError,
+        );
+        await expect(store.recordChunk(user, randomUUID(), outcome("chunk-1", ["Q?"]), "worker-1", at(1))).rejects.toBeInstanceOf(
+          StoreError,
+        );
         expect(await store.getRun(user, run.id)).toEqual(run);
         expect(await store.listPairs(user, [run.id])).toEqual([]);
         expect(await store.listRecordedChunkIds(user, run.id)).toEqual([]);
@@ -357,11 +386,25 @@ export function describeTrainingStoreContract(
         const user = newUserId();
         expect(await store.getSettings(user)).toBeNull();
         const created = await store.saveSettings(user, { enabled: false }, at(1));
-        expect(created).toEqual({ userId: user, enabled: false, lastTrainedAt: null, lastTrainingRunId: null, modelRunId: null, updatedAt: at(1) });
+        expect(created).toEqual({
+          userId: user,
+          enabled: false,
+          lastTrainedAt: null,
+          lastTrainingRunId: null,
+          modelRunId: null,
+          updatedAt: at(1),
+        });
 
         const run = await store.createRun(newRun(user, { status: "completed" }), at(2));
         const trained = await store.saveSettings(user, { lastTrainedAt: at(3), lastTrainingRunId: run.id, modelRunId: run.id }, at(3));
-        expect(trained).toEqual({ userId: user, enabled: false, lastTrainedAt: at(3), lastTrainingRunId: run.id, modelRunId: run.id, updatedAt: at(3) });
+        expect(trained).toEqual({
+          userId: user,
+          enabled: false,
+          lastTrainedAt: at(3),
+          lastTrainingRunId: run.id,
+          modelRunId: run.id,
+          updatedAt: at(3),
+        });
         const enabled = await store.saveSettings(user, { enabled: true }, at(4));
         expect(enabled).toEqual({ ...trained, enabled: true, updatedAt: at(4) });
         expect(await store.getSettings(user)).toEqual(enabled);

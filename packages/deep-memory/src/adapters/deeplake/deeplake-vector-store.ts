@@ -1,0 +1,238 @@
+import type { Chunk, SearchHit } from "../../domain/chunk.js";
+import { UpstreamError, ValidationError } from "../../errors/errors.js";
+import type { ChunkPage, ListChunksInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
+import { listQuery, metadataFilter, searchQuery, type MetadataFilter } from "./tql.js";
+
+export interface DeepLakeVectorStoreOptions {
+  /** The dataset, as `hub://<org>/<dataset>`; or give `org` and `dataset`. */
+  path?: string;
+  org?: string;
+  dataset?: string;
+  /** An Activeloop API token (ACTIVELOOP_TOKEN). */
+  token: string;
+  /** Default https://app.activeloop.ai. */
+  baseUrl?: string;
+  /** Tensor names, when the dataset differs from the vector store layout (id, text, metadata, embedding). */
+  tensors?: Partial<{ id: string; text: string; metadata: string; embedding: string }>;
+  /**
+   * Metadata every chunk of a user has, for datasets holding many users'
+   * chunks, e.g. `(userId) => ({ user_id: userId })`; becomes a TQL `where`.
+   * Without it every user sees the whole dataset.
+   */
+  filter?: (userId: string) => MetadataFilter;
+  /** Per request; the Python client waited 170 s. */
+  timeoutMs?: number;
+  /** Retries of 502, 504 and connection failures (default 3), with exponential backoff. */
+  maxRetries?: number;
+  /** First backoff delay (default 500 ms, doubling). */
+  retryDelayMs?: number;
+  fetch?: typeof fetch;
+}
+
+interface QueryResponse {
+  indices?: number[] | string;
+  data?: Record<string, unknown[]> | Record<string, unknown>[];
+  score?: number[];
+}
+
+const PROVIDER = "deeplake";
+
+function parseDatasetPath(options: DeepLakeVectorStoreOptions): { org: string; dataset: string } {
+  if (options.path) {
+    const match = /^hub:\/\/([^/]+)\/([^/]+)$/.exec(options.path);
+    if (!match) throw new ValidationError(`Expected a dataset path like hub://org/dataset, got ${JSON.stringify(options.path)}`);
+    return { org: match[1]!, dataset: match[2]! };
+  }
+  if (!options.org || !options.dataset) throw new ValidationError("DeepLakeVectorStore needs `path` or both `org` and `dataset`");
+  return { org: options.org, dataset: options.dataset };
+}
+
+/** Row i of a response, whichever layout (columns or rows) the service used. */
+function rowsOf(response: QueryResponse): Record<string, unknown>[] {
+  const data = response.data;
+  if (Array.isArray(data)) return data;
+  if (!data || typeof data !== "object") {
+    throw new UpstreamError(PROVIDER, "DeepLake answered without a `data` field", { retryable: false });
+  }
+  const columns = Object.entries(data);
+  const length = Math.max(0, ...columns.map(([, values]) => (Array.isArray(values) ? values.length : 0)));
+  return Array.from({ length }, (_, i) =>
+    Object.fromEntries(columns.map(([name, values]) => [name, Array.isArray(values) ? values[i] : undefined])),
+  );
+}
+
+function indicesOf(response: QueryResponse): number[] | null {
+  const { indices } = response;
+  if (Array.isArray(indices)) return indices.map(Number);
+  // Older servers sent "1,2,3".
+  if (typeof indices === "string") return indices === "" ? [] : indices.split(",").map(Number);
+  return null;
+}
+
+/** Text tensors come back as strings, sometimes wrapped in a one-element list. */
+function scalar(value: unknown): unknown {
+  return Array.isArray(value) && value.length === 1 ? value[0] : value;
+}
+
+function toMetadata(value: unknown): Record<string, unknown> | undefined {
+  const v = scalar(value);
+  const parsed = typeof v === "string" ? (JSON.parse(v) as unknown) : v;
+  return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+}
+
+/**
+ * A VectorStore over Activeloop's managed Tensor Database (DeepLake datasets
+ * at hub://org/ds with runtime tensor_db), through its HTTP query API: TQL sent
+ * to `POST /api/query/dataset/{org}/{ds}`. Chunks are listed in dataset order
+ * and searched by cosine similarity on the server. Deep memory from this SDK
+ * works with it by transforming the query embedding before the search;
+ * Activeloop's own (discontinued) deep memory is not used.
+ */
+export class DeepLakeVectorStore implements VectorStore {
+  private readonly org: string;
+  private readonly dataset: string;
+  private readonly token: string;
+  private readonly baseUrl: string;
+  private readonly tensors: { id: string; text: string; metadata: string; embedding: string };
+  private readonly filter: ((userId: string) => MetadataFilter) | undefined;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly retryDelayMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: DeepLakeVectorStoreOptions) {
+    ({ org: this.org, dataset: this.dataset } = parseDatasetPath(options));
+    if (!options.token) throw new ValidationError("DeepLakeVectorStore needs an Activeloop token");
+    this.token = options.token;
+    this.baseUrl = (options.baseUrl ?? "https://app.activeloop.ai").replace(/\/+$/, "");
+    this.tensors = { id: "id", text: "text", metadata: "metadata", embedding: "embedding", ...options.tensors };
+    this.filter = options.filter;
+    this.timeoutMs = options.timeoutMs ?? 170_000;
+    this.maxRetries = options.maxRetries ?? 3;
+    this.retryDelayMs = options.retryDelayMs ?? 500;
+    this.fetchImpl = options.fetch ?? globalThis.fetch;
+  }
+
+  /** The cursor is the dataset row to continue from. */
+  async listChunks(input: ListChunksInput): Promise<ChunkPage> {
+    const fromRow = input.cursor === null ? 0 : Number(input.cursor);
+    if (!Number.isSafeInteger(fromRow) || fromRow < 0) throw new ValidationError(`Invalid cursor ${JSON.stringify(input.cursor)}`);
+    if (!Number.isSafeInteger(input.limit) || input.limit <= 0) throw new ValidationError("limit must be a positive integer");
+    const { id, text, metadata, embedding } = this.tensors;
+    const filter = metadataFilter(metadata, this.filter?.(input.userId));
+    const query = listQuery({
+      returnTensors: [id, text, metadata, ...(input.includeEmbeddings ? [embedding] : [])],
+      fromRow,
+      limit: input.limit,
+      filter,
+    });
+    const response = await this.query(query);
+    const rows = rowsOf(response);
+    const indices = indicesOf(response);
+    if (!indices && filter)
+      throw new UpstreamError(PROVIDER, "DeepLake answered without row indices; cannot page a filtered listing", { retryable: false });
+    const chunks = rows.map((row) => {
+      const chunk: Chunk = { id: String(scalar(row[id])), text: String(scalar(row[text]) ?? "") };
+      const meta = toMetadata(row[metadata]);
+      if (meta) chunk.metadata = meta;
+      if (input.includeEmbeddings && Array.isArray(row[embedding])) chunk.embedding = Float32Array.from(row[embedding] as number[]);
+      return chunk;
+    });
+    if (chunks.length < input.limit) return { chunks, nextCursor: null };
+    const next = indices && indices.length > 0 ? Math.max(...indices) + 1 : fromRow + chunks.length;
+    return { chunks, nextCursor: String(next) };
+  }
+
+  async search(input: VectorSearchInput): Promise<SearchHit[]> {
+    if (!Number.isSafeInteger(input.k) || input.k < 0) throw new ValidationError("k must be a non-negative integer");
+    if (input.k === 0) return [];
+    const { id, text, metadata, embedding } = this.tensors;
+    const query = searchQuery({
+      returnTensors: [text, metadata, id],
+      embeddingTensor: embedding,
+      embedding: input.embedding,
+      k: input.k,
+      filter: metadataFilter(metadata, this.filter?.(input.userId)),
+    });
+    const response = await this.query(query);
+    const rows = rowsOf(response);
+    return rows.map((row, i) => {
+      const score = Number(scalar(row.score ?? response.score?.[i]));
+      const hit: SearchHit = { id: String(scalar(row[id])), text: String(scalar(row[text]) ?? ""), score };
+      const meta = toMetadata(row[metadata]);
+      if (meta) hit.metadata = meta;
+      return hit;
+    });
+  }
+
+  /** One TQL query, retrying 502, 504 and connection failures as Activeloop's client did. */
+  private async query(tql: string): Promise<QueryResponse> {
+    const url = `${this.baseUrl}/api/query/dataset/${encodeURIComponent(this.org)}/${encodeURIComponent(this.dataset)}`;
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await this.fetchImpl(url, {
+          method: "POST",
+          headers: {
+            Authorization: `Bearer ${this.token}`,
+            "X-Activeloop-Provider-Type": "activeloop",
+            "Content-Type": "application/json",
+          },
+          body: JSON.stringify({ query: tql }),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (error) {
+        if ((error as Error)?.name === "TimeoutError") {
+          throw new UpstreamError(PROVIDER, `DeepLake query timed out after ${this.timeoutMs} ms`, { retryable: true, cause: error });
+        }
+        if (attempt < this.maxRetries) {
+          await this.backoff(attempt);
+          continue;
+        }
+        throw new UpstreamError(PROVIDER, `Cannot reach DeepLake: ${(error as Error)?.message ?? String(error)}`, {
+          retryable: true,
+          cause: error,
+        });
+      }
+      if (response.ok) return (await response.json()) as QueryResponse;
+      if ((response.status === 502 || response.status === 504) && attempt < this.maxRetries) {
+        // Drain the body so the connection can be reused.
+        await response.text().catch(() => undefined);
+        await this.backoff(attempt);
+        continue;
+      }
+      throw await this.httpError(response);
+    }
+  }
+
+  private async httpError(response: Response): Promise<UpstreamError> {
+    const body = await response.text();
+    let description = body.slice(0, 500);
+    let code: unknown;
+    try {
+      const parsed = JSON.parse(body) as { description?: unknown; code?: unknown };
+      if (typeof parsed.description === "string") description = parsed.description;
+      code = parsed.code;
+    } catch {
+      // Not JSON (a gateway page): keep the text.
+    }
+    const status = response.status;
+    const hints: Record<number, string> = {
+      401: "the Activeloop token is missing, invalid or expired",
+      403: code === 1 ? "the dataset's agreement has not been accepted" : "the token may not read this dataset",
+      404: "no such organisation or dataset",
+      423: "the dataset is locked",
+      429: "over the plan's request limit",
+    };
+    const retryAfter = Number(response.headers.get("retry-after"));
+    return new UpstreamError(PROVIDER, `DeepLake answered ${status}${hints[status] ? ` (${hints[status]})` : ""}: ${description}`, {
+      status,
+      retryable: status === 423 || status === 429 || status >= 500,
+      retryAfterMs: status === 429 && Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined,
+    });
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * 2 ** attempt));
+  }
+}

@@ -1,0 +1,2 @@
+export { DeepLakeVectorStore, type DeepLakeVectorStoreOptions } from "./deeplake-vector-store.js";
+export type { MetadataFilter } from "./tql.js";
