@@ -1,7 +1,15 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", "protocol/index": "src/protocol/index.ts" },
+  entry: {
+    index: "src/index.ts",
+    "protocol/index": "src/protocol/index.ts",
+    // Store adapters: subpaths, so their optional peer dependencies stay out of the core.
+    "postgres/index": "src/adapters/postgres/index.ts",
+    "pglite/index": "src/adapters/pglite/index.ts",
+    "supabase/index": "src/adapters/supabase/index.ts",
+    "deeplake/index": "src/adapters/deeplake/index.ts",
+  },
   format: ["esm", "cjs"],
   dts: true,
   clean: true,
