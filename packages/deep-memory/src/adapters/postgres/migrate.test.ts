@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { StoreError } from "../../errors/errors.js";
 import { deepMemoryMigrations } from "../training-store/sql-schema.js";
 import { PostgresTrainingStore } from "./postgres-training-store.js";
-import { connect, createTestDatabase, type TestDatabase } from "./test-database.test-support.js";
+import { connect, createTestDatabase, describeWithPostgres, type TestDatabase } from "./test-database.test-support.js";
 
 const supabaseDir = fileURLToPath(new URL("../../../../../supabase/", import.meta.url));
 const names = deepMemoryMigrations.map((m) => m.name);
@@ -26,7 +26,7 @@ function storeOn(db: TestDatabase): PostgresTrainingStore {
   return store;
 }
 
-describe("migrate() on PostgreSQL", () => {
+describeWithPostgres("migrate() on PostgreSQL", () => {
   it("applies the bundled migrations once and nothing on later calls", async () => {
     const db = await freshDatabase();
     const store = storeOn(db);

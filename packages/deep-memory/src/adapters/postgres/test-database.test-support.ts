@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { describe } from "vitest";
 
 /**
  * A fresh database on the real PostgreSQL for one test file, dropped at the
@@ -7,6 +8,30 @@ import pg from "pg";
  * Tests never mock the database.
  */
 export const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const redactedUrl = ADMIN_URL.replace(/:[^:@/]*@/, ":***@");
+
+async function reachable(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.end();
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+const unreachable = await reachable();
+if (unreachable && process.env.REQUIRE_POSTGRES === "1") {
+  throw new Error(`REQUIRE_POSTGRES=1 but PostgreSQL at ${redactedUrl} is unreachable: ${unreachable}`);
+}
+if (unreachable) {
+  console.warn(`Skipping PostgreSQL tests: ${redactedUrl} is unreachable (${unreachable}). CI sets REQUIRE_POSTGRES=1 to fail instead.`);
+}
+
+/** `describe` when PostgreSQL is reachable; a skipped describe on a developer machine without it (never in CI). */
+export const describeWithPostgres = unreachable ? describe.skip : describe;
 
 export interface TestDatabase {
   name: string;
@@ -27,7 +52,7 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
     await client.connect();
   } catch (error) {
     throw new Error(
-      `Cannot reach PostgreSQL at ${ADMIN_URL.replace(/:[^:@/]*@/, ":***@")} (${(error as Error).message}). ` +
+      `Cannot reach PostgreSQL at ${redactedUrl} (${(error as Error).message}). ` +
         "Start it (pg_ctlcluster <version> main start) or set DATABASE_URL.",
     );
   }
