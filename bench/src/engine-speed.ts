@@ -1,0 +1,62 @@
+import { LocalDeepMemory } from "@zip/deep-memory";
+
+export interface EngineSpeed {
+  dimensions: number;
+  pairs: number;
+  corpus: number;
+  trainSeconds: number;
+  epochs: number;
+  applyMicrosPerQuery: number;
+}
+
+/** A small seeded generator so the synthetic figures are repeatable. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function unit(d: number, rand: () => number, base?: Float32Array, noise = 1): Float32Array {
+  const v = new Float32Array(d);
+  let n = 0;
+  for (let i = 0; i < d; i++) {
+    const g = Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());
+    v[i] = (base ? base[i]! : 0) + noise * g / Math.sqrt(d);
+    n += v[i]! * v[i]!;
+  }
+  n = Math.sqrt(n);
+  for (let i = 0; i < d; i++) v[i] = v[i]! / n;
+  return v;
+}
+
+/**
+ * The speed targets' setting: 5,000 (question, chunk) pairs over a 5,000-chunk
+ * corpus at d=384 (MiniLM) and d=1536 (OpenAI), synthetic vectors where each
+ * question is a noisy copy of its chunk's vector.
+ */
+export async function engineSpeed(input: { seed: number; log: (m: string) => void }): Promise<EngineSpeed[]> {
+  const out: EngineSpeed[] = [];
+  for (const d of [384, 1536]) {
+    const rand = rng(input.seed + d);
+    const corpus = Array.from({ length: 5000 }, () => unit(d, rand));
+    const positives = Array.from({ length: 5000 }, (_, i) => [i]);
+    const queries = positives.map(([i]) => unit(d, rand, corpus[i!]!, 1.2));
+    const engine = new LocalDeepMemory();
+    const s = performance.now();
+    const model = await engine.train({ dimensions: d, queries, positives, corpus, seed: input.seed });
+    const trainSeconds = (performance.now() - s) / 1000;
+    const transform = engine.load(model);
+    for (let i = 0; i < 1000; i++) transform.apply(queries[i]!);
+    const t = performance.now();
+    const n = 5000;
+    for (let i = 0; i < n; i++) transform.apply(queries[i]!);
+    const applyMicrosPerQuery = ((performance.now() - t) * 1000) / n;
+    input.log(`engine speed d=${d}: train ${trainSeconds.toFixed(2)} s (${model.report.epochs} epochs), apply ${applyMicrosPerQuery.toFixed(1)} us/query`);
+    out.push({ dimensions: d, pairs: 5000, corpus: 5000, trainSeconds, epochs: model.report.epochs, applyMicrosPerQuery });
+  }
+  return out;
+}
