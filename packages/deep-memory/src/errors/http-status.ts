@@ -16,7 +16,8 @@ export const httpStatusByCode = {
   UPSTREAM_FAILED: 502,
   TRAINING_FAILED: 500,
   STORE_FAILED: 500,
-  ABORTED: 499,
+  // Work stopped because the trainer is shutting down: the client may retry against another instance.
+  ABORTED: 503,
   INTERNAL: 500,
 } as const satisfies Record<ErrorCode, number>;
 

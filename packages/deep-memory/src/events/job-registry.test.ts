@@ -44,6 +44,17 @@ describe("JobRegistry", () => {
     expect(registry.listenerCount("j1")).toBe(0);
   });
 
+  it("applies `after` to live events too", () => {
+    const registry = registryWithJob();
+    registry.emit("j1", { type: "started", totalChunks: 10, resumed: false });
+    const got: number[] = [];
+    registry.subscribe("alice", "j1", (e) => got.push(e.seq), { after: 3 });
+    registry.emit("j1", progress(1));
+    registry.emit("j1", progress(2));
+    registry.emit("j1", progress(3));
+    expect(got).toEqual([4]);
+  });
+
   it("unsubscribing releases the listener", () => {
     const registry = registryWithJob();
     const off = registry.subscribe("alice", "j1", () => {});

@@ -101,11 +101,16 @@ export class JobRegistry {
    */
   subscribe(userId: string, jobId: string, listener: JobListener, options: { after?: number } = {}): () => void {
     const entry = this.require(userId, jobId);
-    for (const event of entry.events) if (event.seq > (options.after ?? 0)) listener(event);
+    const after = options.after ?? 0;
+    for (const event of entry.events) if (event.seq > after) listener(event);
     if (!entry.active) return () => {};
-    entry.emitter.on("event", listener);
+    // A client may claim an id ahead of what was sent (a stale tab after a restart); hold live events to the same rule.
+    const live = (event: JobEvent) => {
+      if (event.seq > after) listener(event);
+    };
+    entry.emitter.on("event", live);
     return () => {
-      entry.emitter.off("event", listener);
+      entry.emitter.off("event", live);
     };
   }
 
