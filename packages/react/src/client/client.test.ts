@@ -130,6 +130,18 @@ describe("createDeepMemoryClient", () => {
     expect(headers).toHaveBeenCalledTimes(2);
   });
 
+  it("reports a failing headers function as HEADERS_FAILED, without sending the request", async () => {
+    const client = createDeepMemoryClient({
+      baseUrl: BASE_URL,
+      headers: async () => {
+        throw new Error("no session");
+      },
+    });
+    const error = await rejection(client.getSettings());
+    expect(error).toMatchObject({ status: null, code: "HEADERS_FAILED", message: expect.stringContaining("no session") });
+    expect(ctx.api.log.requests).toEqual([]);
+  });
+
   it("uses a given fetch, and builds event stream URLs from eventsUrl", async () => {
     const fetchSpy = vi.fn((input: string, init: RequestInit) => globalThis.fetch(input, init));
     const client = createDeepMemoryClient({ baseUrl: BASE_URL, fetch: fetchSpy });

@@ -14,7 +14,9 @@ export type ClientErrorCode =
   /** The request was aborted through its signal. */
   | "ABORTED"
   /** The request failed the protocol's request schema before it was sent. */
-  | "VALIDATION_FAILED";
+  | "VALIDATION_FAILED"
+  /** The `headers` function threw (no session to take a token from, say); the cause is attached. */
+  | "HEADERS_FAILED";
 
 export interface DeepMemoryClientErrorInit {
   /** HTTP status; null when no response came back (network, abort, client-side validation). */

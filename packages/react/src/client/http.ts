@@ -54,7 +54,17 @@ export class Transport {
 
   async headers(extra: Record<string, string>): Promise<Headers> {
     const configured = this.options.headers;
-    const resolved = typeof configured === "function" ? await configured() : configured;
+    let resolved: HeadersInput;
+    try {
+      resolved = typeof configured === "function" ? await configured() : configured;
+    } catch (error) {
+      throw new DeepMemoryClientError({
+        status: null,
+        code: "HEADERS_FAILED",
+        message: `The headers function failed: ${error instanceof Error ? error.message : String(error)}`,
+        cause: error,
+      });
+    }
     const headers = new Headers(extra);
     // The host's headers win, so it can override Accept or add Authorization.
     new Headers(resolved).forEach((value, key) => headers.set(key, value));

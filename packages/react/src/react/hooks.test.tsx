@@ -1,4 +1,4 @@
-import { act, renderHook, screen, waitFor } from "@testing-library/react";
+import { act, render, renderHook, screen, waitFor } from "@testing-library/react";
 import { delay, http, HttpResponse } from "msw";
 import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
@@ -11,9 +11,8 @@ import { useDeepMemorySettings } from "./use-deep-memory-settings.js";
 import { useGenerateTrainingData } from "./use-generate-training-data.js";
 import { useStartTraining } from "./use-start-training.js";
 import { useTrainingRuns } from "./use-training-runs.js";
-import { render } from "@testing-library/react";
 
-const ctx = useFakeApi({ requireToken: undefined });
+const ctx = useFakeApi();
 
 describe("useGenerateTrainingData and useTrainingRuns", () => {
   it("starts generation, exposes the job and run, and refreshes the run history", async () => {
@@ -32,6 +31,8 @@ describe("useGenerateTrainingData and useTrainingRuns", () => {
     expect(onSuccess).toHaveBeenCalledWith(started!, { questions_per_chunk: 2 });
     await waitFor(() => expect(result.current.runs.runs.map((run) => run.id)).toEqual([started!.training_run_id]));
     expect(result.current.runs.total).toBe(1);
+    // What an admin screen follows after a reload.
+    expect(result.current.runs.activeRun).toMatchObject({ id: started!.training_run_id, status: "generating", generate_job_id: started!.job_id });
   });
 
   it("exposes a refused generation (409 RUN_ALREADY_ACTIVE) without throwing", async () => {
@@ -57,7 +58,7 @@ describe("useGenerateTrainingData and useTrainingRuns", () => {
     const { result } = renderHookWithClient(() => useTrainingRuns({ limit: 2, offset: 0 }));
     await waitFor(() => expect(result.current.isLoading).toBe(false));
     expect(result.current.runs.map((run) => run.id)).toEqual(["run-3", "run-2"]);
-    expect(result.current).toMatchObject({ total: 3, hasMore: true });
+    expect(result.current).toMatchObject({ total: 3, hasMore: true, activeRun: null });
   });
 });
 

@@ -9,9 +9,13 @@ export interface TrainingRunsResult extends QuerySnapshot<RunListResponse> {
   runs: RunWire[];
   total: number;
   hasMore: boolean;
+  /** The newest run on this page that a job is working on (pending, generating or training): what to follow after a reload. */
+  activeRun: RunWire | null;
   isLoading: boolean;
   refetch: () => Promise<RunListResponse | undefined>;
 }
+
+const ACTIVE_STATUSES = new Set<RunWire["status"]>(["pending", "generating", "training"]);
 
 /**
  * GET /runs: one page of the user's training runs, newest first. Refetched
@@ -28,6 +32,7 @@ export function useTrainingRuns(query: ListRunsQuery = {}): TrainingRunsResult {
       runs: snapshot.data?.runs ?? [],
       total: snapshot.data?.total ?? 0,
       hasMore: snapshot.data?.has_more ?? false,
+      activeRun: snapshot.data?.runs.find((run) => ACTIVE_STATUSES.has(run.status)) ?? null,
       isLoading: snapshot.status === "pending",
       refetch: () => store.refetch(),
     }),
