@@ -230,7 +230,7 @@ describe("DeepLakeVectorStore listing", () => {
 
 describe("DeepLakeVectorStore errors", () => {
   const search = (s = store()) => s.search({ userId: "u", embedding: Float32Array.from([1, 0, 0, 0]), k: 2 });
-  const failWith = (status: number, body: unknown = { description: "nope" }, headers: Record<string, string> = {}) =>
+  const failWith = (status: number, body: Record<string, unknown> = { description: "nope" }, headers: Record<string, string> = {}) =>
     server.use(
       http.post(ENDPOINT, async ({ request }) => {
         requests.push({ query: "", headers: request.headers });

@@ -31,7 +31,10 @@ if (unreachable) {
 }
 
 /** `describe` when PostgreSQL is reachable; a skipped describe on a developer machine without it (never in CI). */
-export const describeWithPostgres = unreachable ? describe.skip : describe;
+export function describeWithPostgres(name: string, body: () => void): void {
+  if (unreachable) describe.skip(name, body);
+  else describe(name, body);
+}
 
 export interface TestDatabase {
   name: string;
