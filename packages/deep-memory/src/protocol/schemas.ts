@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { searchHitSchema, type SearchHit } from "../domain/chunk.js";
 import { runMetricsSchema, type RunMetrics } from "../domain/metrics.js";
-import { runStatusSchema, trainingPairSchema, trainingRunSchema, type TrainingPair, type TrainingRun } from "../domain/run.js";
-import { jobKindSchema, jobPhaseSchema } from "../events/events.js";
+import { trainingPairSchema, trainingRunSchema, type TrainingPair, type TrainingRun } from "../domain/run.js";
+import { distributionSchema, runStatisticsSchema, runStatusSnapshotSchema, settingsViewSchema } from "../domain/views.js";
 import { toWire, wireSchema } from "./wire-case.js";
 
 /*
@@ -12,7 +12,6 @@ import { toWire, wireSchema } from "./wire-case.js";
  */
 
 const id = z.string().trim().min(1).max(256);
-const isoDateTime = z.iso.datetime();
 
 // ---------------------------------------------------------------- shared resources
 
@@ -48,19 +47,8 @@ export function toWireRunMetrics(metrics: RunMetrics): RunMetricsWire {
   return toWire(runMetricsSchema, metrics);
 }
 
-export const distributionWireSchema = z.object({ min: z.number(), max: z.number(), mean: z.number(), median: z.number() });
-
-export const runStatisticsWireSchema = z.object({
-  pair_count: z.number().int().nonnegative(),
-  chunks_with_pairs: z.number().int().nonnegative(),
-  pairs_per_chunk: distributionWireSchema,
-  /** In characters. */
-  question_length: distributionWireSchema,
-  duplicates_removed: z.number().int().nonnegative(),
-  chunks_skipped: z.number().int().nonnegative(),
-  chunks_already_covered: z.number().int().nonnegative(),
-  cap_reached: z.boolean(),
-});
+export const distributionWireSchema = wireSchema(distributionSchema);
+export const runStatisticsWireSchema = wireSchema(runStatisticsSchema);
 export type RunStatisticsWire = z.infer<typeof runStatisticsWireSchema>;
 
 // ---------------------------------------------------------------- POST /generate
@@ -157,17 +145,7 @@ export type RunDetailResponse = z.infer<typeof runDetailResponseSchema>;
 
 // ---------------------------------------------------------------- GET/PUT /settings
 
-export const settingsResponseSchema = z.object({
-  enabled: z.boolean(),
-  last_trained_at: isoDateTime.nullable(),
-  last_training_run_id: z.string().nullable(),
-  /** The run whose model search applies when enabled. */
-  model_run_id: z.string().nullable(),
-  can_enable: z.boolean(),
-  /** Why enabling would be refused, when it would. */
-  cannot_enable_reason: z.string().nullable(),
-  new_chunks_since_last_training: z.number().int().nonnegative(),
-});
+export const settingsResponseSchema = wireSchema(settingsViewSchema);
 export type SettingsResponse = z.infer<typeof settingsResponseSchema>;
 
 export const updateSettingsRequestSchema = z.object({ enabled: z.boolean() }).strict();
@@ -198,21 +176,7 @@ export type SearchResponse = z.infer<typeof searchResponseSchema>;
 
 // ---------------------------------------------------------------- GET /status/{id}
 
-export const statusResponseSchema = z.object({
-  training_run_id: z.string(),
-  job_id: z.string().nullable(),
-  kind: jobKindSchema.nullable(),
-  status: runStatusSchema,
-  /** True while a job is generating or training the run. */
-  active: z.boolean(),
-  phase: jobPhaseSchema.nullable(),
-  processed_chunks: z.number().int().nonnegative(),
-  total_chunks: z.number().int().nonnegative(),
-  pair_count: z.number().int().nonnegative(),
-  percent: z.number().min(0).max(100),
-  error: z.string().nullable(),
-  metrics: runMetricsWireSchema.nullable(),
-});
+export const statusResponseSchema = wireSchema(runStatusSnapshotSchema);
 export type StatusResponse = z.infer<typeof statusResponseSchema>;
 
 // ---------------------------------------------------------------- path and query parameters

@@ -5,6 +5,7 @@ import type { SearchHit } from "../domain/chunk.js";
 import type { EvaluationResult, RunMetrics } from "../domain/metrics.js";
 import type { ChunkOutcome, RunStatus, TrainingPair, TrainingRun } from "../domain/run.js";
 import type { DeepMemorySettings } from "../domain/settings.js";
+import type { RunStatistics, RunStatusSnapshot, SettingsView } from "../domain/views.js";
 import {
   AbortedError,
   DeepMemoryError,
@@ -46,7 +47,7 @@ import {
   type TrainInput,
   type UpdateSettingsInput,
 } from "./options.js";
-import { runStatistics, samplePairs, type RunStatistics } from "./run-statistics.js";
+import { runStatistics, samplePairs } from "./run-statistics.js";
 import { evaluateWithStore, trainAndEvaluate, type TrainingPhaseProgress } from "./training.js";
 
 export interface GenerateResult {
@@ -73,41 +74,10 @@ export interface ImportPairsResult {
   unknownChunkIds: string[];
 }
 
-export interface RunStatusSnapshot {
-  runId: string;
-  /** The job working on the run now, or that last did in this process. */
-  jobId: string | null;
-  kind: JobKind | null;
-  status: RunStatus;
-  /** True while a job is generating or training this run. */
-  active: boolean;
-  phase: string | null;
-  processedChunks: number;
-  totalChunks: number;
-  pairCount: number;
-  /** 0..100 for the current job. */
-  percent: number;
-  error: string | null;
-  metrics: RunMetrics | null;
-}
-
 export interface RunDetail {
   run: TrainingRun;
   samplePairs: Pick<TrainingPair, "id" | "chunkId" | "question">[];
   statistics: RunStatistics;
-}
-
-export interface SettingsView {
-  enabled: boolean;
-  lastTrainedAt: Date | null;
-  lastTrainingRunId: string | null;
-  /** The run whose model search applies when enabled. */
-  modelRunId: string | null;
-  canEnable: boolean;
-  /** Why enabling would be refused, when it would. */
-  cannotEnableReason: string | null;
-  /** Chunks in the knowledge base that no completed run has pairs for. */
-  newChunksSinceLastTraining: number;
 }
 
 export interface SearchResult {
@@ -590,7 +560,7 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
     if (!run) throw new NotFoundError("run", id);
     const current = job ?? this.jobs.activeJobForRun(run.id) ?? this.lastJobOf(userId, run);
     const events = current ? this.jobs.history(userId, current.jobId) : [];
-    const lastProgress = [...events].reverse().find((e): e is JobEventOf<"progress"> => e.type === "progress");
+    const lastProgress = events.findLast((e): e is JobEventOf<"progress"> => e.type === "progress");
     const terminal = events.find(isTerminalEvent);
     const percent = run.status === "completed" || run.status === "generated" ? 100 : (lastProgress?.percent ?? 0);
     return {

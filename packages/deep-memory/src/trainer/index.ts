@@ -13,4 +13,3 @@ export {
   type UpdateSettingsInput,
   type ImportPairsInput,
 } from "./options.js";
-export type { RunStatistics, Distribution } from "./run-statistics.js";

@@ -1,25 +1,6 @@
 import type { TrainingPair, TrainingRun } from "../domain/run.js";
 import { stableUnit } from "../evaluation/split.js";
-
-export interface Distribution {
-  min: number;
-  max: number;
-  mean: number;
-  median: number;
-}
-
-export interface RunStatistics {
-  pairCount: number;
-  chunksWithPairs: number;
-  pairsPerChunk: Distribution;
-  /** Question length in characters. */
-  questionLength: Distribution;
-  duplicatesRemoved: number;
-  chunksSkipped: number;
-  /** Chunks left out because earlier completed runs cover them. */
-  chunksAlreadyCovered: number;
-  capReached: boolean;
-}
+import type { Distribution, RunStatistics } from "../domain/views.js";
 
 export function distribution(values: readonly number[]): Distribution {
   if (values.length === 0) return { min: 0, max: 0, mean: 0, median: 0 };
