@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Keys like "recall@10", "ndcg@10", "mrr@10"; values are fractions in [0, 1]. */
 export const metricTableSchema = z.record(z.string(), z.number());

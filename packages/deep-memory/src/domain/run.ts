@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { runMetricsSchema } from "./metrics.js";
 
 export const runStatusSchema = z.enum(["pending", "generating", "generated", "training", "completed", "failed"]);

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { jobKindSchema, jobPhaseSchema } from "../events/events.js";
 import { runMetricsSchema } from "./metrics.js";
 import { runStatusSchema } from "./run.js";

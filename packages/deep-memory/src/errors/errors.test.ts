@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { DeepMemoryError, NotFoundError, RunAlreadyActiveError, toDeepMemoryError, UpstreamError, ValidationError } from "./errors.js";
 import { httpStatusFor } from "./http-status.js";
 import { parseOrThrow } from "./validation.js";

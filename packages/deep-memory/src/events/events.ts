@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 export const jobKindSchema = z.enum(["generate", "train"]);
 export type JobKind = z.infer<typeof jobKindSchema>;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { errorBodySchema } from "./errors.js";
 import { jobStreamEventSchema } from "./events.js";
 import { deepMemoryRoutes, type RouteSpec } from "./routes.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { searchHitSchema, type SearchHit } from "../domain/chunk.js";
 import { runMetricsSchema, type RunMetrics } from "../domain/metrics.js";
 import { trainingPairSchema, trainingRunSchema, type TrainingPair, type TrainingRun } from "../domain/run.js";

@@ -183,8 +183,9 @@ export async function* parseSseStream(
     yield* parser.push(decoder.decode());
     yield* parser.end();
   } finally {
-    // Cancelling tells the server the client went away; harmless once the stream ended.
-    await reader.cancel().catch(() => {});
+    // Cancelling tells the server the client went away; harmless once the stream ended. Not awaited:
+    // some fetch implementations never settle cancel() on a body still being written.
+    void reader.cancel().catch(() => {});
     reader.releaseLock();
   }
 }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The wire speaks snake_case; the SDK's domain speaks camelCase. Wire schemas

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import type { RunMetrics } from "../domain/metrics.js";
 import { trainingRunSchema, type TrainingRun } from "../domain/run.js";
 import type { JobEvent } from "../events/events.js";

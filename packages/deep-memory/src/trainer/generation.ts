@@ -27,8 +27,8 @@ export interface GenerationCallbacks {
   onRetry(chunkId: string, attempt: number, delayMs: number, error: DeepMemoryError): void;
 }
 
-/** Questions longer than this are almost certainly not questions. */
-const maxQuestionLength = 1000;
+/** Questions longer than this are almost certainly not questions (and SQL stores index the text). */
+const maxQuestionLength = 500;
 
 /**
  * Runs the question generator over `pending` chunks with bounded concurrency

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
 import type { Embedder } from "../ports/embedder.js";
 import type { QuestionGenerator } from "../ports/question-generator.js";
@@ -84,7 +84,8 @@ export const trainerConfigSchema = z.object({
 export type DeepMemoryTrainerConfig = z.input<typeof trainerConfigSchema>;
 
 export const userIdSchema = z.string().trim().min(1, "userId is required").max(256);
-const idSchema = z.string().trim().min(1).max(256);
+/** Run and job ids are UUIDs the trainer generated; anything else is a validation error in every store alike. */
+const idSchema = z.uuid("must be a run or job id (a UUID)");
 
 export const generateInputSchema = z
   .object({
@@ -145,7 +146,7 @@ export const importPairsInputSchema = z
   .object({
     userId: userIdSchema,
     pairs: z
-      .array(z.object({ question: z.string().trim().min(1).max(2000), chunkId: z.string().min(1) }).strict())
+      .array(z.object({ question: z.string().trim().min(1).max(500), chunkId: z.string().min(1).max(512) }).strict())
       .min(1)
       .max(1_000_000),
     /** Where the pairs come from, e.g. "chat-feedback"; recorded as the run's generation model. */

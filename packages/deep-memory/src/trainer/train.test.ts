@@ -156,7 +156,9 @@ describe("train", () => {
 
   it("only trains runs whose status is generated", async () => {
     const { trainer, store } = setup({ chunks: 20 });
-    await expect(trainer.train({ userId, runId: "missing" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(trainer.train({ userId, runId: "3f2b8c1e-0d4a-4c8e-9b7a-2f1e0c9d8b7a" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(trainer.train({ userId, runId: "not-a-uuid" })).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+    await expect(trainer.getStatus({ userId, id: "42" })).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
     const { jobId, runId } = await trainer.generate({ userId });
     await expect(trainer.train({ userId, runId })).rejects.toMatchObject({ code: "INVALID_RUN_STATE" });
     await trainer.waitForJob({ userId, jobId });

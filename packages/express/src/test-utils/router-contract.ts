@@ -292,7 +292,7 @@ export function routerContract(expectedMajor: 4 | 5): void {
       const ctx = await start();
       const gen = (await ctx.call("POST", "generate")).json!;
       for (const [jobId, user] of [
-        ["no-such-job", "alice"],
+        ["6a1f0c2e-5b7d-4e3a-9c8b-1d2e3f4a5b6c", "alice"],
         [gen.job_id, "bob"],
         [gen.training_run_id, "alice"], // a run id is not a job id
       ]) {
@@ -300,6 +300,10 @@ export function routerContract(expectedMajor: 4 | 5): void {
         expect(opened.response.status, `${jobId} as ${user}`).toBe(404);
         expect(errorBodySchema.parse(await opened.response.json()).error.code).toBe("NOT_FOUND");
       }
+      // An id that cannot be a job id is a validation error, not a lookup.
+      const malformed = await ctx.stream("no-such-job", {}, "alice");
+      expect(malformed.response.status).toBe(400);
+      expect(errorBodySchema.parse(await malformed.response.json()).error.code).toBe("VALIDATION_FAILED");
     });
 
     it("serves the events on their own mount point, and 202 responses point there", async () => {
@@ -423,8 +427,10 @@ export function routerContract(expectedMajor: 4 | 5): void {
       const enable = await ctx.call("PUT", "settings", { body: { enabled: true } });
       expect(enable.status).toBe(409);
       expect(enable.json!.error.code).toBe("NO_TRAINED_MODEL");
-      expect((await ctx.call("POST", "train", { body: { training_run_id: "missing" } })).status).toBe(404);
-      expect((await ctx.call("GET", "runs/missing")).status).toBe(404);
+      const unknown = "0b9f3a9e-2c4d-4f6e-8a1b-3c5d7e9f1a2b";
+      expect((await ctx.call("POST", "train", { body: { training_run_id: unknown } })).status).toBe(404);
+      expect((await ctx.call("GET", `runs/${unknown}`)).status).toBe(404);
+      expect((await ctx.call("GET", "runs/missing")).status).toBe(400);
 
       const gen = (await ctx.call("POST", "generate")).json!;
       await ctx.trainer.waitForJob({ userId: "alice", jobId: gen.job_id });

@@ -260,10 +260,12 @@ describe("client against the real Express router", () => {
     const { client } = await start();
     const anonymous = createDeepMemoryClient({ baseUrl: client.baseUrl });
     await expect(anonymous.getSettings()).rejects.toMatchObject({ status: 401, code: "UNAUTHORIZED" });
-    await expect(client.getRun("no-such-run")).rejects.toMatchObject({ status: 404, code: "NOT_FOUND" });
-    await expect(client.train({ training_run_id: "no-such-run" })).rejects.toMatchObject({ status: 404, code: "NOT_FOUND" });
+    const unknown = "0b9f3a9e-2c4d-4f6e-8a1b-3c5d7e9f1a2b";
+    await expect(client.getRun(unknown)).rejects.toMatchObject({ status: 404, code: "NOT_FOUND" });
+    await expect(client.train({ training_run_id: unknown })).rejects.toMatchObject({ status: 404, code: "NOT_FOUND" });
+    await expect(client.getRun("no-such-run")).rejects.toMatchObject({ status: 400, code: "VALIDATION_FAILED" });
 
-    const missing = client.jobStream("no-such-job");
+    const missing = client.jobStream(unknown);
     const stop = missing.subscribe(() => {});
     await vi.waitFor(() => expect(missing.getSnapshot().done).toBe(true));
     expect(missing.getSnapshot().streamError).toMatchObject({ status: 404, code: "NOT_FOUND" });

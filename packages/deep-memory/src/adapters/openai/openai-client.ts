@@ -1,5 +1,5 @@
 import OpenAI from "openai";
-import { z } from "zod";
+import * as z from "zod";
 import { ValidationError } from "../../errors/errors.js";
 
 /** Options both OpenAI adapters share: how to reach the API. */

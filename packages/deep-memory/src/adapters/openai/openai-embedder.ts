@@ -1,5 +1,5 @@
 import type OpenAI from "openai";
-import { z } from "zod";
+import * as z from "zod";
 import { UpstreamError } from "../../errors/errors.js";
 import type { EmbedOptions, Embedder } from "../../ports/embedder.js";
 import { withRetry } from "../../retry/with-retry.js";

@@ -1,5 +1,5 @@
 import type OpenAI from "openai";
-import { z } from "zod";
+import * as z from "zod";
 import { GenerationOutputError, ValidationError } from "../../errors/errors.js";
 import type { GenerateQuestionsInput, QuestionGenerator } from "../../ports/question-generator.js";
 import { createOpenAIClient, openAIConnectionSchema, parseOptions } from "./openai-client.js";

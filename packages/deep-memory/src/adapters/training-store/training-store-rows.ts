@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { ChunkOutcome, RunPatch, RunStatus, TrainingPair, TrainingRun } from "../../domain/run.js";
 import { chunkOutcomeSchema, generationSettingsSchema, runStatusSchema, trainingPairSchema, trainingRunSchema } from "../../domain/run.js";
 import type { DeepMemorySettings, SettingsPatch, StoredModel } from "../../domain/settings.js";

@@ -1,6 +1,6 @@
 import { readFile, writeFile, mkdir, rename } from "node:fs/promises";
 import { dirname } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import type { Chunk, SearchHit } from "../../domain/chunk.js";
 import { ValidationError } from "../../errors/errors.js";
 import type { ChunkPage, ListChunksInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
