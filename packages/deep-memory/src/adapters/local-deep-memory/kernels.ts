@@ -1,0 +1,251 @@
+/**
+ * Numeric kernels for the local deep-memory engine. Everything works on
+ * row-major Float32Array matrices with explicit shapes and writes into
+ * caller-owned output buffers, so hot loops allocate nothing and a faster
+ * backend (WebAssembly SIMD, threads) can replace one function at a time.
+ *
+ * Accumulation happens in JS numbers (float64), results are stored as float32.
+ */
+
+/** Dot product of `length` elements starting at the given offsets. */
+export function dot(a: Float32Array, b: Float32Array, length = a.length, aOffset = 0, bOffset = 0): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  // Four independent sums let the CPU overlap the multiply-adds.
+  for (; k + 3 < length; k += 4) {
+    s0 += a[aOffset + k]! * b[bOffset + k]!;
+    s1 += a[aOffset + k + 1]! * b[bOffset + k + 1]!;
+    s2 += a[aOffset + k + 2]! * b[bOffset + k + 2]!;
+    s3 += a[aOffset + k + 3]! * b[bOffset + k + 3]!;
+  }
+  for (; k < length; k++) s0 += a[aOffset + k]! * b[bOffset + k]!;
+  return s0 + s1 + s2 + s3;
+}
+
+/** y[yOffset..] += alpha * x[xOffset..] over `length` elements. */
+export function axpy(alpha: number, x: Float32Array, y: Float32Array, length = x.length, xOffset = 0, yOffset = 0): void {
+  for (let k = 0; k < length; k++) y[yOffset + k]! += alpha * x[xOffset + k]!;
+}
+
+/**
+ * out (m x n) = A (m x k) * B (n x k)^T: every row of A dotted with every row
+ * of B. This is "score queries against chunks", the dominant cost, so B is
+ * walked in tiles that stay in cache while every row of A passes over them,
+ * and four rows of B share each load of A.
+ */
+export function matmulTransB(a: Float32Array, b: Float32Array, m: number, n: number, k: number, out: Float32Array): void {
+  // About 128 KiB of B per tile: fits L2 on anything current.
+  const tile = Math.max(4, (Math.floor(32768 / Math.max(1, k)) >> 2) << 2);
+  for (let j0 = 0; j0 < n; j0 += tile) {
+    const j1 = Math.min(n, j0 + tile);
+    for (let i = 0; i < m; i++) {
+      const ai = i * k;
+      const oi = i * n;
+      let j = j0;
+      for (; j + 3 < j1; j += 4) {
+        const b0 = j * k;
+        const b1 = b0 + k;
+        const b2 = b1 + k;
+        const b3 = b2 + k;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let p = 0; p < k; p++) {
+          const x = a[ai + p]!;
+          s0 += x * b[b0 + p]!;
+          s1 += x * b[b1 + p]!;
+          s2 += x * b[b2 + p]!;
+          s3 += x * b[b3 + p]!;
+        }
+        out[oi + j] = s0;
+        out[oi + j + 1] = s1;
+        out[oi + j + 2] = s2;
+        out[oi + j + 3] = s3;
+      }
+      for (; j < j1; j++) out[oi + j] = dot(a, b, k, ai, j * k);
+    }
+  }
+}
+
+/** out (m x n) = A (m x k) * B (k x n). Inner loop runs along contiguous rows of B and out. */
+export function matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, out: Float32Array): void {
+  out.fill(0, 0, m * n);
+  for (let i = 0; i < m; i++) {
+    const oi = i * n;
+    for (let p = 0; p < k; p++) {
+      const x = a[i * k + p]!;
+      if (x === 0) continue;
+      const bp = p * n;
+      for (let j = 0; j < n; j++) out[oi + j]! += x * b[bp + j]!;
+    }
+  }
+}
+
+/**
+ * out (m x n) = A (k x m)^T * B (k x n): a sum of k outer products, which is
+ * how a batch of per-example gradients becomes one weight gradient.
+ */
+export function matmulTransA(a: Float32Array, b: Float32Array, k: number, m: number, n: number, out: Float32Array): void {
+  out.fill(0, 0, m * n);
+  for (let p = 0; p < k; p++) {
+    const ap = p * m;
+    const bp = p * n;
+    for (let i = 0; i < m; i++) {
+      const x = a[ap + i]!;
+      if (x === 0) continue;
+      const oi = i * n;
+      for (let j = 0; j < n; j++) out[oi + j]! += x * b[bp + j]!;
+    }
+  }
+}
+
+/** Scales each of `rows` rows to unit length in place; zero rows stay zero. Returns the original norms. */
+export function normalizeRows(x: Float32Array, rows: number, cols: number, norms: Float32Array = new Float32Array(rows)): Float32Array {
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    const n = Math.sqrt(dot(x, x, cols, o, o));
+    norms[i] = n;
+    if (n > 0) {
+      const inv = 1 / n;
+      for (let j = 0; j < cols; j++) x[o + j]! *= inv;
+    }
+  }
+  return norms;
+}
+
+/** log(sum(exp(x))) over x[offset..offset+length), stable for large values. */
+export function logSumExp(x: Float32Array | Float64Array, offset = 0, length = x.length - offset): number {
+  let max = -Infinity;
+  for (let j = 0; j < length; j++) if (x[offset + j]! > max) max = x[offset + j]!;
+  if (max === -Infinity) return -Infinity;
+  let s = 0;
+  for (let j = 0; j < length; j++) s += Math.exp(x[offset + j]! - max);
+  return max + Math.log(s);
+}
+
+/**
+ * Replaces x[offset..offset+length) by its softmax and returns the
+ * log-sum-exp. -Infinity entries (masked candidates) get probability 0.
+ */
+export function softmaxInPlace(x: Float32Array | Float64Array, offset = 0, length = x.length - offset): number {
+  const lse = logSumExp(x, offset, length);
+  for (let j = 0; j < length; j++) x[offset + j] = Math.exp(x[offset + j]! - lse);
+  return lse;
+}
+
+/**
+ * Indexes of the k largest of scores[offset..offset+length), best first; ties
+ * go to the lower index so results are deterministic. `skip(index)` drops
+ * candidates (for example the query's own positives). Writes at most k
+ * entries into outIndex (and outScore) and returns how many were written.
+ */
+export function topK(
+  scores: Float32Array,
+  k: number,
+  outIndex: Int32Array,
+  outScore?: Float32Array,
+  offset = 0,
+  length = scores.length - offset,
+  skip?: (index: number) => boolean,
+): number {
+  // Insertion into a short sorted list: one comparison per candidate once the
+  // list is full, which beats a heap for the k <= ~100 used here.
+  let count = 0;
+  const vals = outScore ?? new Float32Array(k);
+  for (let j = 0; j < length; j++) {
+    const s = scores[offset + j]!;
+    if (count === k && !(s > vals[k - 1]!)) continue;
+    if (s !== s) continue;
+    if (skip && skip(j)) continue;
+    let pos = count < k ? count : k - 1;
+    while (pos > 0 && s > vals[pos - 1]!) {
+      vals[pos] = vals[pos - 1]!;
+      outIndex[pos] = outIndex[pos - 1]!;
+      pos--;
+    }
+    vals[pos] = s;
+    outIndex[pos] = j;
+    if (count < k) count++;
+  }
+  return count;
+}
+
+export interface AdamState {
+  /** First-moment estimate, same length as the parameter. */
+  m: Float32Array;
+  /** Second-moment estimate, same length as the parameter. */
+  v: Float32Array;
+}
+
+export interface AdamConfig {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Decoupled (AdamW) decay: shrinks parameters toward zero, i.e. the transform toward the identity. */
+  weightDecay: number;
+  /** 1-based count of steps taken, including this one (for bias correction). */
+  step: number;
+}
+
+/** One AdamW update of `param` in place from `grad`. */
+export function adamStep(param: Float32Array, grad: Float32Array, state: AdamState, config: AdamConfig): void {
+  const { learningRate: lr, beta1, beta2, epsilon, weightDecay, step } = config;
+  const c1 = 1 / (1 - beta1 ** step);
+  const c2 = 1 / (1 - beta2 ** step);
+  const decay = 1 - lr * weightDecay;
+  const { m, v } = state;
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i]!;
+    const mi = beta1 * m[i]! + (1 - beta1) * g;
+    const vi = beta2 * v[i]! + (1 - beta2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    param[i] = param[i]! * decay - (lr * (mi * c1)) / (Math.sqrt(vi * c2) + epsilon);
+  }
+}
+
+/** Copies `rows` rows of `cols` floats, chosen by `indexes`, from `source` into consecutive rows of `out`. */
+export function gatherRows(source: Float32Array, indexes: ArrayLike<number>, rows: number, cols: number, out: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const from = indexes[r]! * cols;
+    out.set(source.subarray(from, from + cols), r * cols);
+  }
+}
+
+/** Packs equal-length vectors into one row-major matrix. */
+export function packRows(vectors: readonly Float32Array[], cols: number): Float32Array {
+  const out = new Float32Array(vectors.length * cols);
+  for (let i = 0; i < vectors.length; i++) out.set(vectors[i]!, i * cols);
+  return out;
+}
+
+/**
+ * Modified Gram-Schmidt over the `rows` rows of x (each `cols` long), in
+ * place, done twice for accuracy. A row that is (numerically) a combination
+ * of earlier ones is replaced by `fallback(row)` and orthonormalised again,
+ * so the result always has orthonormal rows. Requires rows <= cols.
+ */
+export function orthonormalizeRows(x: Float32Array, rows: number, cols: number, fallback: (row: Float32Array) => void): void {
+  for (let i = 0; i < rows; i++) {
+    const row = x.subarray(i * cols, (i + 1) * cols);
+    for (let attempt = 0; ; attempt++) {
+      const before = Math.sqrt(dot(row, row, cols));
+      for (let pass = 0; pass < 2; pass++) {
+        for (let j = 0; j < i; j++) axpy(-dot(x, x, cols, i * cols, j * cols), x, x, cols, j * cols, i * cols);
+      }
+      const after = Math.sqrt(dot(row, row, cols));
+      if (after > 1e-4 * before && after > 1e-20) {
+        const inv = 1 / after;
+        for (let k = 0; k < cols; k++) row[k]! *= inv;
+        break;
+      }
+      if (attempt > 8) throw new Error("orthonormalizeRows: could not find an independent direction");
+      fallback(row);
+    }
+  }
+}
