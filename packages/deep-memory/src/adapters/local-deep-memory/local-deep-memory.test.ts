@@ -1,0 +1,304 @@
+import { describe, expect, it } from "vitest";
+import { trainingReportSchema } from "../../domain/metrics.js";
+import { AbortedError, DeepMemoryError, ValidationError } from "../../errors/errors.js";
+import type { EngineProgress, EngineTrainInput, QueryTransform } from "../../ports/deep-memory-engine.js";
+import { dot, normalizeRows, orthonormalizeRows } from "./kernels.js";
+import { LocalDeepMemory } from "./local-deep-memory.js";
+import { SeededRandom } from "./random.js";
+import { ResidualTransform, residualFormat } from "./residual-transform.js";
+
+function unit(v: Float32Array): Float32Array {
+  normalizeRows(v, 1, v.length);
+  return v;
+}
+
+function unitVector(random: SeededRandom, d: number): Float32Array {
+  return unit(Float32Array.from({ length: d }, () => random.normal()));
+}
+
+function ranking(query: Float32Array, corpus: Float32Array[]): number[] {
+  const scores = corpus.map((c) => dot(query, c));
+  return [...scores.keys()].sort((a, b) => scores[b]! - scores[a]! || a - b);
+}
+
+function recallAt10(transform: (q: Float32Array) => Float32Array, queries: Float32Array[], answers: number[], corpus: Float32Array[]) {
+  let hits = 0;
+  queries.forEach((q, i) => {
+    if (ranking(transform(q), corpus).slice(0, 10).includes(answers[i]!)) hits++;
+  });
+  return hits / queries.length;
+}
+
+/**
+ * Questions are a hidden rotation of their chunk plus noise, so plain cosine
+ * search barely finds them and the right transform (the inverse rotation) is
+ * known to exist. Held-out questions are about chunks never trained on.
+ */
+function rotatedWorld(seed: number, d = 32, chunks = 300) {
+  const random = new SeededRandom(seed);
+  const corpus = Array.from({ length: chunks }, () => unitVector(random, d));
+  const rotation = Float32Array.from({ length: d * d }, () => random.normal());
+  orthonormalizeRows(rotation, d, d, () => {
+    throw new Error("random matrix was singular");
+  });
+  const ask = (chunk: number) => {
+    const q = new Float32Array(d);
+    for (let i = 0; i < d; i++) q[i] = dot(rotation, corpus[chunk]!, d, i * d, 0) + 0.15 * random.normal() / Math.sqrt(d);
+    return unit(q);
+  };
+  const trainChunks = Array.from({ length: 200 }, (_, i) => i);
+  const input: EngineTrainInput = {
+    dimensions: d,
+    queries: trainChunks.flatMap((c) => [ask(c), ask(c)]),
+    positives: trainChunks.flatMap((c) => [[c], [c]]),
+    corpus,
+    seed: 7,
+  };
+  const heldOutChunks = Array.from({ length: chunks - 200 }, (_, i) => 200 + i);
+  return { input, corpus, heldOutQueries: heldOutChunks.map(ask), heldOutAnswers: heldOutChunks };
+}
+
+const fastOptions = { rank: 32, maxEpochs: 25, learningRate: 0.01, batchSize: 64, patience: 5 } as const;
+
+describe("LocalDeepMemory training", () => {
+  it("learns a hidden linear distortion and raises held-out recall@10 on unseen chunks", async () => {
+    const world = rotatedWorld(1);
+    const engine = new LocalDeepMemory(fastOptions);
+    const model = await engine.train(world.input);
+    const transform = engine.load(model);
+    const baseline = recallAt10((q) => q, world.heldOutQueries, world.heldOutAnswers, world.corpus);
+    const trained = recallAt10((q) => transform.apply(q), world.heldOutQueries, world.heldOutAnswers, world.corpus);
+    expect(baseline).toBeLessThan(0.2);
+    expect(trained).toBeGreaterThan(baseline + 0.5);
+    expect(model.report.validationRecallAt10).toBeGreaterThan(model.report.baselineValidationRecallAt10);
+    expect(model.report.bestEpoch).toBeGreaterThan(0);
+  });
+
+  it("reports what it did in the shared TrainingReport shape", async () => {
+    const world = rotatedWorld(2);
+    const model = await new LocalDeepMemory({ ...fastOptions, maxEpochs: 3, validationFraction: 0.2 }).train(world.input);
+    expect(trainingReportSchema.parse(model.report)).toEqual(model.report);
+    expect(model.format).toBe(residualFormat);
+    expect(model.dimensions).toBe(32);
+    expect(model.report.engine).toBe("local-residual-linear");
+    expect(model.report.trainQueries + model.report.validationQueries).toBe(400);
+    expect(model.report.validationQueries).toBe(80);
+    expect(model.report.epochs).toBeLessThanOrEqual(3);
+    expect(model.report.bestEpoch).toBeLessThanOrEqual(model.report.epochs);
+  });
+
+  it("does not treat other answers of the same question, or other questions about the same chunk, as negatives", async () => {
+    // Each question sits between its two answer chunks, and every chunk has
+    // three questions. With one batch holding all of them, a loss that used
+    // a question's second answer (or a same-chunk question's duplicate
+    // column) as a negative could not go below log 2 = 0.69.
+    const random = new SeededRandom(3);
+    const d = 64;
+    const corpus = Array.from({ length: 200 }, () => unitVector(random, d));
+    const queries: Float32Array[] = [];
+    const positives: number[][] = [];
+    for (let pair = 0; pair < 40; pair++) {
+      const a = 2 * pair;
+      const b = 2 * pair + 1;
+      for (let copy = 0; copy < 3; copy++) {
+        const q = Float32Array.from({ length: d }, (_, k) => corpus[a]![k]! + corpus[b]![k]! + 0.05 * random.normal());
+        queries.push(unit(q));
+        positives.push(copy === 2 ? [b, a, b] : [a, b]);
+      }
+    }
+    const losses: number[] = [];
+    await new LocalDeepMemory({ rank: 8, maxEpochs: 2, patience: 5, batchSize: 1024, hardNegatives: 8 }).train({
+      dimensions: d,
+      queries,
+      positives,
+      corpus,
+      seed: 1,
+      onProgress: (p) => losses.push(p.loss),
+    });
+    expect(losses).toHaveLength(2);
+    for (const loss of losses) expect(loss).toBeLessThan(0.2);
+  });
+
+  it("keeps the identity when nothing beats plain search on validation, so the model ranks exactly like it", async () => {
+    const random = new SeededRandom(4);
+    const d = 16;
+    const corpus = Array.from({ length: 50 }, () => unitVector(random, d));
+    // Every question is its chunk: plain search is already perfect.
+    const model = await new LocalDeepMemory({ rank: 8, maxEpochs: 3 }).train({
+      dimensions: d,
+      queries: corpus.map((c) => Float32Array.from(c)),
+      positives: corpus.map((_, i) => [i]),
+      corpus,
+      seed: 1,
+    });
+    expect(model.report.bestEpoch).toBe(0);
+    expect(model.report.validationRecallAt10).toBe(model.report.baselineValidationRecallAt10);
+    const transform = new LocalDeepMemory().load(model);
+    for (const c of corpus) expect([...transform.apply(c)]).toEqual([...c]);
+  });
+
+  it("is deterministic for a seed and differs across seeds", async () => {
+    const world = rotatedWorld(5);
+    const options = { ...fastOptions, maxEpochs: 3 };
+    const a = await new LocalDeepMemory(options).train(world.input);
+    const b = await new LocalDeepMemory(options).train(world.input);
+    const c = await new LocalDeepMemory(options).train({ ...world.input, seed: 8 });
+    expect(Buffer.from(a.weights).equals(Buffer.from(b.weights))).toBe(true);
+    expect({ ...a.report, wallMs: 0 }).toEqual({ ...b.report, wallMs: 0 });
+    expect(Buffer.from(a.weights).equals(Buffer.from(c.weights))).toBe(false);
+  });
+
+  it("calls onProgress once per epoch with increasing epoch numbers", async () => {
+    const world = rotatedWorld(6);
+    const seen: EngineProgress[] = [];
+    const model = await new LocalDeepMemory({ ...fastOptions, maxEpochs: 4, patience: 10 }).train({
+      ...world.input,
+      onProgress: (p) => seen.push(p),
+    });
+    expect(seen.map((p) => p.epoch)).toEqual([1, 2, 3, 4]);
+    expect(model.report.epochs).toBe(4);
+    for (const p of seen) {
+      expect(p.epochs).toBe(4);
+      expect(p.loss).toBeGreaterThan(0);
+      expect(p.validationRecallAt10).toBeGreaterThanOrEqual(0);
+      expect(p.validationRecallAt10).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("throws AbortedError when aborted before or during training", async () => {
+    const world = rotatedWorld(7);
+    const engine = new LocalDeepMemory(fastOptions);
+    const before = new AbortController();
+    before.abort();
+    await expect(engine.train({ ...world.input, signal: before.signal })).rejects.toBeInstanceOf(AbortedError);
+
+    const during = new AbortController();
+    const epochs: number[] = [];
+    const training = engine.train({
+      ...world.input,
+      signal: during.signal,
+      onProgress: (p) => {
+        epochs.push(p.epoch);
+        during.abort();
+      },
+    });
+    await expect(training).rejects.toMatchObject({ code: "ABORTED" });
+    expect(epochs).toEqual([1]);
+  });
+
+  it("sees an abort raised by a timer while it trains", async () => {
+    const world = rotatedWorld(8);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 5);
+    const started = performance.now();
+    await expect(
+      new LocalDeepMemory({ ...fastOptions, maxEpochs: 10_000, patience: 10_000 }).train({ ...world.input, signal: controller.signal }),
+    ).rejects.toBeInstanceOf(AbortedError);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it("rejects malformed training input with a ValidationError", async () => {
+    const world = rotatedWorld(9);
+    const engine = new LocalDeepMemory(fastOptions);
+    await expect(engine.train({ ...world.input, positives: world.input.positives.map(() => [999]) })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(engine.train({ ...world.input, dimensions: 31 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      engine.train({ ...world.input, queries: world.input.queries.slice(0, 1), positives: world.input.positives.slice(0, 1) }),
+    ).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it("validates its options", () => {
+    expect(() => new LocalDeepMemory({ learningRate: -1 })).toThrow(ValidationError);
+    expect(() => new LocalDeepMemory({ rank: 0 })).toThrow(ValidationError);
+    expect(() => new LocalDeepMemory({ validationFraction: 1 })).toThrow(ValidationError);
+    expect(() => new LocalDeepMemory({ unknown: 1 } as never)).toThrow(ValidationError);
+    expect(new LocalDeepMemory().options.rank).toBeGreaterThan(0);
+  });
+});
+
+describe("LocalDeepMemory models", () => {
+  async function trained(): Promise<{ engine: LocalDeepMemory; transform: QueryTransform; model: Awaited<ReturnType<LocalDeepMemory["train"]>> }> {
+    const world = rotatedWorld(10);
+    const engine = new LocalDeepMemory({ ...fastOptions, maxEpochs: 3 });
+    const model = await engine.train(world.input);
+    return { engine, model, transform: engine.load(model) };
+  }
+
+  it("an untrained (zero) correction ranks exactly like the raw query, whatever its basis", () => {
+    const random = new SeededRandom(11);
+    const d = 24;
+    const r = 6;
+    const vt = Float32Array.from({ length: r * d }, () => random.normal());
+    const identity = new ResidualTransform(d, r, new Float32Array(d * r), vt);
+    const corpus = Array.from({ length: 500 }, () => unitVector(random, d));
+    for (let i = 0; i < 20; i++) {
+      const q = unitVector(random, d);
+      const out = identity.apply(q);
+      expect([...out]).toEqual([...q]);
+      expect(ranking(out, corpus)).toEqual(ranking(q, corpus));
+    }
+  });
+
+  it("apply returns a new unit vector and leaves its input alone", async () => {
+    const { transform } = await trained();
+    const random = new SeededRandom(12);
+    for (let i = 0; i < 10; i++) {
+      const q = unitVector(random, 32);
+      const copy = Float32Array.from(q);
+      const out = transform.apply(q);
+      expect(out).not.toBe(q);
+      expect([...q]).toEqual([...copy]);
+      expect(Math.sqrt(dot(out, out))).toBeCloseTo(1, 5);
+    }
+    expect(() => transform.apply(new Float32Array(31))).toThrow(ValidationError);
+  });
+
+  it("round-trips through its weights: the loaded transform equals the trained one", async () => {
+    const { engine, model, transform } = await trained();
+    const original = ResidualTransform.fromBytes(model);
+    const rebuilt = ResidualTransform.fromBytes({ ...model, weights: original.toBytes() });
+    expect([...rebuilt.u]).toEqual([...original.u]);
+    expect([...rebuilt.vt]).toEqual([...original.vt]);
+    // Weights stored at an odd offset inside a bigger buffer (as a database driver may hand them back).
+    const shifted = new Uint8Array(model.weights.byteLength + 3);
+    shifted.set(model.weights, 3);
+    const reloaded = engine.load({ ...model, weights: shifted.subarray(3) });
+    const random = new SeededRandom(13);
+    for (let i = 0; i < 5; i++) {
+      const q = unitVector(random, 32);
+      expect([...reloaded.apply(q)]).toEqual([...transform.apply(q)]);
+    }
+    expect(original.toBytes()).toEqual(model.weights);
+  });
+
+  it("refuses foreign formats, wrong sizes and damaged weights with a ValidationError", async () => {
+    const { engine, model } = await trained();
+    const corrupt = (edit: (bytes: Uint8Array, view: DataView) => void) => {
+      const bytes = Uint8Array.from(model.weights);
+      edit(bytes, new DataView(bytes.buffer));
+      return { ...model, weights: bytes };
+    };
+    const attempts = [
+      { ...model, format: "activeloop/v1" },
+      { ...model, dimensions: 64 },
+      { ...model, weights: model.weights.subarray(0, model.weights.byteLength - 4) },
+      { ...model, weights: new Uint8Array(4) },
+      corrupt((b) => b.set([0, 0, 0, 0], 0)),
+      corrupt((_, v) => v.setUint16(4, 2, true)),
+      corrupt((_, v) => v.setUint32(12, 0, true)),
+      corrupt((_, v) => v.setFloat32(20, Number.NaN, true)),
+    ];
+    for (const attempt of attempts) {
+      let thrown: unknown;
+      try {
+        engine.load(attempt);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ValidationError);
+      expect(DeepMemoryError.isInstance(thrown) && thrown.code).toBe("VALIDATION_FAILED");
+    }
+  });
+});

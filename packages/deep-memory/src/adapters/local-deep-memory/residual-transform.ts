@@ -1,0 +1,118 @@
+import { ValidationError } from "../../errors/errors.js";
+import type { QueryTransform } from "../../ports/deep-memory-engine.js";
+
+/** Stored in EngineModel.format; bump the version when the byte layout changes. */
+export const residualFormat = "residual-linear/v1";
+
+const magic = 0x4c52_4d44; // "DMRL" read as a little-endian uint32
+const layoutVersion = 1;
+const headerBytes = 16;
+
+/**
+ * q -> normalize(q + U (Vt q)): the identity plus a rank-r correction. With U
+ * all zeros it returns the query unchanged, so an untrained model ranks
+ * exactly like plain search. U is d x r, Vt is r x d, both row-major.
+ */
+export class ResidualTransform implements QueryTransform {
+  readonly dimensions: number;
+  readonly rank: number;
+  readonly u: Float32Array;
+  readonly vt: Float32Array;
+  private readonly projected: Float64Array;
+
+  constructor(dimensions: number, rank: number, u: Float32Array, vt: Float32Array) {
+    if (u.length !== dimensions * rank || vt.length !== dimensions * rank) {
+      throw new ValidationError(`Residual transform factors must hold ${dimensions} x ${rank} values each`);
+    }
+    this.dimensions = dimensions;
+    this.rank = rank;
+    this.u = u;
+    this.vt = vt;
+    this.projected = new Float64Array(rank);
+  }
+
+  apply(query: Float32Array): Float32Array {
+    const d = this.dimensions;
+    const r = this.rank;
+    if (query.length !== d) {
+      throw new ValidationError(`Query has ${query.length} dimensions; this model expects ${d}`, [
+        { path: "query", message: `expected length ${d}` },
+      ]);
+    }
+    const { u, vt, projected: z } = this;
+    for (let k = 0; k < r; k++) {
+      const o = k * d;
+      let s0 = 0;
+      let s1 = 0;
+      let j = 0;
+      for (; j + 1 < d; j += 2) {
+        s0 += vt[o + j]! * query[j]!;
+        s1 += vt[o + j + 1]! * query[j + 1]!;
+      }
+      if (j < d) s0 += vt[o + j]! * query[j]!;
+      z[k] = s0 + s1;
+    }
+    const out = new Float32Array(d);
+    let norm = 0;
+    for (let i = 0; i < d; i++) {
+      const o = i * r;
+      let s = query[i]!;
+      for (let k = 0; k < r; k++) s += u[o + k]! * z[k]!;
+      out[i] = s;
+      norm += s * s;
+    }
+    norm = Math.sqrt(norm);
+    // Already unit length (within float32 precision) is left untouched, so an
+    // untrained model returns the query bit for bit and ranks exactly like it.
+    if (norm > 0 && Math.abs(norm - 1) > 1e-6) for (let i = 0; i < d; i++) out[i]! /= norm;
+    return out;
+  }
+
+  /** Header (magic, layout version, dimensions, rank) then U and Vt as little-endian float32. */
+  toBytes(): Uint8Array {
+    const d = this.dimensions;
+    const r = this.rank;
+    const bytes = new Uint8Array(headerBytes + 8 * d * r);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(0, magic, true);
+    view.setUint16(4, layoutVersion, true);
+    view.setUint32(8, d, true);
+    view.setUint32(12, r, true);
+    let offset = headerBytes;
+    for (const factor of [this.u, this.vt]) {
+      for (let i = 0; i < factor.length; i++, offset += 4) view.setFloat32(offset, factor[i]!, true);
+    }
+    return bytes;
+  }
+
+  static fromBytes(model: { format: string; dimensions: number; weights: Uint8Array }): ResidualTransform {
+    const fail = (message: string, path = "weights"): never => {
+      throw new ValidationError(`Cannot load deep memory model: ${message}`, [{ path, message }]);
+    };
+    if (model.format !== residualFormat) fail(`format "${model.format}" is not "${residualFormat}"`, "format");
+    if (!Number.isInteger(model.dimensions) || model.dimensions <= 0) fail("dimensions must be a positive integer", "dimensions");
+    const { weights } = model;
+    if (!(weights instanceof Uint8Array) || weights.byteLength < headerBytes) fail("weights are shorter than the header");
+    const view = new DataView(weights.buffer, weights.byteOffset, weights.byteLength);
+    if (view.getUint32(0, true) !== magic) fail("weights do not start with the residual-linear header");
+    const version = view.getUint16(4, true);
+    if (version !== layoutVersion) fail(`weights layout version ${version} is not supported (expected ${layoutVersion})`);
+    const d = view.getUint32(8, true);
+    const r = view.getUint32(12, true);
+    if (d !== model.dimensions) fail(`weights are for ${d} dimensions, the model says ${model.dimensions}`, "dimensions");
+    if (r < 1 || r > d) fail(`rank ${r} is outside 1..${d}`);
+    const expected = headerBytes + 8 * d * r;
+    if (weights.byteLength !== expected) fail(`expected ${expected} bytes for ${d} x ${r} factors, got ${weights.byteLength}`);
+    const u = new Float32Array(d * r);
+    const vt = new Float32Array(d * r);
+    let offset = headerBytes;
+    for (const factor of [u, vt]) {
+      for (let i = 0; i < factor.length; i++, offset += 4) {
+        const value = view.getFloat32(offset, true);
+        if (!Number.isFinite(value)) fail("weights contain a non-finite value");
+        factor[i] = value;
+      }
+    }
+    return new ResidualTransform(d, r, u, vt);
+  }
+}
