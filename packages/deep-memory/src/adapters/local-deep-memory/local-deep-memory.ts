@@ -62,10 +62,10 @@ export class LocalDeepMemory implements DeepMemoryEngine {
     const random = new SeededRandom(input.seed);
 
     // Questions with at least one answer, positives deduplicated.
-    const usable: { vector: Float32Array; positives: Int32Array; group: number }[] = [];
+    const usable: { vector: Float32Array; positives: Int32Array }[] = [];
     for (let q = 0; q < queries.length; q++) {
       const unique = Int32Array.from(new Set(positives[q]!)).sort();
-      if (unique.length > 0) usable.push({ vector: queries[q]!, positives: unique, group: unique[0]! });
+      if (unique.length > 0) usable.push({ vector: queries[q]!, positives: unique });
     }
     if (usable.length < 2) {
       throw new ValidationError("Deep memory training needs at least 2 questions with a relevant chunk", [
@@ -73,20 +73,15 @@ export class LocalDeepMemory implements DeepMemoryEngine {
       ]);
     }
 
-    // Validation split by first positive chunk, so questions about the same
-    // chunk stay on one side and validation measures unseen chunks.
-    const groupSize = new Map<number, number>();
-    for (const q of usable) groupSize.set(q.group, (groupSize.get(q.group) ?? 0) + 1);
-    const groups = [...groupSize.keys()].sort((a, b) => a - b);
-    random.shuffle(groups);
-    const wanted = Math.max(1, Math.round(this.options.validationFraction * usable.length));
-    const validationGroups = new Set<number>();
-    let validationSize = 0;
-    for (const g of groups) {
-      if (validationSize >= wanted || validationGroups.size === groups.length - 1) break;
-      validationGroups.add(g);
-      validationSize += groupSize.get(g)!;
-    }
+    // Seeded split by question, not by chunk: users later ask about the same
+    // chunks the questions were generated from, so validation should too.
+    // (Grouping by chunk made validation stop at the identity on SciFact.)
+    const order = random.shuffle(usable.map((_, i) => i));
+    const validationCount = Math.min(usable.length - 1, Math.max(1, Math.round(this.options.validationFraction * usable.length)));
+    const isValidation = new Uint8Array(usable.length);
+    for (const i of order.slice(0, validationCount)) isValidation[i] = 1;
+    const trainItems = usable.filter((_, i) => !isValidation[i]);
+    const validationItems = usable.filter((_, i) => isValidation[i]);
     const toSet = (items: typeof usable): QuerySet => ({
       vectors: packRows(
         items.map((q) => q.vector),
@@ -95,10 +90,6 @@ export class LocalDeepMemory implements DeepMemoryEngine {
       count: items.length,
       positives: items.map((q) => q.positives),
     });
-    const trainItems = usable.filter((q) => !validationGroups.has(q.group));
-    const validationItems = usable.filter((q) => validationGroups.has(q.group));
-    // One group can hold every question; then split that group by position.
-    if (trainItems.length === 0) trainItems.push(...validationItems.splice(0, validationItems.length - 1));
 
     const fit = await fitResidual({
       dimensions: d,
