@@ -15,3 +15,4 @@ export {
   type QuestionPrompt,
 } from "./adapters/openai/openai-question-generator.js";
 export { PseudoQueryGenerator, PSEUDO_QUERY_MODEL, type PseudoQueryGeneratorOptions } from "./adapters/question-generator/pseudo-query-generator.js";
+export { LocalDeepMemory, localDeepMemoryOptionsSchema, type LocalDeepMemoryOptions } from "./adapters/local-deep-memory/local-deep-memory.js";
