@@ -33,7 +33,20 @@ describe.skipIf(missing !== null)("the admin screen in Chromium against the exam
 
   beforeAll(async () => {
     const adminDir = join(temp, "admin");
-    await build({ root: adminRoot, configFile: join(adminRoot, "vite.config.ts"), logLevel: "warn", build: { outDir: adminDir, emptyOutDir: true, sourcemap: false } });
+    // The production build `pnpm example:server` serves (vitest's NODE_ENV=test would otherwise give React's development build).
+    const nodeEnv = process.env.NODE_ENV;
+    process.env.NODE_ENV = "production";
+    try {
+      await build({
+        root: adminRoot,
+        configFile: join(adminRoot, "vite.config.ts"),
+        mode: "production",
+        logLevel: "warn",
+        build: { outDir: adminDir, emptyOutDir: true, sourcemap: false },
+      });
+    } finally {
+      process.env.NODE_ENV = nodeEnv;
+    }
     server = await startServer({
       dataDir: join(temp, "pglite"),
       port: 0,
