@@ -135,7 +135,7 @@ const stopWords = new Set(
     "investigated examine examined evaluate evaluated assess assessed determine determined identify identified compared " +
     "obtained performed based including included include includes well new respectively significantly significant whereas " +
     "across along around beyond fully highly largely mainly mostly particularly previously recently relatively strongly " +
-    "versus vs possible potential potentially important key novel first second two three four five data analysis analyses method methods " +
+    "versus vs able unable thousand million billion trillion percent possible potential potentially important key novel first second two three four five data analysis analyses method methods " +
     "approach approaches aim aims objective objectives background purpose paper article work"
   ).split(" "),
 );
@@ -147,7 +147,9 @@ const verbWords = new Set(
     "consist consists consisted contain contains contained display displays displayed encode encodes exhibit exhibits exhibited " +
     "exist exists existed fall falls fell gave give gives given involve involves lack lacks lacked mean means meant occur occurs " +
     "occurred produce produces remain remains remained reach reaches reached rise rises rose said say says seem seems share shares " +
-    "take takes took taken"
+    "take takes took taken grow grows grew grown sell sells sold buy buys bought measure measures measured move moves moved " +
+    "drop drops dropped gain gains gained miss misses missed climb climbs climbed jump jumps jumped slide slides slid surge surges " +
+    "surged plunge plunges plunged suggest suggests signal signals signaled signalled help helps helped makes works worked driven known seen done made written"
   ).split(" "),
 );
 
@@ -262,7 +264,8 @@ function rakePhrases(sentences: string[][], words: Word[], salience: Map<string,
   for (const w of words) {
     if (w.sentence !== lastSentence) flush();
     lastSentence = w.sentence;
-    if (w.stop || /^\d+(?:\.\d+)?$/.test(w.text)) flush();
+    // Figures are not topics ("grew 12%"); the figure questions use them.
+    if (w.stop || /^\$?\d/.test(w.text)) flush();
     else current.push(w);
   }
   flush();
@@ -304,6 +307,8 @@ function rakePhrases(sentences: string[][], words: Word[], salience: Map<string,
 function looksLikeVerbPhrase(words: Word[]): boolean {
   if (words.length !== 1) return false;
   const w = words[0]!;
+  // One short plain word is rarely a topic; a name, acronym or term with digits is.
+  if (/^[a-z]{1,4}$/.test(w.text)) return true;
   return /^[a-z]+(?:ed|ing)$/.test(w.text) || w.text.length < 3;
 }
 
