@@ -71,35 +71,11 @@ export function matmulTransB(a: Float32Array, b: Float32Array, m: number, n: num
   }
 }
 
-/** out (m x n) = A (m x k) * B (k x n). Inner loop runs along contiguous rows of B and out. */
-export function matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, out: Float32Array): void {
-  out.fill(0, 0, m * n);
-  for (let i = 0; i < m; i++) {
-    const oi = i * n;
-    for (let p = 0; p < k; p++) {
-      const x = a[i * k + p]!;
-      if (x === 0) continue;
-      const bp = p * n;
-      for (let j = 0; j < n; j++) out[oi + j]! += x * b[bp + j]!;
-    }
-  }
-}
-
-/**
- * out (m x n) = A (k x m)^T * B (k x n): a sum of k outer products, which is
- * how a batch of per-example gradients becomes one weight gradient.
- */
-export function matmulTransA(a: Float32Array, b: Float32Array, k: number, m: number, n: number, out: Float32Array): void {
-  out.fill(0, 0, m * n);
-  for (let p = 0; p < k; p++) {
-    const ap = p * m;
-    const bp = p * n;
-    for (let i = 0; i < m; i++) {
-      const x = a[ap + i]!;
-      if (x === 0) continue;
-      const oi = i * n;
-      for (let j = 0; j < n; j++) out[oi + j]! += x * b[bp + j]!;
-    }
+/** out (cols x rows) = x (rows x cols)^T. Lets every product run through matmulTransB, the one tuned kernel. */
+export function transpose(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) out[j * rows + i] = x[o + j]!;
   }
 }
 
