@@ -80,7 +80,8 @@ type Outcome =
 
 const noop = () => {};
 
-function initialSnapshot(jobId: string): JobStreamSnapshot {
+/** The state of a job stream before anything was received; hooks also use it (empty id) when there is no job. */
+export function initialJobSnapshot(jobId: string): JobStreamSnapshot {
   return {
     jobId,
     runId: null,
@@ -151,7 +152,7 @@ export class JobStreamStore extends Store<JobStreamSnapshot> {
     /** Called once after the terminal event, e.g. to refetch what the job changed. */
     private readonly onTerminal: (snapshot: JobStreamSnapshot) => void = noop,
   ) {
-    super(initialSnapshot(jobId));
+    super(initialJobSnapshot(jobId));
     this.retryMs = options.retryMs ?? DEFAULT_RETRY_MS;
     this.maxRetryMs = options.maxRetryMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 8;

@@ -1,6 +1,6 @@
 import type { JobStreamEvent } from "@zip/deep-memory/protocol";
 import { useEffect, useMemo } from "react";
-import type { JobStreamSnapshot } from "../client/job-stream-store.js";
+import { initialJobSnapshot, type JobStreamSnapshot } from "../client/job-stream-store.js";
 import { useDeepMemoryClient } from "./provider.js";
 import { useLatest } from "./use-latest.js";
 import { constantStore, useStore } from "./use-store.js";
@@ -16,30 +16,7 @@ export interface JobEventsResult extends Omit<JobStreamSnapshot, "jobId"> {
   retry: () => void;
 }
 
-const idle = constantStore<JobStreamSnapshot>({
-  jobId: "",
-  runId: null,
-  kind: null,
-  status: "waiting",
-  runStatus: null,
-  phase: null,
-  processed: 0,
-  total: 0,
-  percent: 0,
-  pairCount: 0,
-  skippedChunks: 0,
-  epoch: null,
-  loss: null,
-  validationRecallAt10: null,
-  metrics: null,
-  error: null,
-  connection: "idle",
-  streamError: null,
-  reconnectAttempts: 0,
-  lastEventId: null,
-  lastEvent: null,
-  done: false,
-});
+const idle = constantStore<JobStreamSnapshot>(initialJobSnapshot(""));
 
 export function idleJobSnapshot(): JobStreamSnapshot {
   return idle.getSnapshot();
