@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 // export condition), so `pnpm test` needs no build first.
 export default defineConfig({
   resolve: { conditions: ["@zip/source"] },
+  // Vitest transforms test files for Node through its SSR pipeline, which has its own resolve conditions.
+  ssr: { resolve: { conditions: ["@zip/source"] } },
   test: {
     projects: ["packages/*/vitest.config.ts", "examples/*/vitest.config.ts"],
   },

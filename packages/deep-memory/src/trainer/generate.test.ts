@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-training-store.js";
 import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-store.js";
-import { DeepMemoryError, GenerationOutputError, UpstreamError } from "../errors/errors.js";
+import { DeepMemoryError, GenerationOutputError, StoreError, UpstreamError } from "../errors/errors.js";
 import type { JobEvent } from "../events/events.js";
 import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
 import { hangUntilAborted, ScriptedGenerator, syntheticCorpus, type ScriptedReply } from "../test-utils/synthetic.js";
@@ -313,6 +313,34 @@ describe("generate", () => {
     await trainer.waitForJob({ userId, jobId });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(4 * 40 - 5);
     expect(generator.calls.every((c) => c.model === "gpt-4o-mini" && c.count === 3)).toBe(true);
+  });
+
+  it("a store failure mid-run fails the run with the reason, keeps stored pairs, and the run resumes later", async () => {
+    const store = new InMemoryTrainingStore();
+    let dropAfter = 3;
+    const flaky = new Proxy(store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key !== "recordChunk" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value;
+        return (...args: unknown[]) => {
+          if (dropAfter-- <= 0) return Promise.reject(new StoreError("Connection terminated unexpectedly"));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const first = setup({ chunks: 8, store: flaky as InMemoryTrainingStore, options: { concurrency: 1 } });
+    const started = await first.trainer.generate({ userId });
+    const failed = await first.trainer.waitForJob({ userId, jobId: started.jobId });
+    expect(failed).toMatchObject({ type: "failed", error: { code: "STORE_FAILED", message: expect.stringContaining("Connection terminated") } });
+    expect(await store.getRun(userId, started.runId)).toMatchObject({ status: "failed", processedChunks: 3, pairCount: 12, error: expect.stringContaining("Connection terminated") });
+
+    dropAfter = Infinity;
+    const resumed = await first.trainer.generate({ userId });
+    expect(resumed).toMatchObject({ runId: started.runId, resumed: true });
+    await first.trainer.waitForJob({ userId, jobId: resumed.jobId });
+    const pairs = await pairsOf(store, started.runId);
+    expect(pairs).toHaveLength(32);
+    expect(new Set(pairs.map((p) => `${p.chunkId}|${p.question}`)).size).toBe(32);
   });
 
   it("rejects bad input with a typed validation error listing the fields", async () => {

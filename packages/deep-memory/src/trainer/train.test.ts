@@ -5,6 +5,7 @@ import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-s
 import type { JobEvent } from "../events/events.js";
 import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
 import type { Embedder } from "../ports/embedder.js";
+import type { VectorStore } from "../ports/vector-store.js";
 import { ScriptedGenerator, syntheticCorpus } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 import type { TrainerOptions } from "./options.js";
@@ -191,6 +192,42 @@ describe("train", () => {
     broken = false;
     const retry = await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId })).jobId });
     expect(retry.type).toBe("completed");
+  });
+
+  it("embeds chunks the vector store keeps no embeddings for, once, and reuses them on the next training", async () => {
+    const corpus = syntheticCorpus({ chunks: 30, dims: 24, seed: 11 });
+    const inner = new InMemoryVectorStore(corpus.documents);
+    // A store that can search but does not hand out stored vectors (many hosted stores).
+    const textOnly: VectorStore = {
+      listChunks: async (input) => {
+        const page = await inner.listChunks({ ...input, includeEmbeddings: false });
+        return page;
+      },
+      search: (input) => inner.search(input),
+    };
+    const documentTexts: string[] = [];
+    const counting: Embedder = {
+      model: corpus.embedder.model,
+      embed: async (texts, o) => {
+        if (o?.kind === "document") documentTexts.push(...texts);
+        // Chunk texts embed to the chunk's stored vector, as a real embedder would have produced it.
+        return Promise.all(texts.map(async (t) => corpus.documents.find((d) => d.text === t)?.embedding as Float32Array ?? (await corpus.embedder.embed([t], o))[0]!));
+      },
+    };
+    const trainer = new DeepMemoryTrainer({
+      vectorStore: textOnly,
+      store: new InMemoryTrainingStore(),
+      embedder: counting,
+      generator: new ScriptedGenerator(corpus.questionFor),
+      engine: new LocalDeepMemory(),
+      options: { questionsPerChunk: 5 },
+    });
+    const first = await generated(trainer);
+    expect(await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId: first })).jobId })).toMatchObject({ type: "completed" });
+    expect(documentTexts).toHaveLength(30);
+    const second = await trainer.importPairs({ userId, pairs: [{ question: corpus.questionFor("chunk-0001", 7), chunkId: "chunk-0001" }] });
+    expect(await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId: second.runId })).jobId })).toMatchObject({ type: "completed" });
+    expect(documentTexts).toHaveLength(30);
   });
 
   it("refuses to train on too few pairs with a clear message", async () => {
