@@ -83,7 +83,7 @@ async function main() {
     step(2, "Generating training questions");
     const settingsBefore = await trainer.getSettings({ userId });
     if (settingsBefore.lastTrainingRunId) {
-      console.log(`    earlier training found in ${dataDir}; ${settingsBefore.newChunksSinceLastTraining} new notes since then`);
+      console.log(`    earlier training found in ${dataDir}; ${settingsBefore.newChunksSinceLastTraining} new passages since then`);
     }
     const gen = await trainer.generate({ userId });
     console.log(`    run ${gen.runId}${gen.resumed ? " (resumed)" : ""}: ${gen.totalChunks} passages to process, ${gen.existingChunks} already covered`);
@@ -94,6 +94,7 @@ async function main() {
     console.log(`    ${review.statistics.pairCount} questions, ${review.statistics.pairsPerChunk.mean.toFixed(1)} per passage, ${review.statistics.duplicatesRemoved} duplicates removed`);
 
     step(3, "Reviewing a few generated questions");
+    if (review.samplePairs.length === 0) console.log("    nothing new this run; training reuses the questions of earlier completed runs");
     for (const pair of review.samplePairs.slice(0, 4)) console.log(`    ${pair.chunkId.padEnd(22)} ${pair.question}`);
 
     step(4, "Training deep memory (held-out 10% of questions never used for fitting)");
