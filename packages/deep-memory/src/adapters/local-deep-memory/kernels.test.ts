@@ -6,9 +6,11 @@ import {
   gatherRows,
   logSumExp,
   matmulTransB,
+  matmulTransBScalar,
   normalizeRows,
   orthonormalizeRows,
   packRows,
+  simdAvailable,
   softmaxInPlace,
   topK,
   transpose,
@@ -53,20 +55,31 @@ describe("dot and axpy", () => {
 });
 
 describe("matrix products", () => {
-  // Shapes cross the 4-wide kernels and the cache tiles (84 rows at k = 384).
+  // Shapes cross the 4-wide and 2 x 4 register tiles, the cache tiles, the
+  // wasm copy blocks (512 rows of A, 1,024 of B) and the k % 4 padding.
   const shapes: [number, number, number][] = [
     [1, 1, 1],
     [3, 5, 7],
     [17, 200, 384],
     [6, 9, 1536],
+    [33, 1030, 45],
+    [515, 7, 9],
   ];
 
   it.each(shapes)("matmulTransB (m=%i, n=%i, k=%i) equals A B^T", (m, n, k) => {
     const a = randomArray(m * k);
     const b = randomArray(n * k);
+    const naive = naiveProduct(m, n, k, (i, p) => a[i * k + p]!, (p, j) => b[j * k + p]!);
     const out = randomArray(m * n);
     matmulTransB(a, b, m, n, k, out);
-    expectClose(out, naiveProduct(m, n, k, (i, p) => a[i * k + p]!, (p, j) => b[j * k + p]!));
+    expectClose(out, naive);
+    const scalar = randomArray(m * n);
+    matmulTransBScalar(a, b, m, n, k, scalar);
+    expectClose(scalar, naive);
+  });
+
+  it("runs on WebAssembly SIMD in this runtime (Node 20+)", () => {
+    expect(simdAvailable()).toBe(true);
   });
 
   it("transpose swaps rows and columns", () => {

@@ -4,8 +4,11 @@
  * caller-owned output buffers, so hot loops allocate nothing and a faster
  * backend (WebAssembly SIMD, threads) can replace one function at a time.
  *
- * Accumulation happens in JS numbers (float64), results are stored as float32.
+ * JS loops accumulate in float64; the SIMD kernel in float32 (relative error
+ * around 1e-6 at 1,536 dimensions, far below what changes a ranking).
  */
+import { createSimdMatmul, type SimdMatmul } from "./matmul-simd.js";
+
 
 /** Dot product of `length` elements starting at the given offsets. */
 export function dot(a: Float32Array, b: Float32Array, length = a.length, aOffset = 0, bOffset = 0): number {
@@ -30,13 +33,32 @@ export function axpy(alpha: number, x: Float32Array, y: Float32Array, length = x
   for (let k = 0; k < length; k++) y[yOffset + k]! += alpha * x[xOffset + k]!;
 }
 
+let simd: SimdMatmul | null | undefined;
+/** Products smaller than this many multiply-adds stay in JS: copying into wasm memory would cost more. */
+const simdMinWork = 16384;
+
+/** Whether matmulTransB runs on WebAssembly SIMD in this runtime (decided on first use). */
+export function simdAvailable(): boolean {
+  if (simd === undefined) simd = createSimdMatmul();
+  return simd !== null;
+}
+
 /**
  * out (m x n) = A (m x k) * B (n x k)^T: every row of A dotted with every row
- * of B. This is "score queries against chunks", the dominant cost, so B is
- * walked in tiles that stay in cache while every row of A passes over them,
- * and four rows of B share each load of A.
+ * of B. Scoring questions against chunks is the dominant cost of training and
+ * every other product is arranged to go through here too, so this is the one
+ * kernel worth speeding up: WebAssembly SIMD where available, else plain JS.
  */
 export function matmulTransB(a: Float32Array, b: Float32Array, m: number, n: number, k: number, out: Float32Array): void {
+  if (m * n * k >= simdMinWork && simdAvailable()) simd!.abt(a, b, m, n, k, out);
+  else matmulTransBScalar(a, b, m, n, k, out);
+}
+
+/**
+ * Plain-JS matmulTransB: B is walked in tiles that stay in cache while every
+ * row of A passes over them, and four rows of B share each load of A.
+ */
+export function matmulTransBScalar(a: Float32Array, b: Float32Array, m: number, n: number, k: number, out: Float32Array): void {
   // About 128 KiB of B per tile: fits L2 on anything current.
   const tile = Math.max(4, (Math.floor(32768 / Math.max(1, k)) >> 2) << 2);
   for (let j0 = 0; j0 < n; j0 += tile) {
