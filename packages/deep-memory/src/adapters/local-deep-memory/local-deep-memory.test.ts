@@ -231,13 +231,35 @@ describe("LocalDeepMemory models", () => {
     const d = 24;
     const r = 6;
     const vt = Float32Array.from({ length: r * d }, () => random.normal());
-    const identity = new ResidualTransform(d, r, new Float32Array(d * r), vt);
     const corpus = Array.from({ length: 500 }, () => unitVector(random, d));
-    for (let i = 0; i < 20; i++) {
-      const q = unitVector(random, d);
-      const out = identity.apply(q);
-      expect([...out]).toEqual([...q]);
-      expect(ranking(out, corpus)).toEqual(ranking(q, corpus));
+    for (const simd of [true, false]) {
+      const identity = new ResidualTransform(d, r, new Float32Array(d * r), vt, { simd });
+      for (let i = 0; i < 20; i++) {
+        const q = unitVector(random, d);
+        const out = identity.apply(q);
+        expect([...out]).toEqual([...q]);
+        expect(ranking(out, corpus)).toEqual(ranking(q, corpus));
+      }
+    }
+  });
+
+  it("applies the same transform with and without WebAssembly SIMD, at sizes that need padding", () => {
+    const random = new SeededRandom(14);
+    for (const [d, r] of [
+      [32, 32],
+      [37, 5],
+      [384, 128],
+    ] as const) {
+      const u = Float32Array.from({ length: d * r }, () => 0.1 * random.normal());
+      const vt = Float32Array.from({ length: r * d }, () => random.normal() / Math.sqrt(d));
+      const simd = new ResidualTransform(d, r, u, vt);
+      const js = new ResidualTransform(d, r, u, vt, { simd: false });
+      for (let i = 0; i < 5; i++) {
+        const q = unitVector(random, d);
+        const a = simd.apply(q);
+        const b = js.apply(q);
+        for (let k = 0; k < d; k++) expect(a[k]!).toBeCloseTo(b[k]!, 5);
+      }
     }
   });
 

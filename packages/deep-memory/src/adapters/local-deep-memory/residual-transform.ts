@@ -1,5 +1,6 @@
 import { ValidationError } from "../../errors/errors.js";
 import type { QueryTransform } from "../../ports/deep-memory-engine.js";
+import { createSimdResidual, type SimdResidual } from "./matmul-simd.js";
 
 /** Stored in EngineModel.format; bump the version when the byte layout changes. */
 export const residualFormat = "residual-linear/v1";
@@ -19,8 +20,10 @@ export class ResidualTransform implements QueryTransform {
   readonly u: Float32Array;
   readonly vt: Float32Array;
   private readonly projected: Float64Array;
+  private readonly simd: SimdResidual | null;
 
-  constructor(dimensions: number, rank: number, u: Float32Array, vt: Float32Array) {
+  /** `simd: false` forces the plain-JS path (for runtimes without WebAssembly SIMD, and tests). */
+  constructor(dimensions: number, rank: number, u: Float32Array, vt: Float32Array, options: { simd?: boolean } = {}) {
     if (u.length !== dimensions * rank || vt.length !== dimensions * rank) {
       throw new ValidationError(`Residual transform factors must hold ${dimensions} x ${rank} values each`);
     }
@@ -29,16 +32,36 @@ export class ResidualTransform implements QueryTransform {
     this.u = u;
     this.vt = vt;
     this.projected = new Float64Array(rank);
+    this.simd = options.simd === false ? null : createSimdResidual(dimensions, rank, u, vt);
   }
 
   apply(query: Float32Array): Float32Array {
     const d = this.dimensions;
-    const r = this.rank;
     if (query.length !== d) {
       throw new ValidationError(`Query has ${query.length} dimensions; this model expects ${d}`, [
         { path: "query", message: `expected length ${d}` },
       ]);
     }
+    const out = new Float32Array(d);
+    if (this.simd) {
+      this.simd.residual(query, out);
+      for (let i = 0; i < d; i++) out[i] = query[i]! + out[i]!;
+    } else {
+      this.residualInJs(query, out);
+    }
+    let norm = 0;
+    for (let i = 0; i < d; i++) norm += out[i]! * out[i]!;
+    norm = Math.sqrt(norm);
+    // Already unit length (within float32 precision) is left untouched, so an
+    // untrained model returns the query bit for bit and ranks exactly like it.
+    if (norm > 0 && Math.abs(norm - 1) > 1e-6) for (let i = 0; i < d; i++) out[i]! /= norm;
+    return out;
+  }
+
+  /** out = q + U (Vt q) with float64 accumulation. */
+  private residualInJs(query: Float32Array, out: Float32Array): void {
+    const d = this.dimensions;
+    const r = this.rank;
     const { u, vt, projected: z } = this;
     for (let k = 0; k < r; k++) {
       const o = k * d;
@@ -52,20 +75,12 @@ export class ResidualTransform implements QueryTransform {
       if (j < d) s0 += vt[o + j]! * query[j]!;
       z[k] = s0 + s1;
     }
-    const out = new Float32Array(d);
-    let norm = 0;
     for (let i = 0; i < d; i++) {
       const o = i * r;
       let s = query[i]!;
       for (let k = 0; k < r; k++) s += u[o + k]! * z[k]!;
       out[i] = s;
-      norm += s * s;
     }
-    norm = Math.sqrt(norm);
-    // Already unit length (within float32 precision) is left untouched, so an
-    // untrained model returns the query bit for bit and ranks exactly like it.
-    if (norm > 0 && Math.abs(norm - 1) > 1e-6) for (let i = 0; i < d; i++) out[i]! /= norm;
-    return out;
   }
 
   /** Header (magic, layout version, dimensions, rank) then U and Vt as little-endian float32. */
@@ -85,7 +100,7 @@ export class ResidualTransform implements QueryTransform {
     return bytes;
   }
 
-  static fromBytes(model: { format: string; dimensions: number; weights: Uint8Array }): ResidualTransform {
+  static fromBytes(model: { format: string; dimensions: number; weights: Uint8Array }, options: { simd?: boolean } = {}): ResidualTransform {
     const fail = (message: string, path = "weights"): never => {
       throw new ValidationError(`Cannot load deep memory model: ${message}`, [{ path, message }]);
     };
@@ -113,6 +128,6 @@ export class ResidualTransform implements QueryTransform {
         factor[i] = value;
       }
     }
-    return new ResidualTransform(d, r, u, vt);
+    return new ResidualTransform(d, r, u, vt, options);
   }
 }
