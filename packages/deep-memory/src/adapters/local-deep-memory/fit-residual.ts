@@ -2,7 +2,7 @@ import { AbortedError } from "../../errors/errors.js";
 import type { EngineProgress } from "../../ports/deep-memory-engine.js";
 import {
   adamStep,
-  axpy,
+  corpusKernels,
   dot,
   gatherRows,
   logSumExp,
@@ -12,6 +12,7 @@ import {
   topK,
   transpose,
   type AdamState,
+  type CorpusKernels,
 } from "./kernels.js";
 import type { SeededRandom } from "./random.js";
 
@@ -126,7 +127,7 @@ function transformRows(
 export function mineCandidates(
   train: QuerySet,
   validation: QuerySet,
-  corpus: Float32Array,
+  corpus: CorpusKernels,
   corpusCount: number,
   d: number,
   pool: number,
@@ -153,7 +154,7 @@ export function mineCandidates(
       const [set, local] = pool > 0 && row < train.count ? [train, row] : [validation, row - (pool > 0 ? train.count : 0)];
       rows.set(set.vectors.subarray(local * d, (local + 1) * d), i * d);
     }
-    matmulTransB(rows, corpus, count, corpusCount, d, scores);
+    corpus.scoreAll(rows, count, scores);
     for (let i = 0; i < count; i++) {
       const row = start + i;
       const offset = i * corpusCount;
@@ -198,7 +199,7 @@ function scoreValidation(
   queries: Float32Array,
   set: QuerySet,
   candidates: CandidateLists,
-  corpus: Float32Array,
+  corpus: CorpusKernels,
   d: number,
   tau: number,
 ): ValidationScore {
@@ -214,10 +215,8 @@ function scoreValidation(
   for (let i = 0; i < set.count; i++) {
     const from = candidates.start[i]!;
     const n = candidates.start[i + 1]! - from;
-    for (let j = 0; j < n; j++) {
-      scores[j] = dot(queries, corpus, d, i * d, candidates.index[from + j]! * d);
-      logits[j] = scores[j]! / tau;
-    }
+    corpus.gatherDots(queries.subarray(i * d, (i + 1) * d), 1, candidates.index.subarray(from, from + n), n, scores);
+    for (let j = 0; j < n; j++) logits[j] = scores[j]! / tau;
     const positives = set.positives[i]!;
     const isPositive = (j: number) => positives.includes(candidates.index[from + j]!);
     // Tail samples count in the ranking too: one that overtakes an answer is a real miss.
@@ -301,6 +300,7 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
   const { dimensions: d, corpus, corpusCount: nc, train, validation, settings, random, signal } = input;
   const r = Math.min(settings.rank, d);
   const tau = settings.temperature;
+  const kernels = corpusKernels(corpus, nc, d);
   const pool = Math.min(settings.hardNegatives, Math.max(0, nc - 1 - settings.hardNegativeSkip));
   throwIfAborted(signal);
 
@@ -325,7 +325,7 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
   const order = new Int32Array(exampleCount);
   for (let e = 0; e < exampleCount; e++) order[e] = e;
 
-  const mined = mineCandidates(train, validation, corpus, nc, d, pool, settings.hardNegativeSkip, random);
+  const mined = mineCandidates(train, validation, kernels, nc, d, pool, settings.hardNegativeSkip, random);
   const negatives = mined.negatives;
   throwIfAborted(signal);
 
@@ -334,10 +334,10 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
   const valNorms = new Float32Array(validation.count);
   const validate = (): ValidationScore => {
     transformRows(validation.vectors, validation.count, d, r, u, vt, valZ, valOut, valNorms);
-    return scoreValidation(valOut, validation, mined.validation, corpus, d, tau);
+    return scoreValidation(valOut, validation, mined.validation, kernels, d, tau);
   };
 
-  const baseline = scoreValidation(validation.vectors, validation, mined.validation, corpus, d, tau);
+  const baseline = scoreValidation(validation.vectors, validation, mined.validation, kernels, d, tau);
   let best = baseline;
   let bestEpoch = 0;
   let bestU = u.slice();
@@ -353,6 +353,8 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
   const norms = new Float32Array(B);
   const scores = new Float32Array(B * B);
   const coef = new Float32Array(B * B);
+  const negIndex = new Int32Array(B * pool);
+  const negScores = new Float32Array(B * pool);
   const negCoef = new Float32Array(B * pool);
   const grad = new Float32Array(B * d);
   const gradT = new Float32Array(d * B);
@@ -397,6 +399,8 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
       for (let k = 0; k < bs * d; k++) qn[k]! += qb[k]!;
       normalizeRows(qn, bs, d, norms);
       matmulTransB(qn, cb, bs, nb, d, scores);
+      for (let i = 0; i < bs; i++) negIndex.set(negatives.subarray(queryRows[i]! * pool, (queryRows[i]! + 1) * pool), i * pool);
+      kernels.gatherDots(qn, bs, negIndex, pool, negScores);
 
       const scale = 1 / (tau * bs);
       for (let i = 0; i < bs; i++) {
@@ -409,9 +413,9 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
           logits[j] = j !== t && positiveMark[columns[j]!] === stamp ? -Infinity : scores[i * nb + j]! / tau;
         }
         for (let m = 0; m < pool; m++) {
-          const c = negatives[q * pool + m]!;
+          const c = negIndex[i * pool + m]!;
           // Skip padding and chunks already present as batch columns.
-          logits[nb + m] = c < 0 || columnOf[c]! >= 0 ? -Infinity : dot(qn, corpus, d, i * d, c * d) / tau;
+          logits[nb + m] = c < 0 || columnOf[c]! >= 0 ? -Infinity : negScores[i * pool + m]! / tau;
         }
         const lse = logSumExp(logits, 0, nb + pool);
         lossSum += lse - logits[t]!;
@@ -423,12 +427,8 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
       // d loss / d q' = sum_j coef_j c_j, then back through the normalisation.
       transpose(cb, nb, d, cbT);
       matmulTransB(coef, cbT, bs, d, nb, grad);
+      if (pool > 0) kernels.gatherAxpys(grad, bs, negIndex, pool, negCoef);
       for (let i = 0; i < bs; i++) {
-        const q = queryRows[i]!;
-        for (let m = 0; m < pool; m++) {
-          const w = negCoef[i * pool + m]!;
-          if (w !== 0) axpy(w, corpus, grad, d, negatives[q * pool + m]! * d, i * d);
-        }
         const along = dot(grad, qn, d, i * d, i * d);
         const inv = 1 / norms[i]!;
         for (let k = 0; k < d; k++) grad[i * d + k] = (grad[i * d + k]! - along * qn[i * d + k]!) * inv;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   adamStep,
   axpy,
+  corpusKernels,
   dot,
   gatherRows,
   logSumExp,
@@ -87,6 +88,40 @@ describe("matrix products", () => {
     const out = new Float32Array(5 * 7);
     transpose(x, 7, 5, out);
     for (let i = 0; i < 7; i++) for (let j = 0; j < 5; j++) expect(out[j * 7 + i]).toBe(x[i * 5 + j]);
+  });
+});
+
+describe("corpusKernels", () => {
+  // d = 37 needs padding to a multiple of 4; 3 gathered rows an odd count.
+  const d = 37;
+  const count = 101;
+  const corpus = randomArray(count * d);
+  const row = (c: number) => corpus.subarray(c * d, (c + 1) * d);
+
+  it.each([true, false])("score, gather and scatter rows like naive loops (simd: %s)", (simd) => {
+    const kernels = corpusKernels(corpus, count, d, { simd });
+    const rows = 5;
+    const x = randomArray(rows * d);
+    const all = new Float32Array(rows * count);
+    kernels.scoreAll(x, rows, all);
+    expectClose(all, naiveProduct(rows, count, d, (i, p) => x[i * d + p]!, (p, j) => corpus[j * d + p]!));
+
+    const idx = Int32Array.from([4, -1, 100, 0, 0, 7, 50, 3, -1, 99, 2, 2, 1, 1, 1]);
+    const dots = randomArray(rows * 3);
+    kernels.gatherDots(x, rows, idx, 3, dots);
+    const expectedDots = [...idx].map((c, e) => (c < 0 ? 0 : dot(x, row(c), d, Math.floor(e / 3) * d)));
+    expectClose(dots, expectedDots);
+
+    const coef = Float32Array.from(idx, (_, e) => (e % 4 === 0 ? 0 : random.normal()));
+    const y = randomArray(rows * d);
+    const expectedY = Float64Array.from(y);
+    idx.forEach((c, e) => {
+      if (c < 0) return;
+      const r = Math.floor(e / 3);
+      for (let k = 0; k < d; k++) expectedY[r * d + k]! += coef[e]! * corpus[c * d + k]!;
+    });
+    kernels.gatherAxpys(y, rows, idx, 3, coef);
+    expectClose(y, expectedY);
   });
 });
 

@@ -7,7 +7,7 @@
  * JS loops accumulate in float64; the SIMD kernel in float32 (relative error
  * around 1e-6 at 1,536 dimensions, far below what changes a ranking).
  */
-import { createSimdMatmul, type SimdMatmul } from "./matmul-simd.js";
+import { createSimdCorpus, createSimdMatmul, type SimdMatmul } from "./wasm-simd.js";
 
 
 /** Dot product of `length` elements starting at the given offsets. */
@@ -89,6 +89,57 @@ export function matmulTransBScalar(a: Float32Array, b: Float32Array, m: number, 
         out[oi + j + 3] = s3;
       }
       for (; j < j1; j++) out[oi + j] = dot(a, b, k, ai, j * k);
+    }
+  }
+}
+
+/**
+ * The corpus as the training loops read it: scored whole (mining) or row by
+ * row through index lists (hard negatives, validation candidates).
+ */
+export interface CorpusKernels {
+  /** out (rows x corpus size) = x (rows x d) * corpus^T. */
+  scoreAll(x: Float32Array, rows: number, out: Float32Array): void;
+  /** out[r * count + j] = x_r . corpus[idx[r * count + j]]; a negative index gives 0. */
+  gatherDots(x: Float32Array, rows: number, idx: Int32Array, count: number, out: Float32Array): void;
+  /** y_r += sum_j coef[r * count + j] * corpus[idx[r * count + j]]; negative indexes are skipped. */
+  gatherAxpys(y: Float32Array, rows: number, idx: Int32Array, count: number, coef: Float32Array): void;
+}
+
+/** CorpusKernels over a row-major corpus: resident in wasm memory with SIMD where possible, else plain JS. */
+export function corpusKernels(corpus: Float32Array, count: number, d: number, options: { simd?: boolean } = {}): CorpusKernels {
+  return (options.simd !== false && createSimdCorpus(corpus, count, d)) || new JsCorpusKernels(corpus, count, d);
+}
+
+class JsCorpusKernels implements CorpusKernels {
+  constructor(
+    private readonly corpus: Float32Array,
+    private readonly count: number,
+    private readonly d: number,
+  ) {}
+
+  scoreAll(x: Float32Array, rows: number, out: Float32Array): void {
+    matmulTransB(x, this.corpus, rows, this.count, this.d, out);
+  }
+
+  gatherDots(x: Float32Array, rows: number, idx: Int32Array, count: number, out: Float32Array): void {
+    const d = this.d;
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < count; j++) {
+        const c = idx[r * count + j]!;
+        out[r * count + j] = c < 0 ? 0 : dot(x, this.corpus, d, r * d, c * d);
+      }
+    }
+  }
+
+  gatherAxpys(y: Float32Array, rows: number, idx: Int32Array, count: number, coef: Float32Array): void {
+    const d = this.d;
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < count; j++) {
+        const c = idx[r * count + j]!;
+        const w = coef[r * count + j]!;
+        if (c >= 0 && w !== 0) axpy(w, this.corpus, y, d, c * d, r * d);
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 import { ValidationError } from "../../errors/errors.js";
 import type { QueryTransform } from "../../ports/deep-memory-engine.js";
-import { createSimdResidual, type SimdResidual } from "./matmul-simd.js";
+import { createSimdResidual, type SimdResidual } from "./wasm-simd.js";
 
 /** Stored in EngineModel.format; bump the version when the byte layout changes. */
 export const residualFormat = "residual-linear/v1";

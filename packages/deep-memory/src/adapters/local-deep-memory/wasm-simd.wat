@@ -1,0 +1,143 @@
+;; WebAssembly SIMD kernels of the local deep-memory engine (see wasm-simd.ts).
+;; After editing, regenerate the bytes embedded in wasm-simd.ts:
+;;   npx -y -p wabt@1.0.37 wat2wasm wasm-simd.wat -o - | base64 -w0
+(module
+  ;; Memory is imported so the host can size and grow it.
+  (import "env" "memory" (memory 1))
+  (func $hsum (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+  ;; out[i*ldo + j] = sum_p a[i*k + p] * b[j*k + p] for i < m, j < n.
+  ;; A 2 x 4 register tile: two rows of A against four rows of B, eight f32x4
+  ;; accumulators, so each loaded vector feeds four (or two) multiply-adds.
+  ;; Pointers are byte offsets; requires k % 4 == 0, m % 2 == 0, n % 4 == 0.
+  (func (export "abt") (param $a i32) (param $b i32) (param $m i32) (param $n i32) (param $k i32) (param $out i32) (param $ldo i32)
+    (local $i i32) (local $j i32) (local $p i32) (local $kb i32) (local $ldb i32)
+    (local $a0 i32) (local $a1 i32) (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32) (local $o i32)
+    (local $x0 v128) (local $x1 v128) (local $y v128)
+    (local $c00 v128) (local $c01 v128) (local $c02 v128) (local $c03 v128)
+    (local $c10 v128) (local $c11 v128) (local $c12 v128) (local $c13 v128)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $ldb (i32.shl (local.get $ldo) (i32.const 2)))
+    (block $iend (loop $iloop
+      (br_if $iend (i32.ge_u (local.get $i) (local.get $m)))
+      (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
+      (local.set $a1 (i32.add (local.get $a0) (local.get $kb)))
+      (local.set $j (i32.const 0))
+      (block $jend (loop $jloop
+        (br_if $jend (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $b0 (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $kb))))
+        (local.set $b1 (i32.add (local.get $b0) (local.get $kb)))
+        (local.set $b2 (i32.add (local.get $b1) (local.get $kb)))
+        (local.set $b3 (i32.add (local.get $b2) (local.get $kb)))
+        (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+        (local.set $c02 (v128.const i32x4 0 0 0 0)) (local.set $c03 (v128.const i32x4 0 0 0 0))
+        (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
+        (local.set $c12 (v128.const i32x4 0 0 0 0)) (local.set $c13 (v128.const i32x4 0 0 0 0))
+        (local.set $p (i32.const 0))
+        (block $pend (loop $ploop
+          (br_if $pend (i32.ge_u (local.get $p) (local.get $kb)))
+          (local.set $x0 (v128.load (i32.add (local.get $a0) (local.get $p))))
+          (local.set $x1 (v128.load (i32.add (local.get $a1) (local.get $p))))
+          (local.set $y (v128.load (i32.add (local.get $b0) (local.get $p))))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x0) (local.get $y))))
+          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x1) (local.get $y))))
+          (local.set $y (v128.load (i32.add (local.get $b1) (local.get $p))))
+          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x0) (local.get $y))))
+          (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x1) (local.get $y))))
+          (local.set $y (v128.load (i32.add (local.get $b2) (local.get $p))))
+          (local.set $c02 (f32x4.add (local.get $c02) (f32x4.mul (local.get $x0) (local.get $y))))
+          (local.set $c12 (f32x4.add (local.get $c12) (f32x4.mul (local.get $x1) (local.get $y))))
+          (local.set $y (v128.load (i32.add (local.get $b3) (local.get $p))))
+          (local.set $c03 (f32x4.add (local.get $c03) (f32x4.mul (local.get $x0) (local.get $y))))
+          (local.set $c13 (f32x4.add (local.get $c13) (f32x4.mul (local.get $x1) (local.get $y))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br $ploop)))
+        (local.set $o (i32.add (local.get $out)
+          (i32.add (i32.mul (local.get $i) (local.get $ldb)) (i32.shl (local.get $j) (i32.const 2)))))
+        (f32.store offset=0 (local.get $o) (call $hsum (local.get $c00)))
+        (f32.store offset=4 (local.get $o) (call $hsum (local.get $c01)))
+        (f32.store offset=8 (local.get $o) (call $hsum (local.get $c02)))
+        (f32.store offset=12 (local.get $o) (call $hsum (local.get $c03)))
+        (local.set $o (i32.add (local.get $o) (local.get $ldb)))
+        (f32.store offset=0 (local.get $o) (call $hsum (local.get $c10)))
+        (f32.store offset=4 (local.get $o) (call $hsum (local.get $c11)))
+        (f32.store offset=8 (local.get $o) (call $hsum (local.get $c12)))
+        (f32.store offset=12 (local.get $o) (call $hsum (local.get $c13)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $jloop)))
+      (local.set $i (i32.add (local.get $i) (i32.const 2)))
+      (br $iloop))))
+
+  ;; out[r*count + j] = x_r . base_row(idx[r*count + j]) for r < rows, j < count,
+  ;; where x_r starts at x + r*k floats and base rows are k floats apart.
+  ;; Requires k % 4 == 0 and count % 2 == 0; every index must be valid.
+  (func (export "gather_dots") (param $x i32) (param $rows i32) (param $base i32) (param $idx i32) (param $count i32) (param $k i32) (param $out i32)
+    (local $r i32) (local $j i32) (local $p i32) (local $kb i32)
+    (local $xr i32) (local $ir i32) (local $or i32) (local $b0 i32) (local $b1 i32)
+    (local $xv v128) (local $c0 v128) (local $c1 v128)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (block $rend (loop $rloop
+      (br_if $rend (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $xr (i32.add (local.get $x) (i32.mul (local.get $r) (local.get $kb))))
+      (local.set $ir (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $r) (local.get $count)) (i32.const 2))))
+      (local.set $or (i32.add (local.get $out) (i32.shl (i32.mul (local.get $r) (local.get $count)) (i32.const 2))))
+      (local.set $j (i32.const 0))
+      (block $jend (loop $jloop
+        (br_if $jend (i32.ge_u (local.get $j) (local.get $count)))
+        (local.set $b0 (i32.add (local.get $base)
+          (i32.mul (i32.load (i32.add (local.get $ir) (i32.shl (local.get $j) (i32.const 2)))) (local.get $kb))))
+        (local.set $b1 (i32.add (local.get $base)
+          (i32.mul (i32.load offset=4 (i32.add (local.get $ir) (i32.shl (local.get $j) (i32.const 2)))) (local.get $kb))))
+        (local.set $c0 (v128.const i32x4 0 0 0 0))
+        (local.set $c1 (v128.const i32x4 0 0 0 0))
+        (local.set $p (i32.const 0))
+        (block $pend (loop $ploop
+          (br_if $pend (i32.ge_u (local.get $p) (local.get $kb)))
+          (local.set $xv (v128.load (i32.add (local.get $xr) (local.get $p))))
+          (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $xv) (v128.load (i32.add (local.get $b0) (local.get $p))))))
+          (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $xv) (v128.load (i32.add (local.get $b1) (local.get $p))))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br $ploop)))
+        (f32.store offset=0 (i32.add (local.get $or) (i32.shl (local.get $j) (i32.const 2))) (call $hsum (local.get $c0)))
+        (f32.store offset=4 (i32.add (local.get $or) (i32.shl (local.get $j) (i32.const 2))) (call $hsum (local.get $c1)))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $jloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop))))
+
+  ;; y_r += sum_j coef[r*count + j] * base_row(idx[r*count + j]) for r < rows,
+  ;; where y_r starts at y + r*k floats. Requires k % 4 == 0; entries with a
+  ;; zero coefficient are skipped, so their index is never read.
+  (func (export "gather_axpys") (param $y i32) (param $rows i32) (param $base i32) (param $idx i32) (param $coef i32) (param $count i32) (param $k i32)
+    (local $r i32) (local $j i32) (local $p i32) (local $kb i32)
+    (local $yr i32) (local $ir i32) (local $cr i32) (local $b i32) (local $c f32) (local $cv v128) (local $at i32)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (block $rend (loop $rloop
+      (br_if $rend (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $yr (i32.add (local.get $y) (i32.mul (local.get $r) (local.get $kb))))
+      (local.set $ir (i32.add (local.get $idx) (i32.shl (i32.mul (local.get $r) (local.get $count)) (i32.const 2))))
+      (local.set $cr (i32.add (local.get $coef) (i32.shl (i32.mul (local.get $r) (local.get $count)) (i32.const 2))))
+      (local.set $j (i32.const 0))
+      (block $jend (loop $jloop
+        (br_if $jend (i32.ge_u (local.get $j) (local.get $count)))
+        (local.set $c (f32.load (i32.add (local.get $cr) (i32.shl (local.get $j) (i32.const 2)))))
+        (if (f32.ne (local.get $c) (f32.const 0))
+          (then
+            (local.set $cv (f32x4.splat (local.get $c)))
+            (local.set $b (i32.add (local.get $base)
+              (i32.mul (i32.load (i32.add (local.get $ir) (i32.shl (local.get $j) (i32.const 2)))) (local.get $kb))))
+            (local.set $p (i32.const 0))
+            (block $pend (loop $ploop
+              (br_if $pend (i32.ge_u (local.get $p) (local.get $kb)))
+              (local.set $at (i32.add (local.get $yr) (local.get $p)))
+              (v128.store (local.get $at)
+                (f32x4.add (v128.load (local.get $at)) (f32x4.mul (local.get $cv) (v128.load (i32.add (local.get $b) (local.get $p))))))
+              (local.set $p (i32.add (local.get $p) (i32.const 16)))
+              (br $ploop)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $jloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop))))
+)
