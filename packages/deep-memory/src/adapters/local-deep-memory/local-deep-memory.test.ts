@@ -197,6 +197,18 @@ describe("LocalDeepMemory training", () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
+  it("trains on tiny inputs with odd sizes: two questions, three chunks, five dimensions", async () => {
+    const random = new SeededRandom(15);
+    const corpus = Array.from({ length: 3 }, () => unitVector(random, 5));
+    const engine = new LocalDeepMemory({ rank: 64, maxEpochs: 2 });
+    const model = await engine.train({ dimensions: 5, queries: [corpus[0]!, corpus[2]!], positives: [[0], [2, 2]], corpus, seed: 3 });
+    expect(model.report.trainQueries).toBe(1);
+    expect(model.report.validationQueries).toBe(1);
+    const out = engine.load(model).apply(corpus[1]!);
+    expect(out).toHaveLength(5);
+    expect(Math.sqrt(dot(out, out))).toBeCloseTo(1, 5);
+  });
+
   it("rejects malformed training input with a ValidationError", async () => {
     const world = rotatedWorld(9);
     const engine = new LocalDeepMemory(fastOptions);

@@ -52,7 +52,8 @@ const engineName = "local-residual-linear";
  * (q -> normalize(q + U Vt q)), starting at the identity, fitted with a
  * contrastive loss over in-batch and mined hard negatives, early-stopped on a
  * seeded validation split. Corpus embeddings never change. No service, no
- * native code: plain Float32Array kernels.
+ * native code: Float32Array kernels, on WebAssembly SIMD where the runtime
+ * has it (Node 20+, current browsers) and plain JS otherwise.
  */
 export class LocalDeepMemory implements DeepMemoryEngine {
   readonly name = engineName;
