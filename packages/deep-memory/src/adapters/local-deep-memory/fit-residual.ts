@@ -96,6 +96,11 @@ const validationTailSample = 100;
 /** Rows used to find the question basis; more adds time, not accuracy. */
 const basisSampleRows = 1024;
 
+/** Lets timers and I/O (an abort, a progress write) run between chunks of CPU work; setTimeout where setImmediate is missing (browsers). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortedError("Deep memory training was aborted");
 }
@@ -449,7 +454,7 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
 
       if (performance.now() - lastYield > 50) {
         // Long epochs still let timers (and so abort signals) run.
-        await new Promise((resolve) => setImmediate(resolve));
+        await yieldToEventLoop();
         lastYield = performance.now();
       }
     }
@@ -473,7 +478,7 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
       validationLoss: score.loss,
     });
     if (sinceBest >= settings.patience) break;
-    await new Promise((resolve) => setImmediate(resolve));
+    await yieldToEventLoop();
     lastYield = performance.now();
   }
   throwIfAborted(signal);
