@@ -1,8 +1,8 @@
 import { AbortedError } from "../../errors/errors.js";
 import type { EngineProgress } from "../../ports/deep-memory-engine.js";
 import {
-  adamStep,
   corpusKernels,
+  createAdamW,
   dot,
   gatherRows,
   logSumExp,
@@ -11,7 +11,6 @@ import {
   orthonormalizeRows,
   topK,
   transpose,
-  type AdamState,
   type CorpusKernels,
 } from "./kernels.js";
 import type { SeededRandom } from "./random.js";
@@ -312,7 +311,7 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
   // Identity start: U = 0 makes the residual U (Vt q) vanish.
   const vt = queryBasis(train.vectors, train.count, d, r, settings.basisIterations, random);
   const u = new Float32Array(d * r);
-  const adamU: AdamState = { m: new Float32Array(u.length), v: new Float32Array(u.length) };
+  const adamU = createAdamW(u);
   const trainZ = new Float32Array(train.count * r);
   matmulTransB(train.vectors, vt, train.count, r, d, trainZ);
   throwIfAborted(signal);
@@ -443,7 +442,7 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
       transpose(zb, bs, r, zbT);
       matmulTransB(gradT, zbT, d, r, bs, gradU);
       step++;
-      adamStep(u, gradU, adamU, {
+      adamU.step(gradU, {
         learningRate: settings.learningRate,
         beta1: 0.9,
         beta2: 0.999,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   adamStep,
+  createAdamW,
   axpy,
   corpusKernels,
   dot,
@@ -181,18 +182,20 @@ describe("topK", () => {
   });
 });
 
-describe("adamStep", () => {
-  it("matches a reference AdamW over several steps", () => {
+describe("adamStep and createAdamW", () => {
+  it.each(["adamStep", "simd", "js"])("match a reference AdamW over several steps (%s)", (variant) => {
     const n = 37;
     const param = randomArray(n);
     const reference = Float64Array.from(param);
     const m = new Float64Array(n);
     const v = new Float64Array(n);
     const state = { m: new Float32Array(n), v: new Float32Array(n) };
+    const optimizer = variant === "adamStep" ? null : createAdamW(param, { simd: variant === "simd" });
     const config = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1 };
     for (let step = 1; step <= 5; step++) {
       const grad = randomArray(n);
-      adamStep(param, grad, state, { ...config, step });
+      if (optimizer) optimizer.step(grad, { ...config, step });
+      else adamStep(param, grad, state, { ...config, step });
       for (let i = 0; i < n; i++) {
         m[i] = 0.9 * m[i]! + 0.1 * grad[i]!;
         v[i] = 0.999 * v[i]! + 0.001 * grad[i]! * grad[i]!;

@@ -7,7 +7,7 @@
  * JS loops accumulate in float64; the SIMD kernel in float32 (relative error
  * around 1e-6 at 1,536 dimensions, far below what changes a ranking).
  */
-import { createSimdCorpus, createSimdMatmul, type SimdMatmul } from "./wasm-simd.js";
+import { createSimdAdamW, createSimdCorpus, createSimdMatmul, type SimdMatmul } from "./wasm-simd.js";
 
 
 /** Dot product of `length` elements starting at the given offsets. */
@@ -256,6 +256,31 @@ export function adamStep(param: Float32Array, grad: Float32Array, state: AdamSta
     v[i] = vi;
     param[i] = param[i]! * decay - (lr * (mi * c1)) / (Math.sqrt(vi * c2) + epsilon);
   }
+}
+
+/** AdamW bound to one parameter array, which each step updates in place. */
+export interface AdamW {
+  step(grad: Float32Array, config: AdamConfig): void;
+}
+
+/**
+ * AdamW for `param` (which must not be written elsewhere between steps): on
+ * WebAssembly SIMD with the moments resident in wasm memory where possible
+ * (float32 arithmetic), else adamStep.
+ */
+export function createAdamW(param: Float32Array, options: { simd?: boolean } = {}): AdamW {
+  const simdAdam = options.simd !== false ? createSimdAdamW(param) : null;
+  if (simdAdam) {
+    return {
+      step(grad, { learningRate: lr, beta1, beta2, epsilon, weightDecay, step }) {
+        const c1 = 1 / (1 - beta1 ** step);
+        const c2 = 1 / (1 - beta2 ** step);
+        simdAdam.step(param, grad, beta1, beta2, c2, epsilon, 1 - lr * weightDecay, lr * c1);
+      },
+    };
+  }
+  const state: AdamState = { m: new Float32Array(param.length), v: new Float32Array(param.length) };
+  return { step: (grad, config) => adamStep(param, grad, state, config) };
 }
 
 /** Copies `rows` rows of `cols` floats, chosen by `indexes`, from `source` into consecutive rows of `out`. */

@@ -2,12 +2,12 @@
  * WebAssembly SIMD (f32x4) versions of the engine's hot kernels: about 20
  * GMAC/s for matmulTransB against about 1.2 for the best plain-JS loop on the
  * same core (Node 20, x86-64, 128 x 5000 x 384 and x 1536). The module is
- * the compiled wasm-simd.wat (1,195 bytes), embedded so the package needs no
+ * the compiled wasm-simd.wat (1,572 bytes), embedded so the package needs no
  * loader or asset. Every factory returns null where WebAssembly SIMD is
  * unavailable, and callers fall back to the JS kernels.
  */
 const wasmBase64 =
-  "AGFzbQEAAAABEAJgAXsBfWAHf39/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMFBAABAQEHJAMDYWJ0AAELZ2F0aGVyX2RvdHMAAgxnYXRoZXJfYXhweXMAAwrQCAQZACAA/R8AIAD9HwGSIAD9HwIgAP0fA5KSC78EAgx/C3sgBEECdCEKIAZBAnQhCwJAA0AgByACTw0BIAAgByAKbGohDCAMIApqIQ1BACEIAkADQCAIIANPDQEgASAIIApsaiEOIA4gCmohDyAPIApqIRAgECAKaiER/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEY/QwAAAAAAAAAAAAAAAAAAAAAIRn9DAAAAAAAAAAAAAAAAAAAAAAhGv0MAAAAAAAAAAAAAAAAAAAAACEb/QwAAAAAAAAAAAAAAAAAAAAAIRz9DAAAAAAAAAAAAAAAAAAAAAAhHUEAIQkCQANAIAkgCk8NASAMIAlq/QAEACETIA0gCWr9AAQAIRQgDiAJav0ABAAhFSAWIBMgFf3mAf3kASEWIBogFCAV/eYB/eQBIRogDyAJav0ABAAhFSAXIBMgFf3mAf3kASEXIBsgFCAV/eYB/eQBIRsgECAJav0ABAAhFSAYIBMgFf3mAf3kASEYIBwgFCAV/eYB/eQBIRwgESAJav0ABAAhFSAZIBMgFf3mAf3kASEZIB0gFCAV/eYB/eQBIR0gCUEQaiEJDAALCyAFIAcgC2wgCEECdGpqIRIgEiAWEAA4AgAgEiAXEAA4AgQgEiAYEAA4AgggEiAZEAA4AgwgEiALaiESIBIgGhAAOAIAIBIgGxAAOAIEIBIgHBAAOAIIIBIgHRAAOAIMIAhBBGohCAwACwsgB0ECaiEHDAALCwucAgIJfwN7IAVBAnQhCgJAA0AgByABTw0BIAAgByAKbGohCyADIAcgBGxBAnRqIQwgBiAHIARsQQJ0aiENQQAhCAJAA0AgCCAETw0BIAIgDCAIQQJ0aigCACAKbGohDiACIAwgCEECdGooAgQgCmxqIQ/9DAAAAAAAAAAAAAAAAAAAAAAhEf0MAAAAAAAAAAAAAAAAAAAAACESQQAhCQJAA0AgCSAKTw0BIAsgCWr9AAQAIRAgESAQIA4gCWr9AAQA/eYB/eQBIREgEiAQIA8gCWr9AAQA/eYB/eQBIRIgCUEQaiEJDAALCyANIAhBAnRqIBEQADgCACANIAhBAnRqIBIQADgCBCAIQQJqIQgMAAsLIAdBAWohBwwACwsL1AEECH8BfQF7AX8gBkECdCEKAkADQCAHIAFPDQEgACAHIApsaiELIAMgByAFbEECdGohDCAEIAcgBWxBAnRqIQ1BACEIAkADQCAIIAVPDQEgDSAIQQJ0aioCACEPIA9DAAAAAFwEQCAP/RMhECACIAwgCEECdGooAgAgCmxqIQ5BACEJAkADQCAJIApPDQEgCyAJaiERIBEgEf0ABAAgECAOIAlq/QAEAP3mAf3kAf0LBAAgCUEQaiEJDAALCwsgCEEBaiEIDAALCyAHQQFqIQcMAAsLCw==";
+  "AGFzbQEAAAABJgRgAXsBfWAEe3t7ewF7YAd/f39/f39/AGALf39/f399fX19fX0AAg8BA2VudgZtZW1vcnkCAAEDBwYAAQICAgMHLAQDYWJ0AAILZ2F0aGVyX2RvdHMAAwxnYXRoZXJfYXhweXMABAVhZGFtdwAFCqkLBhkAIAD9HwAgAP0fAZIgAP0fAiAA/R8DkpILlQEBAnsgACAB/Q0AAQIDBAUGBxAREhMUFRYXIAAgAf0NCAkKCwwNDg8YGRobHB0eH/3kASEEIAIgA/0NAAECAwQFBgcQERITFBUWFyACIAP9DQgJCgsMDQ4PGBkaGxwdHh/95AEhBSAEIAX9DQABAgMICQoLEBESExgZGhsgBCAF/Q0EBQYHDA0ODxQVFhccHR4f/eQBC5MEAgx/C3sgBEECdCEKIAZBAnQhCwJAA0AgByACTw0BIAAgByAKbGohDCAMIApqIQ1BACEIAkADQCAIIANPDQEgASAIIApsaiEOIA4gCmohDyAPIApqIRAgECAKaiER/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEY/QwAAAAAAAAAAAAAAAAAAAAAIRn9DAAAAAAAAAAAAAAAAAAAAAAhGv0MAAAAAAAAAAAAAAAAAAAAACEb/QwAAAAAAAAAAAAAAAAAAAAAIRz9DAAAAAAAAAAAAAAAAAAAAAAhHUEAIQkCQANAIAkgCk8NASAMIAlq/QAEACETIA0gCWr9AAQAIRQgDiAJav0ABAAhFSAWIBMgFf3mAf3kASEWIBogFCAV/eYB/eQBIRogDyAJav0ABAAhFSAXIBMgFf3mAf3kASEXIBsgFCAV/eYB/eQBIRsgECAJav0ABAAhFSAYIBMgFf3mAf3kASEYIBwgFCAV/eYB/eQBIRwgESAJav0ABAAhFSAZIBMgFf3mAf3kASEZIB0gFCAV/eYB/eQBIR0gCUEQaiEJDAALCyAFIAcgC2wgCEECdGpqIRIgEiAWIBcgGCAZEAH9CwQAIBIgC2ogGiAbIBwgHRAB/QsEACAIQQRqIQgMAAsLIAdBAmohBwwACwsLnAICCX8DeyAFQQJ0IQoCQANAIAcgAU8NASAAIAcgCmxqIQsgAyAHIARsQQJ0aiEMIAYgByAEbEECdGohDUEAIQgCQANAIAggBE8NASACIAwgCEECdGooAgAgCmxqIQ4gAiAMIAhBAnRqKAIEIApsaiEP/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEkEAIQkCQANAIAkgCk8NASALIAlq/QAEACEQIBEgECAOIAlq/QAEAP3mAf3kASERIBIgECAPIAlq/QAEAP3mAf3kASESIAlBEGohCQwACwsgDSAIQQJ0aiAREAA4AgAgDSAIQQJ0aiASEAA4AgQgCEECaiEIDAALCyAHQQFqIQcMAAsLC9QBBAh/AX0BewF/IAZBAnQhCgJAA0AgByABTw0BIAAgByAKbGohCyADIAcgBWxBAnRqIQwgBCAHIAVsQQJ0aiENQQAhCAJAA0AgCCAFTw0BIA0gCEECdGoqAgAhDyAPQwAAAABcBEAgD/0TIRAgAiAMIAhBAnRqKAIAIApsaiEOQQAhCQJAA0AgCSAKTw0BIAsgCWohESARIBH9AAQAIBAgDiAJav0ABAD95gH95AH9CwQAIAlBEGohCQwACwsLIAhBAWohCAwACwsgB0EBaiEHDAALCwvsAQICfwt7IARBAnQhDCAF/RMhEEMAAIA/IAWT/RMhESAG/RMhEkMAAIA/IAaT/RMhEyAH/RMhFCAI/RMhFSAJ/RMhFiAK/RMhFwJAA0AgCyAMTw0BIAEgC2r9AAQAIQ0gECACIAtq/QAEAP3mASARIA395gH95AEhDiASIAMgC2r9AAQA/eYBIBMgDSAN/eYB/eYB/eQBIQ8gAiALaiAO/QsEACADIAtqIA/9CwQAIAAgC2ogACALav0ABAAgFv3mASAXIA795gEgDyAU/eYB/eMBIBX95AH95wH95QH9CwQAIAtBEGohCwwACwsL";
 
 export interface SimdMatmul {
   /** out (m x n) = A (m x k) * B (n x k)^T, same contract as matmulTransB. */
@@ -17,10 +17,24 @@ export interface SimdMatmul {
 type AbtExport = (a: number, b: number, m: number, n: number, k: number, out: number, ldo: number) => void;
 type GatherDotsExport = (x: number, rows: number, base: number, idx: number, count: number, k: number, out: number) => void;
 type GatherAxpysExport = (y: number, rows: number, base: number, idx: number, coef: number, count: number, k: number) => void;
+type AdamwExport = (
+  param: number,
+  grad: number,
+  m: number,
+  v: number,
+  n: number,
+  beta1: number,
+  beta2: number,
+  c2: number,
+  epsilon: number,
+  decay: number,
+  step: number,
+) => void;
 interface Exports {
   abt: AbtExport;
   gather_dots: GatherDotsExport;
   gather_axpys: GatherAxpysExport;
+  adamw: AdamwExport;
 }
 
 /** The slice of the WebAssembly API used here, typed locally: the package builds without the DOM lib. */
@@ -110,6 +124,35 @@ export function createSimdResidual(d: number, r: number, u: Float32Array, vt: Fl
       kernel(qAt * 4, vtAt * 4, 2, r4, d4, zAt * 4, r4);
       kernel(zAt * 4, uAt * 4, 2, d4, r4, outAt * 4, d4);
       out.set(mem.subarray(outAt, outAt + d));
+    },
+  };
+}
+
+/** AdamW over one parameter array whose moments live in wasm memory. */
+export interface SimdAdamW {
+  /** Updates `param` in place (it must be the array given at creation, unchanged since the last step). */
+  step(param: Float32Array, grad: Float32Array, beta1: number, beta2: number, c2: number, epsilon: number, decay: number, stepSize: number): void;
+}
+
+/**
+ * Keeps the parameter and both moments resident, so a step copies the
+ * gradient in and the parameter out: about 8x faster than the JS loop for
+ * the 49,152 floats of U at d = 384, r = 128. Null where SIMD is unavailable.
+ */
+export function createSimdAdamW(param: Float32Array): SimdAdamW | null {
+  const n = param.length;
+  const n4 = (n + 3) & ~3;
+  const [paramAt, gradAt, mAt, vAt] = [0, n4, 2 * n4, 3 * n4];
+  const made = instantiate(Math.max(1, Math.ceil((4 * n4 * 4) / pageBytes)));
+  if (!made) return null;
+  const mem = new Float32Array(made.memory.buffer);
+  mem.set(param, paramAt);
+  const adamw = made.exports.adamw;
+  return {
+    step(p, grad, beta1, beta2, c2, epsilon, decay, stepSize) {
+      mem.set(grad, gradAt);
+      adamw(paramAt * 4, gradAt * 4, mAt * 4, vAt * 4, n4, beta1, beta2, c2, epsilon, decay, stepSize);
+      p.set(mem.subarray(paramAt, paramAt + n));
     },
   };
 }

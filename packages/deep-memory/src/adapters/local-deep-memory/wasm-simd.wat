@@ -8,6 +8,19 @@
     (f32.add
       (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
       (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+  ;; The four lane sums of a, b, c, d as one vector: one call and one store
+  ;; per four outputs instead of four scalar reductions.
+  (func $hsum4 (param $a v128) (param $b v128) (param $c v128) (param $d v128) (result v128)
+    (local $ab v128) (local $cd v128)
+    (local.set $ab (f32x4.add
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a) (local.get $b))
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a) (local.get $b))))
+    (local.set $cd (f32x4.add
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c) (local.get $d))
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c) (local.get $d))))
+    (f32x4.add
+      (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $ab) (local.get $cd))
+      (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $ab) (local.get $cd))))
   ;; out[i*ldo + j] = sum_p a[i*k + p] * b[j*k + p] for i < m, j < n.
   ;; A 2 x 4 register tile: two rows of A against four rows of B, eight f32x4
   ;; accumulators, so each loaded vector feeds four (or two) multiply-adds.
@@ -56,15 +69,9 @@
           (br $ploop)))
         (local.set $o (i32.add (local.get $out)
           (i32.add (i32.mul (local.get $i) (local.get $ldb)) (i32.shl (local.get $j) (i32.const 2)))))
-        (f32.store offset=0 (local.get $o) (call $hsum (local.get $c00)))
-        (f32.store offset=4 (local.get $o) (call $hsum (local.get $c01)))
-        (f32.store offset=8 (local.get $o) (call $hsum (local.get $c02)))
-        (f32.store offset=12 (local.get $o) (call $hsum (local.get $c03)))
-        (local.set $o (i32.add (local.get $o) (local.get $ldb)))
-        (f32.store offset=0 (local.get $o) (call $hsum (local.get $c10)))
-        (f32.store offset=4 (local.get $o) (call $hsum (local.get $c11)))
-        (f32.store offset=8 (local.get $o) (call $hsum (local.get $c12)))
-        (f32.store offset=12 (local.get $o) (call $hsum (local.get $c13)))
+        (v128.store (local.get $o) (call $hsum4 (local.get $c00) (local.get $c01) (local.get $c02) (local.get $c03)))
+        (v128.store (i32.add (local.get $o) (local.get $ldb))
+          (call $hsum4 (local.get $c10) (local.get $c11) (local.get $c12) (local.get $c13)))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $jloop)))
       (local.set $i (i32.add (local.get $i) (i32.const 2)))
@@ -140,4 +147,37 @@
         (br $jloop)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rloop))))
+
+  ;; One AdamW step over n floats (n % 4 == 0), in place on param, m and v:
+  ;; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+  ;; param = param * decay - step * m / (sqrt(v * c2) + eps), where step = lr * c1.
+  (func (export "adamw") (param $param i32) (param $grad i32) (param $m i32) (param $v i32) (param $n i32)
+    (param $b1 f32) (param $b2 f32) (param $c2 f32) (param $eps f32) (param $decay f32) (param $step f32)
+    (local $p i32) (local $nb i32) (local $g v128) (local $mv v128) (local $vv v128)
+    (local $vb1 v128) (local $vb1c v128) (local $vb2 v128) (local $vb2c v128) (local $vc2 v128) (local $veps v128) (local $vdecay v128) (local $vstep v128)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vb1 (f32x4.splat (local.get $b1)))
+    (local.set $vb1c (f32x4.splat (f32.sub (f32.const 1) (local.get $b1))))
+    (local.set $vb2 (f32x4.splat (local.get $b2)))
+    (local.set $vb2c (f32x4.splat (f32.sub (f32.const 1) (local.get $b2))))
+    (local.set $vc2 (f32x4.splat (local.get $c2)))
+    (local.set $veps (f32x4.splat (local.get $eps)))
+    (local.set $vdecay (f32x4.splat (local.get $decay)))
+    (local.set $vstep (f32x4.splat (local.get $step)))
+    (block $end (loop $loop
+      (br_if $end (i32.ge_u (local.get $p) (local.get $nb)))
+      (local.set $g (v128.load (i32.add (local.get $grad) (local.get $p))))
+      (local.set $mv (f32x4.add (f32x4.mul (local.get $vb1) (v128.load (i32.add (local.get $m) (local.get $p))))
+        (f32x4.mul (local.get $vb1c) (local.get $g))))
+      (local.set $vv (f32x4.add (f32x4.mul (local.get $vb2) (v128.load (i32.add (local.get $v) (local.get $p))))
+        (f32x4.mul (local.get $vb2c) (f32x4.mul (local.get $g) (local.get $g)))))
+      (v128.store (i32.add (local.get $m) (local.get $p)) (local.get $mv))
+      (v128.store (i32.add (local.get $v) (local.get $p)) (local.get $vv))
+      (v128.store (i32.add (local.get $param) (local.get $p))
+        (f32x4.sub
+          (f32x4.mul (v128.load (i32.add (local.get $param) (local.get $p))) (local.get $vdecay))
+          (f32x4.div (f32x4.mul (local.get $vstep) (local.get $mv))
+            (f32x4.add (f32x4.sqrt (f32x4.mul (local.get $vv) (local.get $vc2))) (local.get $veps)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $loop))))
 )
