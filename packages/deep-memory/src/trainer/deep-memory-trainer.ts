@@ -107,6 +107,8 @@ interface RunningJob {
   controller: AbortController;
   done: Promise<void>;
   leaseOwner: string;
+  /** Set by close({ releaseLeases: false }): leave the lease to expire, as a crash would. */
+  keepLease: boolean;
 }
 
 const completedOnly = ["completed"] as const satisfies readonly RunStatus[];
@@ -240,7 +242,7 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
 
     const pending = chunks.filter((c) => !covered.has(c.id) && !recorded.has(c.id));
     const knownQuestions = new Set((await this.store.listPairs(userId, [run.id])).map((p) => normalizeQuestion(p.question)));
-    const job = this.startJob({ jobId, runId: run.id, userId, kind: "generate" }, leaseOwner, async (signal) => {
+    this.startJob({ jobId, runId: run.id, userId, kind: "generate" }, leaseOwner, async (signal) => {
       this.emitJob(jobId, { type: "started", totalChunks: run.totalChunks, resumed: existing !== null });
       this.emitGenerationProgress(jobId, run);
       try {
@@ -265,7 +267,6 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
               }
               this.emitGenerationProgress(jobId, stored);
             },
-            onRetry: () => {},
           },
         });
         const finished = await this.store.updateRun(
@@ -289,7 +290,6 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
         await this.failJob(userId, run.id, jobId, leaseOwner, "generating", error, signal);
       }
     });
-    void job;
     return { jobId, runId: run.id, totalChunks: run.totalChunks, existingChunks: run.existingChunks, resumed: existing !== null };
   }
 
@@ -664,7 +664,7 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
     const release = options.releaseLeases ?? true;
     const jobs = [...this.running.values()];
     for (const job of jobs) {
-      (job as RunningJob & { keepLease?: boolean }).keepLease = !release;
+      job.keepLease = !release;
       job.controller.abort(new AbortedError("The trainer was closed"));
     }
     await Promise.allSettled(jobs.map((j) => j.done));
@@ -690,7 +690,7 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
         });
     }, Math.max(50, Math.floor(this.options.leaseMs / 3)));
     heartbeat.unref?.();
-    const job: RunningJob = { info: this.jobs.get(info.userId, info.jobId)!, controller, leaseOwner, done: Promise.resolve() };
+    const job: RunningJob = { info: this.jobs.get(info.userId, info.jobId)!, controller, leaseOwner, keepLease: false, done: Promise.resolve() };
     job.done = (async () => {
       try {
         await work(controller.signal);
@@ -712,7 +712,7 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
     error: unknown,
     signal: AbortSignal,
   ): Promise<void> {
-    const running = this.running.get(jobId) as (RunningJob & { keepLease?: boolean }) | undefined;
+    const running = this.running.get(jobId);
     const closing = signal.aborted && this.closed;
     const failure = toDeepMemoryError(closing ? (signal.reason ?? error) : error);
     try {

@@ -24,7 +24,7 @@ export interface GenerationCallbacks {
   /** Stores one chunk's outcome; returns the run as stored afterwards. */
   record(outcome: ChunkOutcome): Promise<TrainingRun>;
   onRecorded(run: TrainingRun, outcome: ChunkOutcome): void;
-  onRetry(chunkId: string, attempt: number, delayMs: number, error: DeepMemoryError): void;
+  onRetry?(chunkId: string, attempt: number, delayMs: number, error: DeepMemoryError): void;
 }
 
 /** Questions longer than this are almost certainly not questions (and SQL stores index the text). */
@@ -92,7 +92,7 @@ export async function generatePairs(input: {
         minDelayMs: options.retryMinDelayMs,
         maxDelayMs: options.retryMaxDelayMs,
         signal,
-        onRetry: ({ attempt, delayMs, error }) => callbacks.onRetry(chunk.id, attempt, delayMs, error),
+        onRetry: ({ attempt, delayMs, error }) => callbacks.onRetry?.(chunk.id, attempt, delayMs, error),
       },
     );
 
