@@ -13,6 +13,7 @@ import {
   transpose,
   type CorpusKernels,
 } from "./kernels.js";
+import { topKOnWorker } from "./mining-worker.js";
 import type { SeededRandom } from "./random.js";
 
 export interface FitSettings {
@@ -26,6 +27,8 @@ export interface FitSettings {
   hardNegativeSkip: number;
   basisIterations: number;
   patience: number;
+  /** Whether mining may use a worker thread (where the runtime has them). */
+  workers?: boolean;
 }
 
 /** Row-major queries with, for each row, the corpus rows that answer it. */
@@ -122,71 +125,124 @@ function transformRows(
   normalizeRows(out, count, d, norms);
 }
 
+/** Share of the mining rows a worker thread takes while the main thread does the rest. */
+const workerShare = 0.5;
+/**
+ * A worker costs about 35 ms to start (Node 20) and scans at about 20 GMAC/s;
+ * below this many multiply-adds (about 150 ms of scanning) it saves little or nothing.
+ */
+const workerMinWork = 3e9;
+
 /**
  * One pass over the corpus with plain (untransformed) questions. For each
  * training question: its `pool` best non-answer chunks after skipping the
  * `skip` best (likely unlabelled answers), -1 padded. For each validation
- * question: its candidate list.
+ * question: its candidate list. Where worker threads are available, a worker
+ * ranks the last share of the questions; every result is placed by
+ * question, so it is the same as a single-threaded pass.
  */
-export function mineCandidates(
+export async function mineCandidates(
   train: QuerySet,
   validation: QuerySet,
   corpus: CorpusKernels,
+  corpusMatrix: Float32Array,
   corpusCount: number,
   d: number,
   pool: number,
   skip: number,
   random: SeededRandom,
-): { negatives: Int32Array; validation: CandidateLists } {
+  options: { workers?: boolean } = {},
+): Promise<{ negatives: Int32Array; validation: CandidateLists }> {
+  const trainRows = pool > 0 ? train.count : 0;
+  const total = trainRows + validation.count;
+  const width = Math.min(Math.max(pool + skip, validationCandidates), corpusCount);
+  // Row i: a training question (keep pool + skip, excluding its answers) or a validation one (keep 100).
+  const keep = new Int32Array(total);
+  const excludeStart = new Int32Array(total + 1);
+  for (let row = 0; row < total; row++) {
+    const isTrain = row < trainRows;
+    keep[row] = isTrain ? Math.min(pool + skip, corpusCount) : Math.min(validationCandidates, corpusCount);
+    excludeStart[row + 1] = excludeStart[row]! + (isTrain ? train.positives[row]!.length : 0);
+  }
+  const exclude = new Int32Array(excludeStart[total]!);
+  for (let row = 0; row < trainRows; row++) exclude.set(train.positives[row]!, excludeStart[row]!);
+  const vectorOf = (row: number) =>
+    row < trainRows ? train.vectors.subarray(row * d, (row + 1) * d) : validation.vectors.subarray((row - trainRows) * d, (row - trainRows + 1) * d);
+
+  const ranked = new Int32Array(total * width).fill(-1);
+  let local = total;
+  let fromWorker: Promise<Int32Array> | null = null;
+  if (options.workers !== false && total * corpusCount * d >= workerMinWork) {
+    const first = Math.floor(total * (1 - workerShare));
+    const rows = total - first;
+    const queries = new Float32Array(rows * d);
+    for (let i = 0; i < rows; i++) queries.set(vectorOf(first + i), i * d);
+    const base = excludeStart[first]!;
+    fromWorker = topKOnWorker(corpusMatrix, corpusCount, d, {
+      queries,
+      rows,
+      keep: keep.slice(first),
+      exclude: exclude.slice(base, excludeStart[total]!),
+      excludeStart: excludeStart.slice(first).map((e) => e - base),
+      width,
+    });
+    if (fromWorker) local = first;
+  }
+  const rankRows = (from: number, to: number) => {
+    const blockRows = Math.max(4, Math.min(128, Math.floor(4_194_304 / corpusCount)));
+    const scores = new Float32Array(blockRows * corpusCount);
+    const rows = new Float32Array(blockRows * d);
+    const mark = new Int32Array(corpusCount).fill(-1);
+    const value = new Float32Array(width);
+    for (let start = from; start < to; start += blockRows) {
+      const count = Math.min(blockRows, to - start);
+      for (let i = 0; i < count; i++) rows.set(vectorOf(start + i), i * d);
+      corpus.scoreAll(rows, count, scores);
+      for (let i = 0; i < count; i++) {
+        const row = start + i;
+        for (let e = excludeStart[row]!; e < excludeStart[row + 1]!; e++) mark[exclude[e]!] = row;
+        const out = ranked.subarray(row * width, (row + 1) * width);
+        topK(scores, keep[row]!, out, value, i * corpusCount, corpusCount, (j) => mark[j] === row);
+      }
+    }
+  };
+  rankRows(0, local);
+  if (fromWorker) {
+    try {
+      ranked.set(await fromWorker, local * width);
+    } catch {
+      // A worker that failed to run costs time, never the result.
+      rankRows(local, total);
+    }
+  }
+
   const negatives = new Int32Array(train.count * pool).fill(-1);
-  const want = Math.min(Math.max(pool + skip, validationCandidates), corpusCount);
-  const index = new Int32Array(want);
-  const value = new Float32Array(want);
-  const mark = new Int32Array(corpusCount).fill(-1);
+  for (let row = 0; row < trainRows; row++) {
+    for (let m = skip; m < pool + skip && m < width; m++) negatives[row * pool + m - skip] = ranked[row * width + m]!;
+  }
   const lists: number[][] = [];
   const heads: number[] = [];
   const weights: number[] = [];
   const inList = new Int32Array(corpusCount).fill(-1);
-  const blockRows = Math.max(4, Math.min(128, Math.floor(4_194_304 / corpusCount)));
-  const scores = new Float32Array(blockRows * corpusCount);
-  const rows = new Float32Array(blockRows * d);
-  const total = (pool > 0 ? train.count : 0) + validation.count;
-  for (let start = 0; start < total; start += blockRows) {
-    const count = Math.min(blockRows, total - start);
-    for (let i = 0; i < count; i++) {
-      const row = start + i;
-      const [set, local] = pool > 0 && row < train.count ? [train, row] : [validation, row - (pool > 0 ? train.count : 0)];
-      rows.set(set.vectors.subarray(local * d, (local + 1) * d), i * d);
+  for (let v = 0; v < validation.count; v++) {
+    const top = ranked.subarray((trainRows + v) * width, (trainRows + v + 1) * width);
+    const list: number[] = [];
+    for (const c of top) if (c >= 0) list.push(c);
+    for (const p of validation.positives[v]!) if (!list.includes(p)) list.push(p);
+    for (const c of list) inList[c] = v;
+    const rest = corpusCount - list.length;
+    const sample = Math.min(validationTailSample, rest);
+    heads.push(list.length);
+    weights.push(sample > 0 ? rest / sample : 0);
+    // Sample without replacement among the chunks not already listed.
+    for (let taken = 0; taken < sample; ) {
+      const c = Math.floor(random.next() * corpusCount);
+      if (inList[c] === v) continue;
+      inList[c] = v;
+      list.push(c);
+      taken++;
     }
-    corpus.scoreAll(rows, count, scores);
-    for (let i = 0; i < count; i++) {
-      const row = start + i;
-      const offset = i * corpusCount;
-      if (pool > 0 && row < train.count) {
-        for (const p of train.positives[row]!) mark[p] = row;
-        const found = topK(scores, pool + skip, index, value, offset, corpusCount, (j) => mark[j] === row);
-        for (let m = skip; m < found; m++) negatives[row * pool + m - skip] = index[m]!;
-      } else {
-        const local = row - (pool > 0 ? train.count : 0);
-        const found = topK(scores, Math.min(validationCandidates, corpusCount), index, value, offset, corpusCount);
-        const list = Array.from(index.subarray(0, found));
-        for (const p of validation.positives[local]!) if (!list.includes(p)) list.push(p);
-        for (const c of list) inList[c] = local;
-        const rest = corpusCount - list.length;
-        const sample = Math.min(validationTailSample, rest);
-        heads.push(list.length);
-        weights.push(sample > 0 ? rest / sample : 0);
-        // Sample without replacement among the chunks not already listed.
-        for (let taken = 0; taken < sample; ) {
-          const c = Math.floor(random.next() * corpusCount);
-          if (inList[c] === local) continue;
-          inList[c] = local;
-          list.push(c);
-          taken++;
-        }
-        lists.push(list);
-      }
-    }
+    lists.push(list);
   }
   const startOf = new Int32Array(lists.length + 1);
   lists.forEach((list, i) => (startOf[i + 1] = startOf[i]! + list.length));
@@ -329,7 +385,9 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
   const order = new Int32Array(exampleCount);
   for (let e = 0; e < exampleCount; e++) order[e] = e;
 
-  const mined = mineCandidates(train, validation, kernels, nc, d, pool, settings.hardNegativeSkip, random);
+  const mined = await mineCandidates(train, validation, kernels, corpus, nc, d, pool, settings.hardNegativeSkip, random, {
+    workers: settings.workers,
+  });
   const negatives = mined.negatives;
   throwIfAborted(signal);
 

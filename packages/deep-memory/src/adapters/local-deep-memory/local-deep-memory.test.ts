@@ -148,6 +148,28 @@ describe("LocalDeepMemory training", () => {
     expect(Buffer.from(a.weights).equals(Buffer.from(c.weights))).toBe(false);
   });
 
+  it("trains the same model with and without a mining worker thread", async () => {
+    // Big enough (rows x chunks x d) that mining hands half the questions to a worker.
+    const random = new SeededRandom(11);
+    const d = 256;
+    const corpus = Array.from({ length: 4000 }, () => unitVector(random, d));
+    const queries = corpus.slice(0, 3000).map((c) => unit(c.map((x) => x + (0.2 * random.normal()) / Math.sqrt(d))));
+    const input: EngineTrainInput = { dimensions: d, queries, positives: queries.map((_, i) => [i]), corpus, seed: 3 };
+    const options = { ...fastOptions, maxEpochs: 2 };
+    // Per-epoch losses see every mined negative and validation candidate, even when the identity wins.
+    const run = async (workers: boolean) => {
+      const progress: EngineProgress[] = [];
+      const model = await new LocalDeepMemory({ ...options, workers }).train({ ...input, onProgress: (p) => progress.push(p) });
+      return { model, progress };
+    };
+    const threaded = await run(true);
+    const single = await run(false);
+    expect(threaded.progress).toHaveLength(2);
+    expect(threaded.progress).toEqual(single.progress);
+    expect(Buffer.from(threaded.model.weights).equals(Buffer.from(single.model.weights))).toBe(true);
+    expect({ ...threaded.model.report, wallMs: 0 }).toEqual({ ...single.model.report, wallMs: 0 });
+  });
+
   it("calls onProgress once per epoch with increasing epoch numbers", async () => {
     const world = rotatedWorld(6);
     const seen: EngineProgress[] = [];

@@ -73,6 +73,11 @@ function compile(): { wasm: WasmApi; module: object } | null {
   return compiled;
 }
 
+/** The compiled module, for a worker thread to instantiate; null where WebAssembly SIMD is unavailable. */
+export function simdModule(): object | null {
+  return compile()?.module ?? null;
+}
+
 function instantiate(initialPages: number): { memory: WasmMemory; kernel: AbtExport; exports: Exports } | null {
   const c = compile();
   if (!c) return null;
