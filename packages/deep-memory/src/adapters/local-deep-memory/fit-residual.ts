@@ -139,7 +139,8 @@ const workerMinWork = 3e9;
  * `skip` best (likely unlabelled answers), -1 padded. For each validation
  * question: its candidate list. Where worker threads are available, a worker
  * ranks the last share of the questions; every result is placed by
- * question, so it is the same as a single-threaded pass.
+ * question, so it is the same as a single-threaded pass. `meanwhile` runs on
+ * the main thread once the worker is started, before the main share.
  */
 export async function mineCandidates(
   train: QuerySet,
@@ -151,7 +152,7 @@ export async function mineCandidates(
   pool: number,
   skip: number,
   random: SeededRandom,
-  options: { workers?: boolean } = {},
+  options: { workers?: boolean; meanwhile?: () => void } = {},
 ): Promise<{ negatives: Int32Array; validation: CandidateLists }> {
   const trainRows = pool > 0 ? train.count : 0;
   const total = trainRows + validation.count;
@@ -206,6 +207,7 @@ export async function mineCandidates(
       }
     }
   };
+  options.meanwhile?.();
   rankRows(0, local);
   if (fromWorker) {
     try {
@@ -365,12 +367,9 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
   throwIfAborted(signal);
 
   // Identity start: U = 0 makes the residual U (Vt q) vanish.
-  const vt = queryBasis(train.vectors, train.count, d, r, settings.basisIterations, random);
   const u = new Float32Array(d * r);
   const adamU = createAdamW(u);
   const trainZ = new Float32Array(train.count * r);
-  matmulTransB(train.vectors, vt, train.count, r, d, trainZ);
-  throwIfAborted(signal);
 
   // Examples: one per (question, positive chunk), positives deduplicated per question.
   const exQuery: number[] = [];
@@ -385,8 +384,14 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
   const order = new Int32Array(exampleCount);
   for (let e = 0; e < exampleCount; e++) order[e] = e;
 
+  let vt: Float32Array = new Float32Array(0);
   const mined = await mineCandidates(train, validation, kernels, corpus, nc, d, pool, settings.hardNegativeSkip, random, {
     workers: settings.workers,
+    // The question basis is found while the mining worker starts and scans its share.
+    meanwhile: () => {
+      vt = queryBasis(train.vectors, train.count, d, r, settings.basisIterations, random);
+      matmulTransB(train.vectors, vt, train.count, r, d, trainZ);
+    },
   });
   const negatives = mined.negatives;
   throwIfAborted(signal);
