@@ -7,17 +7,10 @@
 import type { InMemoryDocument } from "../adapters/vector-store/in-memory-vector-store.js";
 import type { Embedder, EmbedOptions } from "../ports/embedder.js";
 import type { GenerateQuestionsInput, QuestionGenerator } from "../ports/question-generator.js";
+import { fnv1a, mulberry32 } from "../shared/random.js";
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
+
 
 export function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);
@@ -86,7 +79,7 @@ export class SyntheticEmbedder implements Embedder {
 
   private embedOne(text: string): Float32Array {
     const match = questionPattern.exec(text);
-    const rand = mulberry32(hashString(text) ^ this.seed);
+    const rand = mulberry32(fnv1a(text) ^ this.seed);
     if (!match) return randomUnit(this.dims, rand);
     const base = this.chunkVectors.get(match[1]!);
     if (!base) return randomUnit(this.dims, rand);
@@ -103,14 +96,6 @@ export class SyntheticEmbedder implements Embedder {
   }
 }
 
-export function hashString(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 16777619);
-  }
-  return h >>> 0;
-}
 
 export type ScriptedReply = string[] | Error | ((input: GenerateQuestionsInput) => Promise<string[]> | string[]);
 

@@ -1,23 +1,17 @@
+import { mulberry32 } from "../../shared/random.js";
+
 /**
  * A small seeded generator (mulberry32) so training is reproducible: the same
  * seed gives the same split, initial weights, batch order and model.
  */
 export class SeededRandom {
-  private state: number;
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
   private spareNormal: number | null = null;
 
   constructor(seed: number) {
     // Mix the seed so nearby seeds (0, 1, 2) start far apart.
-    this.state = (Math.imul(seed | 0, 0x9e3779b1) ^ 0x85ebca6b) >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32((Math.imul(seed | 0, 0x9e3779b1) ^ 0x85ebca6b) >>> 0);
   }
 
   /** Standard normal (Box-Muller). */

@@ -1,5 +1,6 @@
 import { GenerationOutputError, ValidationError } from "../../errors/errors.js";
 import type { GenerateQuestionsInput, QuestionGenerator } from "../../ports/question-generator.js";
+import { fnv1a, mulberry32 } from "../../shared/random.js";
 
 /**
  * Training queries made from the chunk itself: no LLM, no network, no cost.
@@ -45,7 +46,7 @@ export class PseudoQueryGenerator implements QuestionGenerator {
       throw new ValidationError(`count must be an integer from 1 to 50, got ${count}`, [{ path: "count", message: "1..50" }]);
     }
     if (chunk.text.trim() === "") throw new GenerationOutputError("empty chunk");
-    const queries = pseudoQueries(chunk.text, count, hashSeed(`${this.seed}:${chunk.id}`));
+    const queries = pseudoQueries(chunk.text, count, fnv1a(`${this.seed}:${chunk.id}`));
     if (queries.length === 0) throw new GenerationOutputError(`chunk ${chunk.id} is too short to make a pseudo-query from`);
     return queries;
   }
@@ -589,25 +590,4 @@ function detokenize(tokens: string[]): string {
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function hashSeed(key: string): number {
-  // FNV-1a: stable across runs and platforms, unlike anything based on object identity.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-function mulberry32(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
