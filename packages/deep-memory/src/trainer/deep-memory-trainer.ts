@@ -113,6 +113,11 @@ interface RunningJob {
 
 const completedOnly = ["completed"] as const satisfies readonly RunStatus[];
 
+interface ActiveModel {
+  transform: QueryTransform;
+  modelRunId: string;
+}
+
 /**
  * Generates training questions for a knowledge base, trains a query-side deep
  * memory on them, evaluates it on held-out questions, and applies it at search
@@ -493,39 +498,28 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
   async search(input: SearchInput): Promise<SearchResult> {
     const { userId, query, k, deepMemory } = parseOrThrow(searchInputSchema, input, "search input");
     const [vector] = await embedQueries(this.config.embedder, [query], 1);
-    let used = false;
-    let reason: string | null = null;
-    let modelRunId: string | null = null;
-    let embedding = vector!;
+    let model: ActiveModel | { reason: string } = { reason: "deep memory was turned off for this search" };
     if (deepMemory !== "off") {
       const settings = await this.store.getSettings(userId);
-      modelRunId = settings?.modelRunId ?? null;
-      if (deepMemory === "auto" && !settings?.enabled) reason = "deep memory is disabled for this user";
-      else if (!modelRunId) reason = "no trained deep memory that beats plain search";
-      else {
-        const loaded = await this.loadTransform(userId, modelRunId);
-        if ("reason" in loaded) reason = loaded.reason;
-        else {
-          embedding = loaded.transform.apply(embedding);
-          used = true;
-        }
-      }
-    } else reason = "deep memory was turned off for this search";
-    const hits = await this.config.vectorStore.search({ userId, embedding, k });
-    return { hits, deepMemory: { used, modelRunId: used ? modelRunId : null, reason } };
+      model = deepMemory === "auto" && !settings?.enabled ? { reason: "deep memory is disabled for this user" } : await this.activeModel(userId, settings);
+    }
+    if ("reason" in model) {
+      const hits = await this.config.vectorStore.search({ userId, embedding: vector!, k });
+      return { hits, deepMemory: { used: false, modelRunId: null, reason: model.reason } };
+    }
+    const hits = await this.config.vectorStore.search({ userId, embedding: model.transform.apply(vector!), k });
+    return { hits, deepMemory: { used: true, modelRunId: model.modelRunId, reason: null } };
   }
 
   /** The same query with and without deep memory, for admin screens. */
   async compareSearch(input: Omit<SearchInput, "deepMemory">): Promise<CompareSearchResult> {
     const { userId, query, k } = parseOrThrow(searchInputSchema, input, "search input");
     const [vector] = await embedQueries(this.config.embedder, [query], 1);
-    const settings = await this.store.getSettings(userId);
-    const modelRunId = settings?.modelRunId ?? null;
-    const loaded = modelRunId ? await this.loadTransform(userId, modelRunId) : { reason: "no trained deep memory that beats plain search" };
+    const model = await this.activeModel(userId, await this.store.getSettings(userId));
     const without = await this.config.vectorStore.search({ userId, embedding: vector!, k });
-    if ("reason" in loaded) return { withDeepMemory: without, withoutDeepMemory: without, modelRunId: null, reason: loaded.reason };
-    const withModel = await this.config.vectorStore.search({ userId, embedding: loaded.transform.apply(vector!), k });
-    return { withDeepMemory: withModel, withoutDeepMemory: without, modelRunId, reason: null };
+    if ("reason" in model) return { withDeepMemory: without, withoutDeepMemory: without, modelRunId: null, reason: model.reason };
+    const withModel = await this.config.vectorStore.search({ userId, embedding: model.transform.apply(vector!), k });
+    return { withDeepMemory: withModel, withoutDeepMemory: without, modelRunId: model.modelRunId, reason: null };
   }
 
   // ---------------------------------------------------------------- runs, status, settings
@@ -591,12 +585,10 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
    */
   async updateSettings(input: UpdateSettingsInput): Promise<SettingsView> {
     const { userId, enabled } = parseOrThrow(updateSettingsInputSchema, input, "settings");
-    const current = await this.store.getSettings(userId);
-    if (enabled) {
-      const blocker = await this.enableBlocker(userId, current);
-      if (blocker) throw new NoTrainedModelError(blocker);
-    }
-    return this.settingsView(userId, await this.store.saveSettings(userId, { enabled }, this.clock()));
+    // Whether enabling is allowed does not depend on `enabled` itself: work it out once for the check and the answer.
+    const blocker = await this.enableBlocker(userId, await this.store.getSettings(userId));
+    if (enabled && blocker) throw new NoTrainedModelError(blocker);
+    return this.settingsView(userId, await this.store.saveSettings(userId, { enabled }, this.clock()), blocker);
   }
 
   // ---------------------------------------------------------------- job events
@@ -819,13 +811,13 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
     }
   }
 
-  private async settingsView(userId: string, settings: DeepMemorySettings | null): Promise<SettingsView> {
-    const [chunks, covered] = await Promise.all([
+  private async settingsView(userId: string, settings: DeepMemorySettings | null, knownBlocker?: string | null): Promise<SettingsView> {
+    const [chunks, covered, blocker] = await Promise.all([
       collectChunks(this.config.vectorStore, userId, { pageSize: this.options.pageSize, includeEmbeddings: false }),
       this.store.listChunkIdsWithPairs(userId, completedOnly),
+      knownBlocker !== undefined ? knownBlocker : this.enableBlocker(userId, settings),
     ]);
     const coveredSet = new Set(covered);
-    const blocker = await this.enableBlocker(userId, settings);
     return {
       enabled: settings?.enabled ?? false,
       lastTrainedAt: settings?.lastTrainedAt ?? null,
@@ -843,8 +835,16 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
       const last = await this.store.getRun(userId, settings.lastTrainingRunId);
       return last?.metrics?.reason ?? "No trained model beats plain search on held-out questions";
     }
-    const loaded = await this.loadTransform(userId, settings.modelRunId);
-    return "reason" in loaded ? loaded.reason : null;
+    const model = await this.activeModel(userId, settings);
+    return "reason" in model ? model.reason : null;
+  }
+
+  /** The model search applies for the user's settings, or why there is none. */
+  private async activeModel(userId: string, settings: DeepMemorySettings | null): Promise<ActiveModel | { reason: string }> {
+    const modelRunId = settings?.modelRunId ?? null;
+    if (!modelRunId) return { reason: "no trained deep memory that beats plain search" };
+    const loaded = await this.loadTransform(userId, modelRunId);
+    return "reason" in loaded ? loaded : { transform: loaded.transform, modelRunId };
   }
 
   private async loadTransform(userId: string, runId: string): Promise<{ transform: QueryTransform } | { reason: string }> {
