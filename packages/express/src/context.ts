@@ -11,6 +11,7 @@ export type DeepMemoryTrainerApi = Pick<
   | "importPairs"
   | "listRuns"
   | "getRun"
+  | "getRunSummary"
   | "getStatus"
   | "getSettings"
   | "updateSettings"

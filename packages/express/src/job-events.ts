@@ -139,24 +139,14 @@ async function streamFromStore(ctx: ResolvedContext, res: Response, userId: stri
   }
   // getStatus resolves a job id through the store (findRunByJobId) and 404s for another user's.
   const snapshot = await ctx.trainer.getStatus({ userId, id: jobId });
-  const run = await findRun(ctx, userId, snapshot.runId);
-  if (!run || (run.generateJobId !== jobId && run.trainJobId !== jobId)) {
+  const run = await ctx.trainer.getRunSummary({ userId, runId: snapshot.runId });
+  if (run.generateJobId !== jobId && run.trainJobId !== jobId) {
     return sendError(res, httpError("NOT_FOUND", `No job with id ${JSON.stringify(jobId)}`, { resource: "job", id: jobId }));
   }
   const event = eventFromRun(run, jobId, statusResponse(snapshot));
   openStream(res, ctx.retryMs);
   res.write(encodeJobStreamEvent(event));
   res.end();
-}
-
-async function findRun(ctx: ResolvedContext, userId: string, runId: string): Promise<TrainingRun | null> {
-  // listRuns rather than getRun: getRun loads every pair of the run for its sample, and clients may poll this.
-  for (let offset = 0; ; offset += 100) {
-    const page = await ctx.trainer.listRuns({ userId, limit: 100, offset });
-    const run = page.runs.find((r) => r.id === runId);
-    if (run) return run;
-    if (page.runs.length === 0 || offset + page.runs.length >= page.total) return null;
-  }
 }
 
 /** What the stored run says about a job that ran elsewhere. */

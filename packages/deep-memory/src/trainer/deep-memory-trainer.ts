@@ -530,12 +530,19 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
     return { runs, total, limit, offset };
   }
 
-  async getRun(input: { userId: string; runId: string }): Promise<RunDetail> {
+  /** The run alone, without its pairs: one store read, cheap enough to poll. */
+  async getRunSummary(input: { userId: string; runId: string }): Promise<TrainingRun> {
     const userId = parseOrThrow(userIdSchema, input.userId, "userId");
     const runId = parseOrThrow(runIdSchema, input.runId, "runId");
     const run = await this.store.getRun(userId, runId);
     if (!run) throw new NotFoundError("run", runId);
-    const pairs = await this.store.listPairs(userId, [runId]);
+    return run;
+  }
+
+  /** The run with a sample of its pairs and statistics over all of them, for review. */
+  async getRun(input: { userId: string; runId: string }): Promise<RunDetail> {
+    const run = await this.getRunSummary(input);
+    const pairs = await this.store.listPairs(run.userId, [run.id]);
     return {
       run,
       samplePairs: samplePairs(pairs, this.options.samplePairs, this.options.seed).map(({ id, chunkId, question }) => ({ id, chunkId, question })),

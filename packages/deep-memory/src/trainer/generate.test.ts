@@ -359,6 +359,8 @@ describe("generate", () => {
     const { jobId, runId } = await trainer.generate({ userId });
     await trainer.waitForJob({ userId, jobId });
     await expect(trainer.getRun({ userId: "user-b", runId })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(trainer.getRunSummary({ userId: "user-b", runId })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(await trainer.getRunSummary({ userId, runId })).toMatchObject({ id: runId, status: "generated", pairCount: 8 });
     await expect(trainer.getStatus({ userId: "user-b", id: jobId })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(trainer.train({ userId: "user-b", runId })).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect((await trainer.listRuns({ userId: "user-b" })).total).toBe(0);
