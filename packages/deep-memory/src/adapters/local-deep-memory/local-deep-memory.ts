@@ -37,8 +37,16 @@ export const localDeepMemoryOptionsSchema = z
     basisIterations: z.number().int().nonnegative().default(2),
     /** Share of training questions held back (seeded) to choose the epoch to keep. */
     validationFraction: z.number().gt(0).lt(1).default(0.15),
-    /** Epochs without a better validation score before stopping. */
+    /** Epochs without progress (see `minImprovement`) before stopping. */
     patience: z.number().int().positive().default(3),
+    /**
+     * Smallest relative drop of the validation loss that counts as progress:
+     * training stops once `patience` epochs in a row have not lowered it by
+     * this share below the last epoch that did. The epoch with the lowest loss
+     * is kept either way. 0 waits for any drop at all; 0.01 stops on a
+     * plateau (under 1% in 3 epochs), where rankings no longer move.
+     */
+    minImprovement: z.number().min(0).lt(1).default(0.01),
     /**
      * Let the corpus scan that mines hard negatives use one worker thread
      * (where the runtime has them): about a third off training time on two
