@@ -21,6 +21,10 @@ export const trainingReportSchema = z.object({
   validationQueries: z.number().int().nonnegative(),
   baselineValidationRecallAt10: z.number(),
   validationRecallAt10: z.number(),
+  /** The question memory kept with the model (LocalDeepMemory), where it beat the learned map alone on validation. */
+  questionMemory: z
+    .object({ keys: z.number().int().nonnegative(), chunks: z.number().int().nonnegative(), weight: z.number().nonnegative() })
+    .optional(),
   wallMs: z.number().nonnegative(),
 });
 export type TrainingReport = z.infer<typeof trainingReportSchema>;

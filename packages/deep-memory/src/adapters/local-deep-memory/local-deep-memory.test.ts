@@ -5,7 +5,7 @@ import type { EngineProgress, EngineTrainInput, QueryTransform } from "../../por
 import { dot, normalizeRows, orthonormalizeRows } from "./kernels.js";
 import { LocalDeepMemory } from "./local-deep-memory.js";
 import { SeededRandom } from "./random.js";
-import { ResidualTransform, residualFormat } from "./residual-transform.js";
+import { ResidualTransform, residualFormat, residualMemoryFormat } from "./residual-transform.js";
 
 function unit(v: Float32Array): Float32Array {
   normalizeRows(v, 1, v.length);
@@ -78,7 +78,8 @@ describe("LocalDeepMemory training", () => {
     const world = rotatedWorld(2);
     const model = await new LocalDeepMemory({ ...fastOptions, maxEpochs: 3, validationFraction: 0.2 }).train(world.input);
     expect(trainingReportSchema.parse(model.report)).toEqual(model.report);
-    expect(model.format).toBe(residualFormat);
+    // The question memory is kept only where it beat the learned map alone on validation.
+    expect(model.format).toBe(model.report.questionMemory ? residualMemoryFormat : residualFormat);
     expect(model.dimensions).toBe(32);
     expect(model.report.engine).toBe("local-residual-linear");
     expect(model.report.trainQueries + model.report.validationQueries).toBe(400);
@@ -364,7 +365,8 @@ describe("LocalDeepMemory models", () => {
       { ...model, weights: model.weights.subarray(0, model.weights.byteLength - 4) },
       { ...model, weights: new Uint8Array(4) },
       corrupt((b) => b.set([0, 0, 0, 0], 0)),
-      corrupt((_, v) => v.setUint16(4, 2, true)),
+      corrupt((_, v) => v.setUint16(4, model.format === residualFormat ? 2 : 1, true)),
+      corrupt((_, v) => v.setUint16(4, 3, true)),
       corrupt((_, v) => v.setUint32(12, 0, true)),
       corrupt((_, v) => v.setFloat32(20, Number.NaN, true)),
     ];

@@ -6,7 +6,7 @@ import type { DeepMemoryEngine, EngineModel, EngineTrainInput, QueryTransform } 
 import { fitResidual, type QuerySet } from "./fit-residual.js";
 import { packRows } from "./kernels.js";
 import { SeededRandom } from "./random.js";
-import { ResidualTransform, residualFormat } from "./residual-transform.js";
+import { ResidualTransform } from "./residual-transform.js";
 
 /**
  * Defaults were chosen on BEIR SciFact (all-MiniLM-L6-v2, 384 dimensions)
@@ -47,6 +47,19 @@ export const localDeepMemoryOptionsSchema = z
      * plateau (under 1% in 3 epochs), where rankings no longer move.
      */
     minImprovement: z.number().min(0).lt(1).default(0.01),
+    /**
+     * Weights of the question memory tried after training (see
+     * question-memory.ts): each is scored on validation (nDCG@10) over the
+     * kept epoch, and the memory is kept at the best weight only where it
+     * beats the residual alone. [] (or only zeros) turns it off. It grows the model by
+     * about d + 8 bytes per training pair and costs one scan of the
+     * training questions per query.
+     */
+    memoryWeights: z.array(z.number().min(0).max(4)).max(8).default([0.1, 0.25, 0.5]),
+    /** Nearest training questions a query attends to in the memory. */
+    memoryNeighbours: z.number().int().min(1).max(64).default(8),
+    /** Softmax temperature over those questions' cosine similarities. */
+    memoryTemperature: z.number().positive().default(0.05),
     /**
      * Let the corpus scan that mines hard negatives use one worker thread
      * (where the runtime has them): about a third off training time on two
@@ -126,7 +139,7 @@ export class LocalDeepMemory implements DeepMemoryEngine {
       onProgress: input.onProgress,
     });
 
-    const transform = new ResidualTransform(d, fit.rank, fit.u, fit.vt);
+    const transform = new ResidualTransform(d, fit.rank, fit.u, fit.vt, { memory: fit.memory });
     const report: TrainingReport = {
       engine: engineName,
       epochs: fit.epochs,
@@ -135,9 +148,10 @@ export class LocalDeepMemory implements DeepMemoryEngine {
       validationQueries: validationItems.length,
       baselineValidationRecallAt10: fit.baselineValidationRecallAt10,
       validationRecallAt10: fit.validationRecallAt10,
+      ...(fit.memory ? { questionMemory: { keys: fit.memory.keyCount, chunks: fit.memory.valueCount, weight: Number(fit.memory.parameters.weight.toPrecision(6)) } } : {}),
       wallMs: performance.now() - started,
     };
-    return { format: residualFormat, dimensions: d, weights: transform.toBytes(), report };
+    return { format: transform.format, dimensions: d, weights: transform.toBytes(), report };
   }
 
   load(model: { format: string; dimensions: number; weights: Uint8Array }): QueryTransform {

@@ -1,18 +1,22 @@
 import { ValidationError } from "../../errors/errors.js";
 import type { QueryTransform } from "../../ports/deep-memory-engine.js";
+import { QuestionMemory } from "./question-memory.js";
 import { createSimdResidual, type SimdResidual } from "./wasm-simd.js";
 
 /** Stored in EngineModel.format; bump the version when the byte layout changes. */
 export const residualFormat = "residual-linear/v1";
+/** The same factors followed by a question memory section. */
+export const residualMemoryFormat = "residual-linear/v2";
 
 const magic = 0x4c52_4d44; // "DMRL" read as a little-endian uint32
-const layoutVersion = 1;
 const headerBytes = 16;
 
 /**
  * q -> normalize(q + U (Vt q)): the identity plus a rank-r correction. With U
  * all zeros it returns the query unchanged, so an untrained model ranks
  * exactly like plain search. U is d x r, Vt is r x d, both row-major.
+ * With a question memory the result is then pulled toward the chunks of the
+ * training questions nearest to the raw query, and normalised again.
  */
 export class ResidualTransform implements QueryTransform {
   readonly dimensions: number;
@@ -21,9 +25,16 @@ export class ResidualTransform implements QueryTransform {
   readonly vt: Float32Array;
   private readonly projected: Float64Array;
   private readonly simd: SimdResidual | null;
+  readonly memory: QuestionMemory | null;
 
   /** `simd: false` forces the plain-JS path (for runtimes without WebAssembly SIMD, and tests). */
-  constructor(dimensions: number, rank: number, u: Float32Array, vt: Float32Array, options: { simd?: boolean } = {}) {
+  constructor(
+    dimensions: number,
+    rank: number,
+    u: Float32Array,
+    vt: Float32Array,
+    options: { simd?: boolean; memory?: QuestionMemory | null } = {},
+  ) {
     if (u.length !== dimensions * rank || vt.length !== dimensions * rank) {
       throw new ValidationError(`Residual transform factors must hold ${dimensions} x ${rank} values each`);
     }
@@ -33,6 +44,14 @@ export class ResidualTransform implements QueryTransform {
     this.vt = vt;
     this.projected = new Float64Array(rank);
     this.simd = options.simd === false ? null : createSimdResidual(dimensions, rank, u, vt);
+    const memory = options.memory ?? null;
+    if (memory && memory.dimensions !== dimensions) throw new ValidationError(`Question memory has ${memory.dimensions} dimensions, the transform ${dimensions}`);
+    this.memory = memory && memory.parameters.weight > 0 && memory.keyCount > 0 ? memory : null;
+  }
+
+  /** The format string this transform's bytes are stored under. */
+  get format(): string {
+    return this.memory ? residualMemoryFormat : residualFormat;
   }
 
   apply(query: Float32Array): Float32Array {
@@ -49,12 +68,11 @@ export class ResidualTransform implements QueryTransform {
     } else {
       this.residualInJs(query, out);
     }
-    let norm = 0;
-    for (let i = 0; i < d; i++) norm += out[i]! * out[i]!;
-    norm = Math.sqrt(norm);
-    // Already unit length (within float32 precision) is left untouched, so an
-    // untrained model returns the query bit for bit and ranks exactly like it.
-    if (norm > 0 && Math.abs(norm - 1) > 1e-6) for (let i = 0; i < d; i++) out[i]! /= norm;
+    normalizeInPlace(out);
+    if (this.memory) {
+      this.memory.pull(query, out);
+      normalizeInPlace(out);
+    }
     return out;
   }
 
@@ -83,20 +101,25 @@ export class ResidualTransform implements QueryTransform {
     }
   }
 
-  /** Header (magic, layout version, dimensions, rank) then U and Vt as little-endian float32. */
+  /**
+   * Header (magic, layout version, dimensions, rank) then U and Vt as
+   * little-endian float32; layout 2 then has the question memory section.
+   */
   toBytes(): Uint8Array {
     const d = this.dimensions;
     const r = this.rank;
-    const bytes = new Uint8Array(headerBytes + 8 * d * r);
+    const factorBytes = headerBytes + 8 * d * r;
+    const bytes = new Uint8Array(factorBytes + (this.memory?.byteLength() ?? 0));
     const view = new DataView(bytes.buffer);
     view.setUint32(0, magic, true);
-    view.setUint16(4, layoutVersion, true);
+    view.setUint16(4, this.memory ? 2 : 1, true);
     view.setUint32(8, d, true);
     view.setUint32(12, r, true);
     let offset = headerBytes;
     for (const factor of [this.u, this.vt]) {
       for (let i = 0; i < factor.length; i++, offset += 4) view.setFloat32(offset, factor[i]!, true);
     }
+    this.memory?.write(view, offset);
     return bytes;
   }
 
@@ -104,7 +127,8 @@ export class ResidualTransform implements QueryTransform {
     const fail = (message: string, path = "weights"): never => {
       throw new ValidationError(`Cannot load deep memory model: ${message}`, [{ path, message }]);
     };
-    if (model.format !== residualFormat) fail(`format "${model.format}" is not "${residualFormat}"`, "format");
+    const layoutVersion = model.format === residualFormat ? 1 : model.format === residualMemoryFormat ? 2 : 0;
+    if (layoutVersion === 0) fail(`format "${model.format}" is neither "${residualFormat}" nor "${residualMemoryFormat}"`, "format");
     if (!Number.isInteger(model.dimensions) || model.dimensions <= 0) fail("dimensions must be a positive integer", "dimensions");
     const { weights } = model;
     if (!(weights instanceof Uint8Array) || weights.byteLength < headerBytes) fail("weights are shorter than the header");
@@ -117,7 +141,9 @@ export class ResidualTransform implements QueryTransform {
     if (d !== model.dimensions) fail(`weights are for ${d} dimensions, the model says ${model.dimensions}`, "dimensions");
     if (r < 1 || r > d) fail(`rank ${r} is outside 1..${d}`);
     const expected = headerBytes + 8 * d * r;
-    if (weights.byteLength !== expected) fail(`expected ${expected} bytes for ${d} x ${r} factors, got ${weights.byteLength}`);
+    if (layoutVersion === 1 ? weights.byteLength !== expected : weights.byteLength < expected) {
+      fail(`expected ${expected} bytes for ${d} x ${r} factors, got ${weights.byteLength}`);
+    }
     const u = new Float32Array(d * r);
     const vt = new Float32Array(d * r);
     let offset = headerBytes;
@@ -128,6 +154,24 @@ export class ResidualTransform implements QueryTransform {
         factor[i] = value;
       }
     }
-    return new ResidualTransform(d, r, u, vt, options);
+    let memory: QuestionMemory | null = null;
+    if (layoutVersion === 2) {
+      const read = QuestionMemory.read(view, offset, d);
+      if (read.end !== weights.byteLength) fail(`${weights.byteLength - read.end} bytes follow the question memory`);
+      memory = read.memory;
+    }
+    return new ResidualTransform(d, r, u, vt, { ...options, memory });
   }
+}
+
+/**
+ * Scales to unit length. Already unit length (within float32 precision) is
+ * left untouched, so an untrained model returns the query bit for bit and
+ * ranks exactly like it.
+ */
+function normalizeInPlace(out: Float32Array): void {
+  let norm = 0;
+  for (let i = 0; i < out.length; i++) norm += out[i]! * out[i]!;
+  norm = Math.sqrt(norm);
+  if (norm > 0 && Math.abs(norm - 1) > 1e-6) for (let i = 0; i < out.length; i++) out[i]! /= norm;
 }

@@ -1,0 +1,144 @@
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "../../errors/errors.js";
+import { dot, normalizeRows } from "./kernels.js";
+import { LocalDeepMemory } from "./local-deep-memory.js";
+import { QuestionMemory } from "./question-memory.js";
+import { SeededRandom } from "./random.js";
+import { ResidualTransform, residualFormat, residualMemoryFormat } from "./residual-transform.js";
+
+function unitRows(random: SeededRandom, rows: number, d: number): Float32Array {
+  const x = Float32Array.from({ length: rows * d }, () => random.normal());
+  normalizeRows(x, rows, d);
+  return x;
+}
+
+const d = 24;
+
+/** 40 chunks; question i is about chunk i % 40 and unrelated to it (a random direction). */
+function world(seed = 1) {
+  const random = new SeededRandom(seed);
+  const corpus = unitRows(random, 40, d);
+  const questions = unitRows(random, 80, d);
+  const positives = Array.from({ length: 80 }, (_, i) => Int32Array.of(i % 40));
+  return { random, corpus, questions, positives };
+}
+
+describe("QuestionMemory", () => {
+  it("pulls a query toward the chunk of the training question it matches", () => {
+    const { corpus, questions, positives } = world();
+    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 1, temperature: 0.05, weight: 0.5 });
+    const query = questions.slice(3 * d, 4 * d);
+    const out = query.slice();
+    memory.pull(query, out);
+    // One neighbour: exactly q + 0.5 * chunk 3 (int8 storage moves it by well under 1%).
+    for (let k = 0; k < d; k++) expect(out[k]).toBeCloseTo(query[k]! + 0.5 * corpus[3 * d + k]!, 2);
+    expect(dot(out, corpus, d, 0, 3 * d)).toBeGreaterThan(dot(query, corpus, d, 0, 3 * d) + 0.4);
+  });
+
+  it("looks up many queries at once exactly as one at a time", () => {
+    const { random, corpus, questions, positives } = world(2);
+    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 8, temperature: 0.05, weight: 0.25 });
+    const queries = unitRows(random, 5, d);
+    const near = memory.lookup(queries, 5);
+    for (let i = 0; i < 5; i++) {
+      const q = queries.subarray(i * d, (i + 1) * d);
+      const viaPull = new Float32Array(d);
+      memory.pull(q, viaPull);
+      const viaLookup = new Float32Array(d);
+      for (let j = 0; j < near.width; j++) {
+        const v = near.value[i * near.width + j]!;
+        for (let k = 0; k < d; k++) viaLookup[k]! += 0.25 * near.attention[i * near.width + j]! * memory.values[v * d + k]!;
+      }
+      for (let k = 0; k < d; k++) expect(viaLookup[k]).toBeCloseTo(viaPull[k]!, 6);
+      expect(near.attention.subarray(i * near.width, (i + 1) * near.width).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    }
+  });
+
+  it("round-trips with its transform: the loaded model applies bit for bit like the built one", () => {
+    const { random, corpus, questions, positives } = world(3);
+    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 4, temperature: 0.1, weight: 0.3 });
+    const r = 4;
+    const transform = new ResidualTransform(d, r, unitRows(random, d, r), unitRows(random, r, d), { memory });
+    expect(transform.format).toBe(residualMemoryFormat);
+    const loaded = ResidualTransform.fromBytes({ format: transform.format, dimensions: d, weights: transform.toBytes() });
+    expect(loaded.memory!.parameters).toEqual({ neighbours: 4, temperature: Math.fround(0.1), weight: Math.fround(0.3) });
+    expect(loaded.memory!.keys).toEqual(memory.keys);
+    expect(loaded.memory!.values).toEqual(memory.values);
+    for (let i = 0; i < 5; i++) {
+      const q = unitRows(random, 1, d);
+      expect(loaded.apply(q)).toEqual(transform.apply(q));
+    }
+  });
+
+  it("stores no memory at weight 0, so the model keeps the plain residual format", () => {
+    const { random, corpus, questions, positives } = world(4);
+    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 4, temperature: 0.1, weight: 0 });
+    const transform = new ResidualTransform(d, 2, new Float32Array(2 * d), unitRows(random, 2, d), { memory });
+    expect(transform.memory).toBeNull();
+    expect(transform.format).toBe(residualFormat);
+    const q = unitRows(random, 1, d);
+    expect(transform.apply(q)).toEqual(q);
+  });
+
+  it("refuses damaged memory sections with a ValidationError", () => {
+    const { random, corpus, questions, positives } = world(5);
+    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 4, temperature: 0.1, weight: 0.3 });
+    const transform = new ResidualTransform(d, 2, unitRows(random, d, 2), unitRows(random, 2, d), { memory });
+    const good = transform.toBytes();
+    const memoryAt = 16 + 8 * d * 2;
+    const load = (weights: Uint8Array, format = residualMemoryFormat) => () => ResidualTransform.fromBytes({ format, dimensions: d, weights });
+    const edited = (edit: (view: DataView) => void) => {
+      const bytes = good.slice();
+      edit(new DataView(bytes.buffer));
+      return bytes;
+    };
+    expect(load(good)).not.toThrow();
+    expect(load(good.slice(0, good.length - 1))).toThrow(ValidationError);
+    expect(load(Uint8Array.of(...good, 0))).toThrow(/follow the question memory/);
+    expect(load(edited((v) => v.setFloat32(memoryAt + 12, -1, true)))).toThrow(/temperature/);
+    expect(load(edited((v) => v.setUint32(memoryAt + 8, 0, true)))).toThrow(/neighbours/);
+    // The first key's value row, pointed past the 40 stored values.
+    expect(load(edited((v) => v.setUint32(memoryAt + 20 + 4 * (80 + 40), 40, true)))).toThrow(/past the 40 values/);
+    // A memory model under the plain format (or the reverse) is refused.
+    expect(load(good, residualFormat)).toThrow(ValidationError);
+  });
+});
+
+describe("LocalDeepMemory with the question memory", () => {
+  it("keeps a memory where no linear map can help, and held-out questions like the training ones rank their chunk first", async () => {
+    // Each chunk's questions are noisy copies of one random direction, unrelated to the chunk:
+    // no single linear correction maps 60 unrelated directions to their chunks, a memory does.
+    const random = new SeededRandom(6);
+    const chunks = 60;
+    const dims = 64;
+    const corpus = Array.from({ length: chunks }, () => unitRows(random, 1, dims));
+    const anchors = Array.from({ length: chunks }, () => unitRows(random, 1, dims));
+    const ask = (c: number) => {
+      const q = anchors[c]!.map((x) => x + (0.1 * random.normal()) / Math.sqrt(dims));
+      normalizeRows(q, 1, dims);
+      return q;
+    };
+    const asked = Array.from({ length: chunks * 6 }, (_, i) => i % chunks);
+    const input = { dimensions: dims, queries: asked.map(ask), positives: asked.map((c) => [c]), corpus, seed: 3 };
+    const engine = new LocalDeepMemory({ rank: 8, maxEpochs: 5 });
+    const model = await engine.train(input);
+    expect(model.format).toBe(residualMemoryFormat);
+    expect(model.report.questionMemory).toMatchObject({ chunks });
+    expect(model.report.questionMemory!.weight).toBeGreaterThan(0);
+    const transform = engine.load(model);
+    const rank = (q: Float32Array, c: number) => corpus.filter((other) => dot(q, other) > dot(q, corpus[c]!)).length + 1;
+    let plainFirst = 0;
+    let memoryFirst = 0;
+    for (let c = 0; c < chunks; c++) {
+      const q = ask(c);
+      if (rank(q, c) === 1) plainFirst++;
+      if (rank(transform.apply(q), c) === 1) memoryFirst++;
+    }
+    expect(plainFirst).toBeLessThan(chunks / 4);
+    expect(memoryFirst).toBeGreaterThan(chunks * 0.8);
+
+    const off = await new LocalDeepMemory({ rank: 8, maxEpochs: 5, memoryWeights: [] }).train(input);
+    expect(off.format).toBe(residualFormat);
+    expect(off.report.questionMemory).toBeUndefined();
+  });
+});
