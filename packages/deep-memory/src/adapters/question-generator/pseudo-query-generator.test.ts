@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GenerationOutputError, ValidationError } from "../../errors/errors.js";
-import { PseudoQueryGenerator, PSEUDO_QUERY_MODEL } from "./pseudo-query-generator.js";
+import { PseudoQueryGenerator, PSEUDO_QUERY_MODEL, PSEUDO_SENTENCES_MODEL } from "./pseudo-query-generator.js";
 
 const abstract = [
   "Sudden infant death syndrome (SIDS) remains a leading cause of death in infants aged one month to one year.",
@@ -77,5 +77,43 @@ describe("PseudoQueryGenerator", () => {
 
   it("rejects a count outside 1..50", async () => {
     await expect(generate(abstract, 0)).rejects.toThrow(ValidationError);
+  });
+});
+
+describe('PseudoQueryGenerator, style "sentences"', () => {
+  const sentences = new PseudoQueryGenerator({ style: "sentences" });
+  const ask = (text: string, count: number) => sentences.generate({ chunk: { id: "chunk-1", text }, count });
+
+  it("records itself under its own model name", () => {
+    expect(sentences.model).toBe(PSEUDO_SENTENCES_MODEL);
+    expect(sentences.model).not.toBe(PSEUDO_QUERY_MODEL);
+  });
+
+  it("gives each sentence once as a standalone statement: no parentheticals, lead-ins or p-values", async () => {
+    const queries = await ask(`${abstract} Mortality fell by a third (p < 0.01) after the campaign; see the appendix.`, 50);
+    expect(queries).toHaveLength(6);
+    expect(queries).toContain("Sudden infant death syndrome remains a leading cause of death in infants aged one month to one year");
+    expect(queries).toContain("Prone sleeping position increases the risk of SIDS in healthy newborns");
+    expect(queries).toContain("Supine sleeping and smoke-free homes reduce infant mortality");
+    expect(queries).toContain("Mortality fell by a third after the campaign");
+    expect(new Set(queries).size).toBe(queries.length);
+  });
+
+  it("keeps the most salient sentences when asked for fewer, and the same ones every time", async () => {
+    const all = await ask(abstract, 50);
+    const three = await ask(abstract, 3);
+    expect(three).toEqual(all.slice(0, 3));
+    expect(await ask(abstract, 3)).toEqual(three);
+  });
+
+  it("crops long sentences to 30 words and drops fragments", async () => {
+    const long = `The ${Array.from({ length: 40 }, (_, i) => `factor${i}`).join(" ")} were measured. Too short here.`;
+    const queries = await ask(long, 5);
+    expect(queries).toHaveLength(1);
+    expect(queries[0]!.split(" ")).toHaveLength(30);
+  });
+
+  it("rejects an unknown style", () => {
+    expect(() => new PseudoQueryGenerator({ style: "questions" as never })).toThrow(ValidationError);
   });
 });

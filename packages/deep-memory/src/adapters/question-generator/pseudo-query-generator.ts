@@ -20,9 +20,22 @@ import { fnv1a, mulberry32 } from "../../shared/random.js";
 export interface PseudoQueryGeneratorOptions {
   /** Mixed with each chunk's id; change it to draw a different set of queries. */
   seed?: number;
+  /**
+   * "mixed" (default): claims, template questions, yes/no questions, crops
+   * and key phrases, for question-style searches. "sentences": the chunk's
+   * own sentences, most salient first, cleaned into standalone statements
+   * (no parentheticals, p-values, lead-ins like "We found that"): one per
+   * sentence, so every sentence of the corpus becomes a key of deep memory's
+   * question memory. Best where searches are statements (claims, log lines,
+   * quotes); on SciFact it is what lifts recall@10 without an LLM.
+   */
+  style?: PseudoQueryStyle;
 }
 
+export type PseudoQueryStyle = "mixed" | "sentences";
+
 export const PSEUDO_QUERY_MODEL = "offline:pseudo-queries/v1";
+export const PSEUDO_SENTENCES_MODEL = "offline:pseudo-queries/sentences-v1";
 
 type Kind = "claim" | "question" | "crop" | "keywords" | "yesno";
 
@@ -32,13 +45,20 @@ const kindOrder: readonly Kind[] = ["claim", "question", "yesno", "crop", "keywo
 const maxQueryWords = 20;
 
 export class PseudoQueryGenerator implements QuestionGenerator {
-  readonly model = PSEUDO_QUERY_MODEL;
+  readonly model: string;
+  readonly style: PseudoQueryStyle;
   private readonly seed: number;
 
   constructor(options: PseudoQueryGeneratorOptions = {}) {
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed)) throw new ValidationError("seed must be an integer", [{ path: "seed", message: "integer" }]);
+    const style = options.style ?? "mixed";
+    if (style !== "mixed" && style !== "sentences") {
+      throw new ValidationError(`style must be "mixed" or "sentences", got ${JSON.stringify(style)}`, [{ path: "style", message: "mixed | sentences" }]);
+    }
     this.seed = seed;
+    this.style = style;
+    this.model = style === "sentences" ? PSEUDO_SENTENCES_MODEL : PSEUDO_QUERY_MODEL;
   }
 
   async generate({ chunk, count }: GenerateQuestionsInput): Promise<string[]> {
@@ -46,7 +66,8 @@ export class PseudoQueryGenerator implements QuestionGenerator {
       throw new ValidationError(`count must be an integer from 1 to 50, got ${count}`, [{ path: "count", message: "1..50" }]);
     }
     if (chunk.text.trim() === "") throw new GenerationOutputError("empty chunk");
-    const queries = pseudoQueries(chunk.text, count, fnv1a(`${this.seed}:${chunk.id}`));
+    const queries =
+      this.style === "sentences" ? sentenceQueries(chunk.text, count) : pseudoQueries(chunk.text, count, fnv1a(`${this.seed}:${chunk.id}`));
     if (queries.length === 0) throw new GenerationOutputError(`chunk ${chunk.id} is too short to make a pseudo-query from`);
     return queries;
   }
@@ -578,6 +599,40 @@ function cropWords(tokens: string[], start: number, size: number): string[] {
 function overlaps(p: Phrase, q: Phrase): boolean {
   const words = new Set(p.words.map((w) => w.toLowerCase()));
   return q.words.some((w) => words.has(w.toLowerCase()));
+}
+
+/** Words a sentence query keeps: enough for one finding, short enough not to be the whole chunk. */
+const maxSentenceWords = 30;
+
+/** The "sentences" style: each sentence once, most salient first, as a standalone statement; exported for tests. */
+export function sentenceQueries(text: string, count: number): string[] {
+  const a = analyse(text);
+  const order = a.sentences.map((_, i) => i).sort((x, y) => a.sentenceScores[y]! - a.sentenceScores[x]! || x - y);
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const s of order) {
+    if (out.length === count) break;
+    const statement = cleanSentence(detokenize(a.sentences[s]!));
+    const key = statement?.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+    if (statement === undefined || !key || seen.has(key)) continue;
+    seen.add(key);
+    out.push(statement);
+  }
+  return out;
+}
+
+/** A sentence as a statement a reader could have written: undefined when under four words or three content words remain. */
+function cleanSentence(sentence: string): string | undefined {
+  let s = sentence
+    .replace(/\s*\([^()]*\)/g, "")
+    .replace(/\s*\[[^\]]*\]/g, "")
+    .replace(/,?\s*\bp\s*[<=>≤≥]\s*0?[.,]\d+/gi, "");
+  for (let pass = 0; pass < 3; pass++) for (const marker of discourseMarkers) s = s.replace(marker, "");
+  // A clause after ";" or ":" is a list or an aside, not the finding.
+  s = s.replace(/\s*[;:].*$/, "").replace(/^(?:that\s+|,\s*)/i, "").replace(/[\s,.;:]+$/, "").trim();
+  const words = s.split(/\s+/).filter(Boolean);
+  if (words.length < 4 || words.filter((w) => !isStop(w, w.toLowerCase())).length < 3) return undefined;
+  return capitalise(words.slice(0, maxSentenceWords).join(" "));
 }
 
 function detokenize(tokens: string[]): string {
