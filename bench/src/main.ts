@@ -1,6 +1,6 @@
 /**
  * pnpm bench <beir-dataset-dir> [--out <dir>] [--model-dir <dir>] [--seed N]
- *            [--modes train,pseudo,sdk] [--pseudo-per-doc N] [--max-pairs N] [--no-speed]
+ *            [--modes train,pseudo,sdk] [--pseudo-per-doc N] [--pseudo-style sentences|mixed] [--max-pairs N] [--no-speed]
  *
  * Embeds the corpus (cached on disk), measures plain search on the test split,
  * then trains deep memory three ways and measures it again:
@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   DeepMemoryTrainer,
+  GenerationOutputError,
   InMemoryTrainingStore,
   InMemoryVectorStore,
   LocalDeepMemory,
@@ -26,6 +27,7 @@ import {
   type Embedder,
   type MetricTable,
   type QueryTransform,
+  type TrainingReport,
 } from "@zip/deep-memory";
 import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
 import { loadBeir, type BeirDataset } from "./beir.js";
@@ -42,8 +44,9 @@ const { values, positionals } = parseArgs({
     "cache-dir": { type: "string", default: ".cache/bench" },
     seed: { type: "string", default: "42" },
     modes: { type: "string", default: "train,pseudo,sdk" },
-    "pseudo-per-doc": { type: "string", default: "3" },
-    "max-pairs": { type: "string", default: "20000" },
+    "pseudo-per-doc": { type: "string", default: "10" },
+    "pseudo-style": { type: "string", default: "sentences" },
+    "max-pairs": { type: "string", default: "60000" },
     "dev-fraction": { type: "string", default: "0.2" },
     "no-speed": { type: "boolean", default: false },
   },
@@ -56,6 +59,7 @@ if (!datasetDir) {
 }
 const seed = Number(values.seed);
 const modes = new Set(values.modes!.split(",").map((m) => m.trim()));
+const pseudoStyle = values["pseudo-style"] === "mixed" ? "mixed" : "sentences";
 const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 let peakRss = 0;
@@ -68,6 +72,8 @@ interface ModeResult {
   trainingSeconds: number;
   engineEpochs: number;
   bestEpoch: number;
+  /** The question memory kept with the model, if validation chose one. */
+  questionMemory?: TrainingReport["questionMemory"];
   dev?: { withModel: MetricTable; withoutModel: MetricTable };
   test: { withModel: MetricTable; withoutModel: MetricTable; queries: number };
   notes: string;
@@ -146,11 +152,12 @@ async function main() {
       trainingSeconds: trained.seconds,
       engineEpochs: trained.model.report.epochs,
       bestEpoch: trained.model.report.bestEpoch,
+      questionMemory: trained.model.report.questionMemory,
       ...(dev ? { dev } : {}),
       test: { withModel: withModelTest, withoutModel: baselineTest, queries: testIds.length },
       notes,
     };
-    log(`${name}: test recall@10 ${fmt(baselineTest["recall@10"])} -> ${fmt(withModelTest["recall@10"])}, nDCG@10 ${fmt(baselineTest["ndcg@10"])} -> ${fmt(withModelTest["ndcg@10"])} (trained in ${trained.seconds.toFixed(2)} s)`);
+    log(`${name}: test recall@10 ${fmt(baselineTest["recall@10"])} -> ${fmt(withModelTest["recall@10"])}, nDCG@10 ${fmt(baselineTest["ndcg@10"])} -> ${fmt(withModelTest["ndcg@10"])} (trained in ${trained.seconds.toFixed(2)} s${memoryNote(trained.model.report)})`);
   };
 
   if (modes.has("train") && data.qrels.train) {
@@ -164,19 +171,26 @@ async function main() {
 
   let pseudoPairs: { question: string; chunkId: string }[] = [];
   if (modes.has("pseudo") || modes.has("sdk")) {
-    const generator = new PseudoQueryGenerator();
+    const generator = new PseudoQueryGenerator({ style: pseudoStyle });
     const perDoc = Number(values["pseudo-per-doc"]);
     const maxPairs = Number(values["max-pairs"]);
     // Sample documents evenly (seeded) when the corpus would exceed the pair cap.
     const fraction = maxPairs / perDoc / data.documents.length;
     const chosen = fraction >= 1 ? data.documents : data.documents.filter((d) => stableUnit(d.id, seed) < fraction);
+    let tooShort = 0;
     for (const doc of chosen) {
       if (!doc.text.trim()) continue;
-      const questions = await generator.generate({ chunk: { id: doc.id, text: doc.text }, count: perDoc });
-      for (const question of questions) pseudoPairs.push({ question, chunkId: doc.id });
+      try {
+        const questions = await generator.generate({ chunk: { id: doc.id, text: doc.text }, count: perDoc });
+        for (const question of questions) pseudoPairs.push({ question, chunkId: doc.id });
+      } catch (error) {
+        // A document too short to ask about gets no pseudo-query, as in the SDK's generate step.
+        if (!(error instanceof GenerationOutputError)) throw error;
+        tooShort++;
+      }
     }
     pseudoPairs = pseudoPairs.slice(0, maxPairs);
-    log(`pseudo-queries: ${pseudoPairs.length} from ${chosen.length} documents (${generator.model})`);
+    log(`pseudo-queries: ${pseudoPairs.length} from ${chosen.length} documents (${generator.model}; ${tooShort} too short to ask about)`);
   }
 
   const cachingEmbedder = memoise(embedder);
@@ -206,7 +220,7 @@ async function main() {
       vectorStore,
       store: new InMemoryTrainingStore(),
       embedder: cachingEmbedder,
-      generator: new PseudoQueryGenerator(),
+      generator: new PseudoQueryGenerator({ style: pseudoStyle }),
       engine: new LocalDeepMemory(),
       options: { questionsPerChunk: perDoc, maxPairs: Number(values["max-pairs"]), concurrency: 4, seed },
     });
@@ -236,6 +250,7 @@ async function main() {
       trainingSeconds: metrics.training.wallMs / 1000,
       engineEpochs: metrics.training.epochs,
       bestEpoch: metrics.training.bestEpoch,
+      questionMemory: metrics.training.questionMemory,
       dev: { withModel: metrics.heldOut.withModel, withoutModel: metrics.heldOut.withoutModel },
       test: { withModel: testEval.withModel, withoutModel: testEval.withoutModel, queries: testEval.queryCount },
       notes: `generate ${genSeconds.toFixed(1)} s + train ${(totalSeconds - genSeconds).toFixed(1)} s end to end; "dev" here is the trainer's own held-out pseudo-queries; verdict ${metrics.verdict}`,
@@ -258,6 +273,7 @@ async function main() {
     },
     model: { embedder: embedder.model, dimensions: corpusEmb.dims, engine: new LocalDeepMemory().name, engineOptions: new LocalDeepMemory().options },
     seed,
+    pseudoQueries: { style: pseudoStyle, perDocument: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]) },
     machine: {
       cpu: cpus()[0]?.model ?? "unknown",
       cores: cpus().length,
@@ -327,6 +343,11 @@ function median(values: number[]): number {
 }
 
 const fmt = (v: number | undefined) => (v === undefined ? "  -  " : v.toFixed(3));
+
+function memoryNote(report: TrainingReport): string {
+  const memory = report.questionMemory;
+  return memory ? `; question memory of ${memory.keys} questions over ${memory.chunks} chunks, weight ${memory.weight}` : "; no question memory";
+}
 
 function printTable(baseline: MetricTable, modes: Record<string, ModeResult>, queries: number) {
   const cols = ["recall@1", "recall@3", "recall@5", "recall@10", "recall@50", "recall@100", "ndcg@10", "mrr@10"];
