@@ -35,6 +35,8 @@ export interface FitSettings {
   memoryWeights: readonly number[];
   memoryNeighbours: number;
   memoryTemperature: number;
+  /** Validation nDCG@10 the memory must add over the learned map alone to be kept. */
+  memoryMinGain: number;
   /** Whether mining may use a worker thread (where the runtime has them). */
   workers?: boolean;
 }
@@ -140,12 +142,9 @@ function addRowsAndNormalize(x: Float32Array, source: Float32Array, rows: Int32A
   for (let i = 0; i < count; i++) {
     const o = i * d;
     const from = rows[i]! * d;
+    for (let k = 0; k < d; k++) x[o + k]! += source[from + k]!;
     let s = 0;
-    for (let k = 0; k < d; k++) {
-      const v = Math.fround(x[o + k]! + source[from + k]!);
-      x[o + k] = v;
-      s += v * v;
-    }
+    for (let k = 0; k < d; k++) s += x[o + k]! * x[o + k]!;
     const n = Math.sqrt(s);
     norms[i] = n;
     if (n > 0) {
@@ -168,6 +167,23 @@ function normalizationBackwardTransposed(g: Float32Array, y: Float32Array, norms
     const inv = 1 / norms[i]!;
     for (let k = 0; k < d; k++) out[k * count + i] = (g[o + k]! - along * y[o + k]!) * inv;
   }
+}
+
+/**
+ * The memory remembers chunks: a question about a chunk no training question
+ * was about can only be pulled the wrong way. Below this share of validation
+ * questions with an answer among the training questions' chunks it is not
+ * tried (5,000 questions about 5,000 different chunks: 0%, and 0.15 s saved).
+ */
+const memoryMinRemembered = 0.1;
+
+/** Share of validation questions with at least one answer that some training question also has. */
+function rememberedShare(train: QuerySet, validation: QuerySet, corpusCount: number): number {
+  const known = new Uint8Array(corpusCount);
+  for (const positives of train.positives) for (const p of positives) known[p] = 1;
+  let covered = 0;
+  for (const positives of validation.positives) if (positives.some((p) => known[p] === 1)) covered++;
+  return validation.count > 0 ? covered / validation.count : 0;
 }
 
 /** Share of the mining rows a worker thread takes while the main thread does the rest. */
@@ -605,7 +621,7 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
   let memory: QuestionMemory | null = null;
   let final = best;
   const weights = [...new Set(settings.memoryWeights)].filter((w) => w > 0).sort((a, b) => a - b);
-  if (weights.length > 0 && validation.count > 0 && train.count > 0) {
+  if (weights.length > 0 && validation.count > 0 && train.count > 0 && rememberedShare(train, validation, nc) >= memoryMinRemembered) {
     const built = QuestionMemory.build(train.vectors, train.positives, corpus, d, {
       neighbours: settings.memoryNeighbours,
       temperature: settings.memoryTemperature,
@@ -625,7 +641,7 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
       }
       normalizeRows(pulled, validation.count, d, valNorms);
       const score = scoreValidation(pulled, validation, mined.validation, kernels, d, tau);
-      if (score.ndcgAt10 > final.ndcgAt10 + 1e-9) {
+      if (score.ndcgAt10 >= Math.max(final.ndcgAt10, best.ndcgAt10 + settings.memoryMinGain) + 1e-9) {
         final = score;
         memory = built.withWeight(weight);
       }

@@ -61,6 +61,12 @@ export const localDeepMemoryOptionsSchema = z
     /** Softmax temperature over those questions' cosine similarities. */
     memoryTemperature: z.number().positive().default(0.05),
     /**
+     * Validation nDCG@10 the memory must add over the learned map alone to be
+     * kept: it costs model size and a scan of the keys per query, so a gain
+     * of a few hundredths of a point is not worth it.
+     */
+    memoryMinGain: z.number().min(0).max(1).default(0.005),
+    /**
      * Let the corpus scan that mines hard negatives use one worker thread
      * (where the runtime has them): about a third off training time on two
      * cores. The result is the same either way.
