@@ -141,4 +141,24 @@ describe("LocalDeepMemory with the question memory", () => {
     expect(off.format).toBe(residualFormat);
     expect(off.report.questionMemory).toBeUndefined();
   });
+
+  it("is not tried where validation questions are about chunks no training question was about", async () => {
+    // One question per chunk: whatever the split, no validation answer is remembered.
+    const random = new SeededRandom(8);
+    const corpus = Array.from({ length: 300 }, () => unitRows(random, 1, 16));
+    const queries = corpus.map((c) => {
+      const q = c.map((x) => x + 0.3 * random.normal());
+      normalizeRows(q, 1, 16);
+      return q;
+    });
+    const model = await new LocalDeepMemory({ rank: 4, maxEpochs: 3 }).train({
+      dimensions: 16,
+      queries,
+      positives: corpus.map((_, i) => [i]),
+      corpus,
+      seed: 1,
+    });
+    expect(model.report.questionMemory).toBeUndefined();
+    expect(model.format).toBe(residualFormat);
+  });
 });
