@@ -1,6 +1,7 @@
 /**
  * pnpm bench <beir-dataset-dir> [--out <dir>] [--model-dir <dir>] [--seed N]
- *            [--modes train,pseudo,sdk] [--pseudo-per-doc N] [--pseudo-style sentences|mixed] [--max-pairs N] [--no-speed]
+ *            [--modes train,pseudo,sdk] [--pseudo-per-doc N] [--pseudo-style sentences|mixed] [--max-pairs N]
+ *            [--engine-options '{"memoryProbe":1}'] [--no-speed]
  *
  * Embeds the corpus (cached on disk), measures plain search on the test split,
  * then trains deep memory three ways and measures it again:
@@ -27,6 +28,7 @@ import {
   type Embedder,
   type MetricTable,
   type QueryTransform,
+  type LocalDeepMemoryOptions,
   type TrainingReport,
 } from "@zip/deep-memory";
 import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
@@ -46,6 +48,7 @@ const { values, positionals } = parseArgs({
     modes: { type: "string", default: "train,pseudo,sdk" },
     "pseudo-per-doc": { type: "string", default: "10" },
     "pseudo-style": { type: "string", default: "sentences" },
+    "engine-options": { type: "string", default: "{}" },
     "max-pairs": { type: "string", default: "60000" },
     "dev-fraction": { type: "string", default: "0.2" },
     "no-speed": { type: "boolean", default: false },
@@ -60,6 +63,8 @@ if (!datasetDir) {
 const seed = Number(values.seed);
 const modes = new Set(values.modes!.split(",").map((m) => m.trim()));
 const pseudoStyle = values["pseudo-style"] === "mixed" ? "mixed" : "sentences";
+/** LocalDeepMemory options for every mode, e.g. '{"memoryProbe":1}'; the engine validates them. */
+const engineOptions = JSON.parse(values["engine-options"]!) as LocalDeepMemoryOptions;
 const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 let peakRss = 0;
@@ -136,7 +141,7 @@ async function main() {
   const applyTimes: { mode: string; microsPerQuery: number }[] = [];
 
   const trainEngine = async (queries: Float32Array[], positives: number[][]) => {
-    const engine = new LocalDeepMemory();
+    const engine = new LocalDeepMemory(engineOptions);
     const s = performance.now();
     const model: EngineModel = await engine.train({ dimensions: corpusEmb.dims, queries, positives, corpus: corpusEmb.vectors, seed });
     return { engine, model, seconds: (performance.now() - s) / 1000, transform: engine.load(model) };
@@ -221,7 +226,7 @@ async function main() {
       store: new InMemoryTrainingStore(),
       embedder: cachingEmbedder,
       generator: new PseudoQueryGenerator({ style: pseudoStyle }),
-      engine: new LocalDeepMemory(),
+      engine: new LocalDeepMemory(engineOptions),
       options: { questionsPerChunk: perDoc, maxPairs: Number(values["max-pairs"]), concurrency: 4, seed },
     });
     const s = performance.now();
@@ -271,7 +276,7 @@ async function main() {
       corpusSha256: data.corpusHash,
       queries: { test: testIds.length, train: split.train.length, dev: split.heldOut.length },
     },
-    model: { embedder: embedder.model, dimensions: corpusEmb.dims, engine: new LocalDeepMemory().name, engineOptions: new LocalDeepMemory().options },
+    model: { embedder: embedder.model, dimensions: corpusEmb.dims, engine: new LocalDeepMemory(engineOptions).name, engineOptions: new LocalDeepMemory(engineOptions).options },
     seed,
     pseudoQueries: { style: pseudoStyle, perDocument: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]) },
     machine: {

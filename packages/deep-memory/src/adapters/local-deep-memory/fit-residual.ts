@@ -37,6 +37,8 @@ export interface FitSettings {
   memoryTemperature: number;
   /** Validation nDCG@10 the memory must add over the learned map alone to be kept. */
   memoryMinGain: number;
+  /** Share of the memory's inverted lists a query scans (above 4,096 keys); 1 scans every key. */
+  memoryProbe: number;
   /** Whether mining may use a worker thread (where the runtime has them). */
   workers?: boolean;
 }
@@ -626,6 +628,7 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
       neighbours: settings.memoryNeighbours,
       temperature: settings.memoryTemperature,
       weight: 0,
+      probe: settings.memoryProbe,
     });
     transformRows(validation.vectors, validation.count, d, r, bestU, vt, valZ, valOut, valNorms);
     const base = valOut.slice();

@@ -26,7 +26,7 @@ function world(seed = 1) {
 describe("QuestionMemory", () => {
   it("pulls a query toward the chunk of the training question it matches", () => {
     const { corpus, questions, positives } = world();
-    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 1, temperature: 0.05, weight: 0.5 });
+    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 1, temperature: 0.05, weight: 0.5, probe: 0.2 });
     const query = questions.slice(3 * d, 4 * d);
     const out = query.slice();
     memory.pull(query, out);
@@ -37,7 +37,7 @@ describe("QuestionMemory", () => {
 
   it("looks up many queries at once exactly as one at a time", () => {
     const { random, corpus, questions, positives } = world(2);
-    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 8, temperature: 0.05, weight: 0.25 });
+    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 8, temperature: 0.05, weight: 0.25, probe: 0.2 });
     const queries = unitRows(random, 5, d);
     const near = memory.lookup(queries, 5);
     for (let i = 0; i < 5; i++) {
@@ -56,12 +56,12 @@ describe("QuestionMemory", () => {
 
   it("round-trips with its transform: the loaded model applies bit for bit like the built one", () => {
     const { random, corpus, questions, positives } = world(3);
-    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 4, temperature: 0.1, weight: 0.3 });
+    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 4, temperature: 0.1, weight: 0.3, probe: 0.2 });
     const r = 4;
     const transform = new ResidualTransform(d, r, unitRows(random, d, r), unitRows(random, r, d), { memory });
     expect(transform.format).toBe(residualMemoryFormat);
     const loaded = ResidualTransform.fromBytes({ format: transform.format, dimensions: d, weights: transform.toBytes() });
-    expect(loaded.memory!.parameters).toEqual({ neighbours: 4, temperature: Math.fround(0.1), weight: Math.fround(0.3) });
+    expect(loaded.memory!.parameters).toEqual({ neighbours: 4, temperature: Math.fround(0.1), weight: Math.fround(0.3), probe: Math.fround(0.2) });
     expect(loaded.memory!.keys).toEqual(memory.keys);
     expect(loaded.memory!.values).toEqual(memory.values);
     for (let i = 0; i < 5; i++) {
@@ -72,7 +72,7 @@ describe("QuestionMemory", () => {
 
   it("stores no memory at weight 0, so the model keeps the plain residual format", () => {
     const { random, corpus, questions, positives } = world(4);
-    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 4, temperature: 0.1, weight: 0 });
+    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 4, temperature: 0.1, weight: 0, probe: 0.2 });
     const transform = new ResidualTransform(d, 2, new Float32Array(2 * d), unitRows(random, 2, d), { memory });
     expect(transform.memory).toBeNull();
     expect(transform.format).toBe(residualFormat);
@@ -82,7 +82,7 @@ describe("QuestionMemory", () => {
 
   it("refuses damaged memory sections with a ValidationError", () => {
     const { random, corpus, questions, positives } = world(5);
-    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 4, temperature: 0.1, weight: 0.3 });
+    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 4, temperature: 0.1, weight: 0.3, probe: 0.2 });
     const transform = new ResidualTransform(d, 2, unitRows(random, d, 2), unitRows(random, 2, d), { memory });
     const good = transform.toBytes();
     const memoryAt = 16 + 8 * d * 2;
@@ -97,10 +97,86 @@ describe("QuestionMemory", () => {
     expect(load(Uint8Array.of(...good, 0))).toThrow(/follow the question memory/);
     expect(load(edited((v) => v.setFloat32(memoryAt + 12, -1, true)))).toThrow(/temperature/);
     expect(load(edited((v) => v.setUint32(memoryAt + 8, 0, true)))).toThrow(/neighbours/);
+    expect(load(edited((v) => v.setFloat32(memoryAt + 20, 1.5, true)))).toThrow(/probe/);
     // The first key's value row, pointed past the 40 stored values.
-    expect(load(edited((v) => v.setUint32(memoryAt + 20 + 4 * (80 + 40), 40, true)))).toThrow(/past the 40 values/);
+    expect(load(edited((v) => v.setUint32(memoryAt + 24 + 4 * (80 + 40), 40, true)))).toThrow(/past the 40 values/);
     // A memory model under the plain format (or the reverse) is refused.
     expect(load(good, residualFormat)).toThrow(ValidationError);
+  });
+});
+
+describe("QuestionMemory index (inverted lists above 4,096 keys)", () => {
+  // 6,000 questions in 300 topics of 20, each about one of 2,000 chunks.
+  const big = () => {
+    const random = new SeededRandom(9);
+    const dims = 32;
+    const topics = unitRows(random, 300, dims);
+    const questions = new Float32Array(6000 * dims);
+    for (let i = 0; i < 6000; i++) {
+      for (let k = 0; k < dims; k++) questions[i * dims + k] = topics[(i % 300) * dims + k]! + 0.3 * random.normal() / Math.sqrt(dims);
+    }
+    normalizeRows(questions, 6000, dims);
+    const corpus = unitRows(random, 2000, dims);
+    const positives = Array.from({ length: 6000 }, (_, i) => Int32Array.of(i % 2000));
+    const params = { neighbours: 8, temperature: 0.05, weight: 0.5, probe: 0.2 };
+    return { random, dims, questions, corpus, positives, params };
+  };
+
+  it("groups the keys into lists and finds nearly the same neighbours as scanning them all", () => {
+    const { random, dims, questions, corpus, positives, params } = big();
+    const indexed = QuestionMemory.build(questions, positives, corpus, dims, params);
+    expect(indexed.lists).not.toBeNull();
+    expect(indexed.lists!.start.length - 1).toBe(Math.round(Math.sqrt(6000)));
+    // Against a brute-force scan of the same (dequantised) keys, for questions like the remembered ones.
+    const probes = Array.from({ length: 50 }, (_, i) => {
+      const q = Float32Array.from(questions.subarray(i * 97 * dims, (i * 97 + 1) * dims), (x) => x + 0.05 * random.normal());
+      normalizeRows(q, 1, dims);
+      return q;
+    });
+    let same = 0;
+    for (const q of probes) {
+      const viaIndex = new Float32Array(dims);
+      indexed.pull(q, viaIndex);
+      // Brute force over the dequantised keys.
+      const scores = Array.from({ length: indexed.keyCount }, (_, k) => dot(q, indexed.keys, dims, 0, k * dims));
+      const top = [...scores.keys()].sort((a, b) => scores[b]! - scores[a]! || a - b).slice(0, 8);
+      const weights = top.map((k) => Math.exp((scores[k]! - scores[top[0]!]!) / indexed.parameters.temperature));
+      const total = weights.reduce((a, b) => a + b, 0);
+      const exact = new Float32Array(dims);
+      top.forEach((k, j) => {
+        for (let x = 0; x < dims; x++) exact[x]! += indexed.parameters.weight * (weights[j]! / total) * indexed.values[indexed.valueOf[k]! * dims + x]!;
+      });
+      if (exact.every((v, x) => Math.abs(v - viaIndex[x]!) < 1e-4)) same++;
+    }
+    expect(same).toBeGreaterThanOrEqual(48);
+    // probe 1: no lists, every key scanned.
+    expect(QuestionMemory.build(questions, positives, corpus, dims, { ...params, probe: 1 }).lists).toBeNull();
+  });
+
+  it("round-trips its lists, and looks up in batches exactly as one query at a time", () => {
+    const { random, dims, questions, corpus, positives, params } = big();
+    const memory = QuestionMemory.build(questions, positives, corpus, dims, params);
+    const transform = new ResidualTransform(dims, 2, new Float32Array(2 * dims), unitRows(random, 2, dims), { memory });
+    const loaded = ResidualTransform.fromBytes({ format: transform.format, dimensions: dims, weights: transform.toBytes() });
+    expect(loaded.memory!.lists!.start).toEqual(memory.lists!.start);
+    expect(loaded.memory!.lists!.centroids).toEqual(memory.lists!.centroids);
+    const queries = unitRows(random, 20, dims);
+    const near = memory.lookup(queries, 20);
+    for (let i = 0; i < 20; i++) {
+      const q = queries.subarray(i * dims, (i + 1) * dims);
+      expect(loaded.apply(q)).toEqual(transform.apply(q));
+      const viaPull = new Float32Array(dims);
+      memory.pull(q, viaPull);
+      const viaLookup = new Float32Array(dims);
+      for (let j = 0; j < near.width; j++) {
+        const v = near.value[i * near.width + j]!;
+        if (v >= 0) for (let k = 0; k < dims; k++) viaLookup[k]! += 0.5 * near.attention[i * near.width + j]! * memory.values[v * dims + k]!;
+      }
+      for (let k = 0; k < dims; k++) expect(viaLookup[k]).toBeCloseTo(viaPull[k]!, 6);
+    }
+    const broken = transform.toBytes();
+    new DataView(broken.buffer).setUint32(broken.length - 4, 5999, true); // the last offset no longer covers every key
+    expect(() => ResidualTransform.fromBytes({ format: transform.format, dimensions: dims, weights: broken })).toThrow(/list offsets/);
   });
 });
 
