@@ -179,23 +179,34 @@ async function main() {
     const generator = new PseudoQueryGenerator({ style: pseudoStyle });
     const perDoc = Number(values["pseudo-per-doc"]);
     const maxPairs = Number(values["max-pairs"]);
-    // Sample documents evenly (seeded) when the corpus would exceed the pair cap.
-    const fraction = maxPairs / perDoc / data.documents.length;
-    const chosen = fraction >= 1 ? data.documents : data.documents.filter((d) => stableUnit(d.id, seed) < fraction);
     let tooShort = 0;
-    for (const doc of chosen) {
+    const byDocument = new Map<string, string[]>();
+    for (const doc of data.documents) {
       if (!doc.text.trim()) continue;
       try {
-        const questions = await generator.generate({ chunk: { id: doc.id, text: doc.text }, count: perDoc });
-        for (const question of questions) pseudoPairs.push({ question, chunkId: doc.id });
+        byDocument.set(doc.id, await generator.generate({ chunk: { id: doc.id, text: doc.text }, count: perDoc }));
       } catch (error) {
         // A document too short to ask about gets no pseudo-query, as in the SDK's generate step.
         if (!(error instanceof GenerationOutputError)) throw error;
         tooShort++;
       }
     }
-    pseudoPairs = pseudoPairs.slice(0, maxPairs);
-    log(`pseudo-queries: ${pseudoPairs.length} from ${chosen.length} documents (${generator.model}; ${tooShort} too short to ask about)`);
+    // Over the pair cap, documents are taken in a seeded order until it is reached, so the sample spreads over the corpus.
+    let total = 0;
+    for (const questions of byDocument.values()) total += questions.length;
+    let keep = new Set(byDocument.keys());
+    if (total > maxPairs) {
+      keep = new Set();
+      let taken = 0;
+      for (const id of [...byDocument.keys()].sort((a, b) => stableUnit(a, seed) - stableUnit(b, seed) || (a < b ? -1 : 1))) {
+        if (taken + byDocument.get(id)!.length > maxPairs) break;
+        keep.add(id);
+        taken += byDocument.get(id)!.length;
+      }
+    }
+    for (const [chunkId, questions] of byDocument) if (keep.has(chunkId)) for (const question of questions) pseudoPairs.push({ question, chunkId });
+    const chosen = keep;
+    log(`pseudo-queries: ${pseudoPairs.length} from ${chosen.size} documents (${generator.model}; ${tooShort} too short to ask about)`);
   }
 
   const cachingEmbedder = memoise(embedder);
