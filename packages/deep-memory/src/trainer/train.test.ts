@@ -8,6 +8,7 @@ import type { Embedder } from "../ports/embedder.js";
 import type { VectorStore } from "../ports/vector-store.js";
 import { ScriptedGenerator, syntheticCorpus } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
+import { guardrailVerdict } from "./training.js";
 import type { TrainerOptions } from "./options.js";
 
 const userId = "user-a";
@@ -252,5 +253,29 @@ describe("train", () => {
     const second = await store.getRun(userId, more.runId);
     expect(second!.metrics!.trainPairs + second!.metrics!.heldOutPairs).toBe(150);
     await expect(trainer.importPairs({ userId, pairs: [{ question: "x?", chunkId: "nope" }] })).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+  });
+});
+
+describe("guardrailVerdict", () => {
+  const table = (recall: number, ndcg: number) => ({ "recall@10": recall, "ndcg@10": ndcg });
+
+  it("enables a model that beats plain search on held-out questions", () => {
+    const verdict = guardrailVerdict({ heldOutQuestions: 64, withoutModel: table(0.906, 0.8), withModel: table(0.953, 0.85), minRecallGain: 0 });
+    expect(verdict).toMatchObject({ improved: true, reason: expect.stringContaining("90.6% -> 95.3% on 64 questions") });
+    expect(verdict.recallAt10Gain).toBeCloseTo(0.047, 6);
+  });
+
+  it("does not count a sliver of gain on held-out questions plain search already finds", () => {
+    const verdict = guardrailVerdict({ heldOutQuestions: 4800, withoutModel: table(0.9944, 0.975), withModel: table(0.9963, 0.9775), minRecallGain: 0 });
+    expect(verdict.improved).toBe(false);
+    expect(verdict.reason).toContain("cannot show whether deep memory helps");
+    // A clear gain from the same height still counts.
+    expect(guardrailVerdict({ heldOutQuestions: 4800, withoutModel: table(0.981, 0.9), withModel: table(0.995, 0.95), minRecallGain: 0 }).improved).toBe(true);
+  });
+
+  it("keeps a model that loses, or only ties without a better ranking, disabled", () => {
+    expect(guardrailVerdict({ heldOutQuestions: 10, withoutModel: table(0.8, 0.7), withModel: table(0.7, 0.6), minRecallGain: 0 }).improved).toBe(false);
+    expect(guardrailVerdict({ heldOutQuestions: 10, withoutModel: table(0.8, 0.7), withModel: table(0.8, 0.7), minRecallGain: 0 }).improved).toBe(false);
+    expect(guardrailVerdict({ heldOutQuestions: 10, withoutModel: table(0.8, 0.7), withModel: table(0.8, 0.75), minRecallGain: 0 }).improved).toBe(true);
   });
 });
