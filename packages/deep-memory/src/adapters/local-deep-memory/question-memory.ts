@@ -204,9 +204,13 @@ export class QuestionMemory {
     const probed = topK(this.listScores, this.probed.length, this.probed);
     // Lists in index order, so candidates (and ties among them) come in key order whatever the list scores.
     const lists = Array.from(this.probed.subarray(0, probed)).sort((a, b) => a - b);
+    // Each list is a contiguous run of keys: one dense product per list.
     let count = 0;
-    for (const l of lists) for (let key = start[l]!; key < start[l + 1]!; key++) this.candidates[count++] = key;
-    this.kernels().gatherDots(query, 1, this.candidates, count, this.scores);
+    const kernels = this.kernels();
+    for (const l of lists) {
+      kernels.scoreRange(query, start[l]!, start[l + 1]!, this.scores, count);
+      for (let key = start[l]!; key < start[l + 1]!; key++) this.candidates[count++] = key;
+    }
     const found = this.attend(this.scores, 0, count);
     for (let j = 0; j < found; j++) this.nearest[j] = this.candidates[this.nearest[j]!]!;
     return found;
