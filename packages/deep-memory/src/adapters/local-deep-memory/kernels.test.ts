@@ -4,6 +4,7 @@ import {
   createAdamW,
   axpy,
   corpusKernels,
+  int8Rows,
   dot,
   gatherRows,
   logSumExp,
@@ -89,6 +90,27 @@ describe("matrix products", () => {
     const out = new Float32Array(5 * 7);
     transpose(x, 7, 5, out);
     for (let i = 0; i < 7; i++) for (let j = 0; j < 5; j++) expect(out[j * 7 + i]).toBe(x[i * 5 + j]);
+  });
+});
+
+describe("int8Rows", () => {
+  it.each([true, false])("scores int8 rows exactly like a naive integer loop, any range (simd: %s)", (simd) => {
+    const d = 37;
+    const rows = 23;
+    const codes = Int8Array.from({ length: rows * d }, (_, i) => ((i * 7919) % 255) - 127);
+    const x = Int8Array.from({ length: d }, (_, k) => ((k * 104729) % 255) - 127);
+    const kernel = int8Rows(codes, rows, d, { simd });
+    for (const [from, to] of [[0, 23], [5, 6], [22, 23], [3, 3]] as const) {
+      const out = new Int32Array(to - from + 2).fill(9);
+      kernel.scoreRange(x, from, to, out, 2);
+      expect(Array.from(out.subarray(0, 2))).toEqual([9, 9]);
+      const expected = Array.from({ length: to - from }, (_, j) => {
+        let s = 0;
+        for (let k = 0; k < d; k++) s += x[k]! * codes[(from + j) * d + k]!;
+        return s;
+      });
+      expect(Array.from(out.subarray(2))).toEqual(expected);
+    }
   });
 });
 

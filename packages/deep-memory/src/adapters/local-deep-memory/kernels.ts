@@ -7,7 +7,7 @@
  * JS loops accumulate in float64; the SIMD kernel in float32 (relative error
  * around 1e-6 at 1,536 dimensions, far below what changes a ranking).
  */
-import { createSimdAdamW, createSimdCorpus, createSimdMatmul, type SimdMatmul } from "./wasm-simd.js";
+import { createSimdAdamW, createSimdCorpus, createSimdInt8Rows, createSimdMatmul, type SimdInt8Rows, type SimdMatmul } from "./wasm-simd.js";
 
 
 /** Dot product of `length` elements starting at the given offsets. */
@@ -111,6 +111,21 @@ export interface CorpusKernels {
 /** CorpusKernels over a row-major corpus: resident in wasm memory with SIMD where possible, else plain JS. */
 export function corpusKernels(corpus: Float32Array, count: number, d: number, options: { simd?: boolean } = {}): CorpusKernels {
   return (options.simd !== false && createSimdCorpus(corpus, count, d)) || new JsCorpusKernels(corpus, count, d);
+}
+
+/** Int8 rows (row-major, d codes each) scored against an int8 query: resident on SIMD where possible, else JS. */
+export function int8Rows(codes: Int8Array, rows: number, d: number, options: { simd?: boolean } = {}): SimdInt8Rows {
+  return (
+    (options.simd !== false && createSimdInt8Rows(codes, rows, d)) || {
+      scoreRange(x, from, to, out, outOffset) {
+        for (let j = from; j < to; j++) {
+          let s = 0;
+          for (let k = 0; k < d; k++) s += x[k]! * codes[j * d + k]!;
+          out[outOffset + j - from] = s;
+        }
+      },
+    }
+  );
 }
 
 class JsCorpusKernels implements CorpusKernels {

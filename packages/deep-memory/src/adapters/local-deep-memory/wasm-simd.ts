@@ -2,12 +2,12 @@
  * WebAssembly SIMD (f32x4) versions of the engine's hot kernels: about 20
  * GMAC/s for matmulTransB against about 1.2 for the best plain-JS loop on the
  * same core (Node 20, x86-64, 128 x 5000 x 384 and x 1536). The module is
- * the compiled wasm-simd.wat (1,572 bytes), embedded so the package needs no
+ * the compiled wasm-simd.wat (1,772 bytes), embedded so the package needs no
  * loader or asset. Every factory returns null where WebAssembly SIMD is
  * unavailable, and callers fall back to the JS kernels.
  */
 const wasmBase64 =
-  "AGFzbQEAAAABJgRgAXsBfWAEe3t7ewF7YAd/f39/f39/AGALf39/f399fX19fX0AAg8BA2VudgZtZW1vcnkCAAEDBwYAAQICAgMHLAQDYWJ0AAILZ2F0aGVyX2RvdHMAAwxnYXRoZXJfYXhweXMABAVhZGFtdwAFCqkLBhkAIAD9HwAgAP0fAZIgAP0fAiAA/R8DkpILlQEBAnsgACAB/Q0AAQIDBAUGBxAREhMUFRYXIAAgAf0NCAkKCwwNDg8YGRobHB0eH/3kASEEIAIgA/0NAAECAwQFBgcQERITFBUWFyACIAP9DQgJCgsMDQ4PGBkaGxwdHh/95AEhBSAEIAX9DQABAgMICQoLEBESExgZGhsgBCAF/Q0EBQYHDA0ODxQVFhccHR4f/eQBC5MEAgx/C3sgBEECdCEKIAZBAnQhCwJAA0AgByACTw0BIAAgByAKbGohDCAMIApqIQ1BACEIAkADQCAIIANPDQEgASAIIApsaiEOIA4gCmohDyAPIApqIRAgECAKaiER/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEY/QwAAAAAAAAAAAAAAAAAAAAAIRn9DAAAAAAAAAAAAAAAAAAAAAAhGv0MAAAAAAAAAAAAAAAAAAAAACEb/QwAAAAAAAAAAAAAAAAAAAAAIRz9DAAAAAAAAAAAAAAAAAAAAAAhHUEAIQkCQANAIAkgCk8NASAMIAlq/QAEACETIA0gCWr9AAQAIRQgDiAJav0ABAAhFSAWIBMgFf3mAf3kASEWIBogFCAV/eYB/eQBIRogDyAJav0ABAAhFSAXIBMgFf3mAf3kASEXIBsgFCAV/eYB/eQBIRsgECAJav0ABAAhFSAYIBMgFf3mAf3kASEYIBwgFCAV/eYB/eQBIRwgESAJav0ABAAhFSAZIBMgFf3mAf3kASEZIB0gFCAV/eYB/eQBIR0gCUEQaiEJDAALCyAFIAcgC2wgCEECdGpqIRIgEiAWIBcgGCAZEAH9CwQAIBIgC2ogGiAbIBwgHRAB/QsEACAIQQRqIQgMAAsLIAdBAmohBwwACwsLnAICCX8DeyAFQQJ0IQoCQANAIAcgAU8NASAAIAcgCmxqIQsgAyAHIARsQQJ0aiEMIAYgByAEbEECdGohDUEAIQgCQANAIAggBE8NASACIAwgCEECdGooAgAgCmxqIQ4gAiAMIAhBAnRqKAIEIApsaiEP/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEkEAIQkCQANAIAkgCk8NASALIAlq/QAEACEQIBEgECAOIAlq/QAEAP3mAf3kASERIBIgECAPIAlq/QAEAP3mAf3kASESIAlBEGohCQwACwsgDSAIQQJ0aiAREAA4AgAgDSAIQQJ0aiASEAA4AgQgCEECaiEIDAALCyAHQQFqIQcMAAsLC9QBBAh/AX0BewF/IAZBAnQhCgJAA0AgByABTw0BIAAgByAKbGohCyADIAcgBWxBAnRqIQwgBCAHIAVsQQJ0aiENQQAhCAJAA0AgCCAFTw0BIA0gCEECdGoqAgAhDyAPQwAAAABcBEAgD/0TIRAgAiAMIAhBAnRqKAIAIApsaiEOQQAhCQJAA0AgCSAKTw0BIAsgCWohESARIBH9AAQAIBAgDiAJav0ABAD95gH95AH9CwQAIAlBEGohCQwACwsLIAhBAWohCAwACwsgB0EBaiEHDAALCwvsAQICfwt7IARBAnQhDCAF/RMhEEMAAIA/IAWT/RMhESAG/RMhEkMAAIA/IAaT/RMhEyAH/RMhFCAI/RMhFSAJ/RMhFiAK/RMhFwJAA0AgCyAMTw0BIAEgC2r9AAQAIQ0gECACIAtq/QAEAP3mASARIA395gH95AEhDiASIAMgC2r9AAQA/eYBIBMgDSAN/eYB/eYB/eQBIQ8gAiALaiAO/QsEACADIAtqIA/9CwQAIAAgC2ogACALav0ABAAgFv3mASAXIA795gEgDyAU/eYB/eMBIBX95AH95wH95QH9CwQAIAtBEGohCwwACwsL";
+  "AGFzbQEAAAABLgVgAXsBfWAEe3t7ewF7YAd/f39/f39/AGALf39/f399fX19fX0AYAV/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMIBwABAgICAwQHNQUDYWJ0AAILZ2F0aGVyX2RvdHMAAwxnYXRoZXJfYXhweXMABAVhZGFtdwAFBmRvdF9pOAAGCt8MBxkAIAD9HwAgAP0fAZIgAP0fAiAA/R8DkpILlQEBAnsgACAB/Q0AAQIDBAUGBxAREhMUFRYXIAAgAf0NCAkKCwwNDg8YGRobHB0eH/3kASEEIAIgA/0NAAECAwQFBgcQERITFBUWFyACIAP9DQgJCgsMDQ4PGBkaGxwdHh/95AEhBSAEIAX9DQABAgMICQoLEBESExgZGhsgBCAF/Q0EBQYHDA0ODxQVFhccHR4f/eQBC5MEAgx/C3sgBEECdCEKIAZBAnQhCwJAA0AgByACTw0BIAAgByAKbGohDCAMIApqIQ1BACEIAkADQCAIIANPDQEgASAIIApsaiEOIA4gCmohDyAPIApqIRAgECAKaiER/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEY/QwAAAAAAAAAAAAAAAAAAAAAIRn9DAAAAAAAAAAAAAAAAAAAAAAhGv0MAAAAAAAAAAAAAAAAAAAAACEb/QwAAAAAAAAAAAAAAAAAAAAAIRz9DAAAAAAAAAAAAAAAAAAAAAAhHUEAIQkCQANAIAkgCk8NASAMIAlq/QAEACETIA0gCWr9AAQAIRQgDiAJav0ABAAhFSAWIBMgFf3mAf3kASEWIBogFCAV/eYB/eQBIRogDyAJav0ABAAhFSAXIBMgFf3mAf3kASEXIBsgFCAV/eYB/eQBIRsgECAJav0ABAAhFSAYIBMgFf3mAf3kASEYIBwgFCAV/eYB/eQBIRwgESAJav0ABAAhFSAZIBMgFf3mAf3kASEZIB0gFCAV/eYB/eQBIR0gCUEQaiEJDAALCyAFIAcgC2wgCEECdGpqIRIgEiAWIBcgGCAZEAH9CwQAIBIgC2ogGiAbIBwgHRAB/QsEACAIQQRqIQgMAAsLIAdBAmohBwwACwsLnAICCX8DeyAFQQJ0IQoCQANAIAcgAU8NASAAIAcgCmxqIQsgAyAHIARsQQJ0aiEMIAYgByAEbEECdGohDUEAIQgCQANAIAggBE8NASACIAwgCEECdGooAgAgCmxqIQ4gAiAMIAhBAnRqKAIEIApsaiEP/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEkEAIQkCQANAIAkgCk8NASALIAlq/QAEACEQIBEgECAOIAlq/QAEAP3mAf3kASERIBIgECAPIAlq/QAEAP3mAf3kASESIAlBEGohCQwACwsgDSAIQQJ0aiAREAA4AgAgDSAIQQJ0aiASEAA4AgQgCEECaiEIDAALCyAHQQFqIQcMAAsLC9QBBAh/AX0BewF/IAZBAnQhCgJAA0AgByABTw0BIAAgByAKbGohCyADIAcgBWxBAnRqIQwgBCAHIAVsQQJ0aiENQQAhCAJAA0AgCCAFTw0BIA0gCEECdGoqAgAhDyAPQwAAAABcBEAgD/0TIRAgAiAMIAhBAnRqKAIAIApsaiEOQQAhCQJAA0AgCSAKTw0BIAsgCWohESARIBH9AAQAIBAgDiAJav0ABAD95gH95AH9CwQAIAlBEGohCQwACwsLIAhBAWohCAwACwsgB0EBaiEHDAALCwvsAQICfwt7IARBAnQhDCAF/RMhEEMAAIA/IAWT/RMhESAG/RMhEkMAAIA/IAaT/RMhEyAH/RMhFCAI/RMhFSAJ/RMhFiAK/RMhFwJAA0AgCyAMTw0BIAEgC2r9AAQAIQ0gECACIAtq/QAEAP3mASARIA395gH95AEhDiASIAMgC2r9AAQA/eYBIBMgDSAN/eYB/eYB/eQBIQ8gAiALaiAO/QsEACADIAtqIA/9CwQAIAAgC2ogACALav0ABAAgFv3mASAXIA795gEgDyAU/eYB/eMBIBX95AH95wH95QH9CwQAIAtBEGohCwwACwsLtAECA38DewJAA0AgBSACTw0BIAEgBSADbGohB/0MAAAAAAAAAAAAAAAAAAAAACEKQQAhBgJAA0AgBiADTw0BIAAgBmr9AAQAIQggByAGav0ABAAhCSAKIAj9hwEgCf2HAf26Af2uASEKIAogCP2IASAJ/YgB/boB/a4BIQogBkEQaiEGDAALCyAEIAVBAnRqIAr9GwAgCv0bAWogCv0bAiAK/RsDamo2AgAgBUEBaiEFDAALCws=";
 
 export interface SimdMatmul {
   /** out (m x n) = A (m x k) * B (n x k)^T, same contract as matmulTransB. */
@@ -30,8 +30,10 @@ type AdamwExport = (
   decay: number,
   step: number,
 ) => void;
+type DotI8Export = (x: number, base: number, rows: number, k: number, out: number) => void;
 interface Exports {
   abt: AbtExport;
+  dot_i8: DotI8Export;
   gather_dots: GatherDotsExport;
   gather_axpys: GatherAxpysExport;
   adamw: AdamwExport;
@@ -238,6 +240,39 @@ export function createSimdCorpus(corpus: Float32Array, count: number, d: number)
       }
       gatherAxpys(yAt * 4, rows, 0, idxAt * 4, coefAt * 4, n, k4);
       for (let r = 0; r < rows; r++) y.set(mem.subarray(yAt + r * k4, yAt + r * k4 + d), r * d);
+    },
+  };
+}
+
+/** Rows of int8 codes scored against an int8 query, as int32 dot products. */
+export interface SimdInt8Rows {
+  /** out[outOffset + j - from] = x . row j for from <= j < to; x holds d codes. */
+  scoreRange(x: Int8Array, from: number, to: number, out: Int32Array, outOffset: number): void;
+}
+
+/**
+ * Keeps int8 rows resident (a quarter of float32's memory traffic, which is
+ * what bounds a scan of many rows). Null where SIMD is unavailable or the
+ * rows do not fit.
+ */
+export function createSimdInt8Rows(codes: Int8Array, rows: number, d: number): SimdInt8Rows | null {
+  const k16 = (d + 15) & ~15;
+  const rowBytes = rows * k16;
+  if (rowBytes > 2 ** 31) return null;
+  const xAt = rowBytes;
+  const outAt = xAt + k16;
+  const made = instantiate(Math.ceil((outAt + 4 * Math.max(rows, 1) + 16) / pageBytes));
+  if (!made) return null;
+  const bytes = new Int8Array(made.memory.buffer);
+  for (let r = 0; r < rows; r++) bytes.set(codes.subarray(r * d, (r + 1) * d), r * k16);
+  const ints = new Int32Array(made.memory.buffer);
+  const dotI8 = made.exports.dot_i8;
+  return {
+    scoreRange(x, from, to, out, outOffset) {
+      if (to <= from) return;
+      bytes.set(x.subarray(0, d), xAt);
+      dotI8(xAt, from * k16, to - from, k16, outAt);
+      out.set(ints.subarray(outAt / 4, outAt / 4 + (to - from)), outOffset);
     },
   };
 }

@@ -180,4 +180,31 @@
             (f32x4.add (f32x4.sqrt (f32x4.mul (local.get $vv) (local.get $vc2))) (local.get $veps)))))
       (local.set $p (i32.add (local.get $p) (i32.const 16)))
       (br $loop))))
+
+  ;; out[i] = sum_p x[p] * base[i*k + p] over int8 codes, as int32, for i < rows.
+  ;; Sixteen codes a step: widened to i16, multiplied and pair-summed into i32.
+  ;; Pointers are byte offsets; requires k % 16 == 0.
+  (func (export "dot_i8") (param $x i32) (param $base i32) (param $rows i32) (param $k i32) (param $out i32)
+    (local $i i32) (local $p i32) (local $row i32) (local $a v128) (local $b v128) (local $acc v128)
+    (block $iend (loop $iloop
+      (br_if $iend (i32.ge_u (local.get $i) (local.get $rows)))
+      (local.set $row (i32.add (local.get $base) (i32.mul (local.get $i) (local.get $k))))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $p (i32.const 0))
+      (block $pend (loop $ploop
+        (br_if $pend (i32.ge_u (local.get $p) (local.get $k)))
+        (local.set $a (v128.load (i32.add (local.get $x) (local.get $p))))
+        (local.set $b (v128.load (i32.add (local.get $row) (local.get $p))))
+        (local.set $acc (i32x4.add (local.get $acc)
+          (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $a)) (i16x8.extend_low_i8x16_s (local.get $b)))))
+        (local.set $acc (i32x4.add (local.get $acc)
+          (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $a)) (i16x8.extend_high_i8x16_s (local.get $b)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $ploop)))
+      (i32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+        (i32.add
+          (i32.add (i32x4.extract_lane 0 (local.get $acc)) (i32x4.extract_lane 1 (local.get $acc)))
+          (i32.add (i32x4.extract_lane 2 (local.get $acc)) (i32x4.extract_lane 3 (local.get $acc)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $iloop))))
 )
