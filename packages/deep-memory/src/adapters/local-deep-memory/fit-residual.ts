@@ -1,10 +1,8 @@
 import { AbortedError } from "../../errors/errors.js";
 import type { EngineProgress } from "../../ports/deep-memory-engine.js";
 import {
-  axpy,
   corpusKernels,
   createAdamW,
-  dot,
   gatherRows,
   logSumExp,
   matmulTransB,
@@ -624,37 +622,27 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
   let final = best;
   const weights = [...new Set(settings.memoryWeights)].filter((w) => w > 0).sort((a, b) => a - b);
   if (weights.length > 0 && validation.count > 0 && train.count > 0 && rememberedShare(train, validation, nc) >= memoryMinRemembered) {
-    const built = QuestionMemory.build(train.vectors, train.positives, corpus, d, {
-      neighbours: settings.memoryNeighbours,
-      temperature: settings.memoryTemperature,
-      weight: 0,
-      probe: settings.memoryProbe,
-    });
+    const parameters = { neighbours: settings.memoryNeighbours, temperature: settings.memoryTemperature, weight: 0, probe: settings.memoryProbe };
+    const trial = QuestionMemory.build(train.vectors, train.positives, corpus, d, parameters);
     transformRows(validation.vectors, validation.count, d, r, bestU, vt, valZ, valOut, valNorms);
-    const base = valOut.slice();
-    const near = built.lookup(validation.vectors, validation.count);
+    const near = trial.lookup(validation.vectors, validation.count);
     for (const weight of weights) {
       throwIfAborted(signal);
-      const pulled = base.slice();
-      for (let i = 0; i < validation.count; i++) {
-        for (let j = 0; j < near.width; j++) {
-          const v = near.value[i * near.width + j]!;
-          if (v >= 0) axpy(weight * near.attention[i * near.width + j]!, built.values, pulled, d, v * d, i * d);
-        }
-      }
+      const pulled = valOut.slice();
+      trial.pullRows(near, weight, pulled);
       normalizeRows(pulled, validation.count, d, valNorms);
       const score = scoreValidation(pulled, validation, mined.validation, kernels, d, tau);
       if (score.ndcgAt10 >= Math.max(final.ndcgAt10, best.ndcgAt10 + settings.memoryMinGain) + 1e-9) {
         final = score;
-        memory = built.withWeight(weight);
+        parameters.weight = weight;
       }
     }
-    if (memory) {
+    if (parameters.weight > 0) {
       // The weight is chosen; the validation questions now join the keys (more questions remembered, nothing left to choose).
       const questions = new Float32Array((train.count + validation.count) * d);
       questions.set(train.vectors.subarray(0, train.count * d));
       questions.set(validation.vectors.subarray(0, validation.count * d), train.count * d);
-      memory = QuestionMemory.build(questions, [...train.positives, ...validation.positives], corpus, d, memory.parameters);
+      memory = QuestionMemory.build(questions, [...train.positives, ...validation.positives], corpus, d, parameters);
     }
   }
 

@@ -1,6 +1,13 @@
 import { ValidationError } from "../../errors/errors.js";
-import { corpusKernels, dot, int8Rows, matmulTransB, normalizeRows, topK, type CorpusKernels } from "./kernels.js";
+import { axpy, corpusKernels, dot, int8Rows, matmulTransB, normalizeRows, topK, type CorpusKernels } from "./kernels.js";
 import type { SimdInt8Rows } from "./wasm-simd.js";
+
+/** Per query, the value rows of its nearest keys and their attention weights, `width` per query (-1 and 0 pad). */
+export interface MemoryLookup {
+  value: Int32Array;
+  attention: Float32Array;
+  width: number;
+}
 
 /** How a query reads the memory; stored with the model. */
 export interface MemoryParameters {
@@ -33,9 +40,10 @@ export interface MemoryParameters {
  * Above `indexMinKeys` keys the keys are grouped into about sqrt(n) lists
  * by spherical k-means (an inverted-file index, as in FAISS's IVF), and a
  * query scans only the keys of its nearest lists (`probe`, a share of
- * them). On SciFact's 42,000 sentence keys a full scan costs 4.2 ms a query,
- * more than the search itself; a fifth of the lists costs about 1 ms and
- * loses a little (see the engine README).
+ * them), as int8 codes, then rescores its best `shortlistSize` exactly. On
+ * SciFact's 42,000 sentence keys a full float32 scan costs 4.2 ms a query,
+ * more than the search itself; 35% of the lists this way 0.5 ms, with the
+ * same test figures (see the engine README).
  */
 export class QuestionMemory {
   readonly dimensions: number;
@@ -132,7 +140,8 @@ export class QuestionMemory {
     let valueRows = Int32Array.from(valueOf);
     let lists: InvertedLists | null = null;
     if (n >= indexMinKeys && parameters.probe < 1) {
-      const { assignment, centroids, count } = sphericalKMeans(keys, n, d, Math.round(Math.sqrt(n)));
+      const count = Math.round(Math.sqrt(n));
+      const { assignment, centroids } = sphericalKMeans(keys, n, d, count);
       // Keys grouped by list (stable within a list), so each list is one contiguous run.
       const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => assignment[a]! - assignment[b]! || a - b);
       const grouped = new Float32Array(n * d);
@@ -149,17 +158,12 @@ export class QuestionMemory {
     return new QuestionMemory(d, quantise(keys, n, d), quantise(values, valueRow.size, d), valueRows, parameters, lists);
   }
 
-  /** The same memory read with another weight (training tries a few on validation). */
-  withWeight(weight: number): QuestionMemory {
-    return new QuestionMemory(this.dimensions, this.quantisedKeys, this.quantisedValues, this.valueOf, { ...this.parameters, weight }, this.lists);
-  }
-
   /**
    * For each of `rows` queries (row-major), the value rows of its nearest
    * keys and their attention weights, `neighbours` per query (fewer keys:
    * padded with value -1, weight 0).
    */
-  lookup(queries: Float32Array, rows: number): { value: Int32Array; attention: Float32Array; width: number } {
+  lookup(queries: Float32Array, rows: number): MemoryLookup {
     const d = this.dimensions;
     const width = this.parameters.neighbours;
     const value = new Int32Array(rows * width).fill(-1);
@@ -195,10 +199,18 @@ export class QuestionMemory {
     if (this.parameters.weight === 0 || this.keyCount === 0) return;
     const found = this.nearestKeys(query);
     const d = this.dimensions;
-    for (let j = 0; j < found; j++) {
-      const w = this.parameters.weight * this.attention[j]!;
-      const from = this.valueOf[this.nearest[j]!]! * d;
-      for (let k = 0; k < d; k++) out[k] = out[k]! + w * this.values[from + k]!;
+    for (let j = 0; j < found; j++) axpy(this.parameters.weight * this.attention[j]!, this.values, out, d, this.valueOf[this.nearest[j]!]! * d, 0);
+  }
+
+  /** What `pull` adds, for every row of a `lookup` at once and at any weight: out row i += weight * sum_j a_ij value_ij. */
+  pullRows(near: MemoryLookup, weight: number, out: Float32Array): void {
+    const d = this.dimensions;
+    const rows = near.value.length / near.width;
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < near.width; j++) {
+        const v = near.value[i * near.width + j]!;
+        if (v >= 0) axpy(weight * near.attention[i * near.width + j]!, this.values, out, d, v * d, i * d);
+      }
     }
   }
 
@@ -399,7 +411,7 @@ function probeCount(lists: number, probe: number): number {
  * six rounds on at most 16,384 evenly spaced keys, then every key assigned
  * to its nearest centre. Deterministic; an emptied list keeps its old centre.
  */
-function sphericalKMeans(keys: Float32Array, n: number, d: number, lists: number): { assignment: Int32Array; centroids: Float32Array; count: number } {
+function sphericalKMeans(keys: Float32Array, n: number, d: number, lists: number): { assignment: Int32Array; centroids: Float32Array } {
   const centroids = new Float32Array(lists * d);
   for (let l = 0; l < lists; l++) {
     const row = Math.floor((l * n) / lists);
@@ -441,7 +453,7 @@ function sphericalKMeans(keys: Float32Array, n: number, d: number, lists: number
   }
   const assignment = new Int32Array(n);
   assign(keys, n, assignment);
-  return { assignment, centroids, count: lists };
+  return { assignment, centroids };
 }
 
 interface Quantised {
