@@ -145,14 +145,6 @@ describe("corpusKernels", () => {
     });
     kernels.gatherAxpys(y, rows, idx, 3, coef);
     expectClose(y, expectedY);
-
-    // Ranges that start and end off a multiple of four, up to the last row, written at an offset.
-    for (const [from, to] of [[0, 101], [5, 6], [9, 10], [97, 101], [42, 42], [3, 70]] as const) {
-      const out = new Float32Array(to - from + 3).fill(7);
-      kernels.scoreRange(x, from, to, out, 3);
-      expect(Array.from(out.subarray(0, 3))).toEqual([7, 7, 7]);
-      expectClose(out.subarray(3), all.subarray(from, to));
-    }
   });
 });
 

@@ -100,8 +100,6 @@ export function matmulTransBScalar(a: Float32Array, b: Float32Array, m: number, 
 export interface CorpusKernels {
   /** out (rows x corpus size) = x (rows x d) * corpus^T. */
   scoreAll(x: Float32Array, rows: number, out: Float32Array): void;
-  /** out[outOffset + j - from] = x . corpus[j] for from <= j < to, one query x. */
-  scoreRange(x: Float32Array, from: number, to: number, out: Float32Array, outOffset: number): void;
   /** out[r * count + j] = x_r . corpus[idx[r * count + j]]; a negative index gives 0. */
   gatherDots(x: Float32Array, rows: number, idx: Int32Array, count: number, out: Float32Array): void;
   /** y_r += sum_j coef[r * count + j] * corpus[idx[r * count + j]]; negative indexes are skipped. */
@@ -139,9 +137,6 @@ class JsCorpusKernels implements CorpusKernels {
     matmulTransB(x, this.corpus, rows, this.count, this.d, out);
   }
 
-  scoreRange(x: Float32Array, from: number, to: number, out: Float32Array, outOffset: number): void {
-    for (let j = from; j < to; j++) out[outOffset + j - from] = dot(x, this.corpus, this.d, 0, j * this.d);
-  }
 
   gatherDots(x: Float32Array, rows: number, idx: Int32Array, count: number, out: Float32Array): void {
     const d = this.d;

@@ -167,7 +167,6 @@ export function createSimdAdamW(param: Float32Array): SimdAdamW | null {
 /** A corpus matrix read by index in the training loops; see CorpusKernels in kernels.ts. */
 export interface SimdCorpus {
   scoreAll(x: Float32Array, rows: number, out: Float32Array): void;
-  scoreRange(x: Float32Array, from: number, to: number, out: Float32Array, outOffset: number): void;
   gatherDots(x: Float32Array, rows: number, idx: Int32Array, count: number, out: Float32Array): void;
   gatherAxpys(y: Float32Array, rows: number, idx: Int32Array, count: number, coef: Float32Array): void;
 }
@@ -198,17 +197,6 @@ export function createSimdCorpus(corpus: Float32Array, count: number, d: number)
       copyPadded(x, 0, rows, d, mem, xAt, rows2, k4);
       for (let t = 0; t < n4; t += tile) abt(xAt * 4, t * k4 * 4, rows2, Math.min(tile, n4 - t), k4, (outAt + t) * 4, n4);
       for (let i = 0; i < rows; i++) out.set(mem.subarray(outAt + i * n4, outAt + i * n4 + count), i * count);
-    },
-    scoreRange(x, from, to, out, outOffset) {
-      if (to <= from) return;
-      // The kernel sweeps rows of B four at a time: widen the range to whole fours (the padding rows are zeros).
-      const from4 = from & ~3;
-      const cols = ((to + 3) & ~3) - from4;
-      const [xAt, outAt] = scratch.reserve([2 * k4, 2 * cols]);
-      const mem = scratch.floats();
-      copyPadded(x, 0, 1, d, mem, xAt, 2, k4);
-      abt(xAt * 4, from4 * k4 * 4, 2, cols, k4, outAt * 4, cols);
-      out.set(mem.subarray(outAt + from - from4, outAt + to - from4), outOffset);
     },
     gatherDots(x, rows, idx, n, out) {
       // The kernel takes index pairs; an odd count gets one dummy column.

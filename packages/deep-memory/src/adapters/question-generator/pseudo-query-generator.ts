@@ -94,7 +94,7 @@ export function pseudoQueries(text: string, count: number, seed: number): string
   const add = (query: string | undefined): boolean => {
     if (query === undefined) return false;
     const clean = query.replace(/\s+/g, " ").trim();
-    const key = clean.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+    const key = dedupeKey(clean);
     if (key.length < 3 || seen.has(key)) return false;
     seen.add(key);
     out.push(clean);
@@ -601,6 +601,11 @@ function overlaps(p: Phrase, q: Phrase): boolean {
   return q.words.some((w) => words.has(w.toLowerCase()));
 }
 
+/** Two queries that differ only in case and punctuation are one query. */
+function dedupeKey(query: string): string {
+  return query.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+}
+
 /** Words a sentence query keeps: enough for one finding, short enough not to be the whole chunk. */
 const maxSentenceWords = 30;
 
@@ -613,7 +618,7 @@ export function sentenceQueries(text: string, count: number): string[] {
   for (const s of order) {
     if (out.length === count) break;
     const statement = cleanSentence(detokenize(a.sentences[s]!));
-    const key = statement?.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+    const key = statement === undefined ? undefined : dedupeKey(statement);
     if (statement === undefined || !key || seen.has(key)) continue;
     seen.add(key);
     out.push(statement);
