@@ -205,8 +205,7 @@ async function main() {
       }
     }
     for (const [chunkId, questions] of byDocument) if (keep.has(chunkId)) for (const question of questions) pseudoPairs.push({ question, chunkId });
-    const chosen = keep;
-    log(`pseudo-queries: ${pseudoPairs.length} from ${chosen.size} documents (${generator.model}; ${tooShort} too short to ask about)`);
+    log(`pseudo-queries: ${pseudoPairs.length} from ${keep.size} documents (${generator.model}; ${tooShort} too short to ask about)`);
   }
 
   const cachingEmbedder = memoise(embedder);
@@ -287,7 +286,7 @@ async function main() {
       corpusSha256: data.corpusHash,
       queries: { test: testIds.length, train: split.train.length, dev: split.heldOut.length },
     },
-    model: { embedder: embedder.model, dimensions: corpusEmb.dims, engine: new LocalDeepMemory(engineOptions).name, engineOptions: new LocalDeepMemory(engineOptions).options },
+    model: { embedder: embedder.model, dimensions: corpusEmb.dims, ...engineDescription() },
     seed,
     pseudoQueries: { style: pseudoStyle, perDocument: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]) },
     machine: {
@@ -359,6 +358,11 @@ function median(values: number[]): number {
 }
 
 const fmt = (v: number | undefined) => (v === undefined ? "  -  " : v.toFixed(3));
+
+function engineDescription(): { engine: string; engineOptions: LocalDeepMemory["options"] } {
+  const engine = new LocalDeepMemory(engineOptions);
+  return { engine: engine.name, engineOptions: engine.options };
+}
 
 function memoryNote(report: TrainingReport): string {
   const memory = report.questionMemory;

@@ -122,18 +122,15 @@ export async function trainAndEvaluate(input: {
     withModel: heldOutResult.withModel,
     minRecallGain: options.minRecallGain,
   });
-  const gain = verdict.recallAt10Gain;
-  const improved = verdict.improved;
-  const reason = verdict.reason;
   return {
     model,
     metrics: {
       heldOut: heldOutResult,
       trainPairs: train.length,
       heldOutPairs: heldOut.length,
-      recallAt10Gain: gain,
-      verdict: improved ? "improved" : "not_improved",
-      reason,
+      recallAt10Gain: verdict.recallAt10Gain,
+      verdict: verdict.improved ? "improved" : "not_improved",
+      reason: verdict.reason,
       training: model.report,
     },
   };
