@@ -4,7 +4,7 @@ import {
   createAdamW,
   axpy,
   corpusKernels,
-  int8Rows,
+  keyScan,
   dot,
   gatherRows,
   logSumExp,
@@ -93,24 +93,52 @@ describe("matrix products", () => {
   });
 });
 
-describe("int8Rows", () => {
-  it.each([true, false])("scores int8 rows exactly like a naive integer loop, any range (simd: %s)", (simd) => {
-    const d = 37;
-    const rows = 23;
-    const codes = Int8Array.from({ length: rows * d }, (_, i) => ((i * 7919) % 255) - 127);
-    const x = Int8Array.from({ length: d }, (_, k) => ((k * 104729) % 255) - 127);
-    const kernel = int8Rows(codes, rows, d, { simd });
-    for (const [from, to] of [[0, 23], [5, 6], [22, 23], [3, 3]] as const) {
-      const out = new Int32Array(to - from + 2).fill(9);
-      kernel.scoreRange(x, from, to, out, 2);
-      expect(Array.from(out.subarray(0, 2))).toEqual([9, 9]);
-      const expected = Array.from({ length: to - from }, (_, j) => {
-        let s = 0;
-        for (let k = 0; k < d; k++) s += x[k]! * codes[(from + j) * d + k]!;
-        return s;
-      });
-      expect(Array.from(out.subarray(2))).toEqual(expected);
+describe("keyScan", () => {
+  // d = 37: five bytes of bits (padded to 16 in wasm) and codes padded to 48.
+  const d = 37;
+  const rows = 60;
+  const bytes = Math.ceil(d / 8);
+  const bits = Uint8Array.from({ length: rows * bytes }, (_, i) => (i * 2654435761) >>> 24);
+  const codes = Int8Array.from({ length: rows * d }, (_, i) => ((i * 7919) % 255) - 127);
+  const queryBits = Uint8Array.from({ length: bytes }, (_, i) => (i * 40503 + 17) & 255);
+  const hamming = (key: number) => {
+    let h = 0;
+    for (let b = 0; b < bytes; b++) for (let x = queryBits[b]! ^ bits[key * bytes + b]!; x; x >>= 1) h += x & 1;
+    return h;
+  };
+  const ranges = Int32Array.from([2, 9, 20, 21, 30, 60, 0, 0]);
+  const scanned = [...Array.from({ length: 7 }, (_, i) => 2 + i), 20, ...Array.from({ length: 30 }, (_, i) => 30 + i)];
+
+  it.each([true, false])("shortlists the keys of the ranges nearest by Hamming distance, ties in scan order (simd: %s)", (simd) => {
+    const scan = keyScan(bits, codes, rows, d, { simd });
+    for (const limit of [1, 5, 12, 38, 100]) {
+      const out = new Int32Array(100).fill(-7);
+      const count = scan.shortlist(queryBits, ranges, 3, limit, out);
+      // Stable sort by distance gives the same set; the kernel lists those under the cut-off first.
+      const expected = [...scanned].sort((a, b) => hamming(a) - hamming(b)).slice(0, limit);
+      expect(count).toBe(Math.min(limit, scanned.length));
+      const got = Array.from(out.subarray(0, count));
+      expect([...got].sort((a, b) => a - b)).toEqual([...expected].sort((a, b) => a - b));
+      // Fewer keys than the limit: all of them, in scan order.
+      const cut = limit > scanned.length ? Infinity : hamming(expected[expected.length - 1]!);
+      const below = got.filter((k) => hamming(k) < cut);
+      expect(got.slice(0, below.length)).toEqual(scanned.filter((k) => hamming(k) < cut));
+      expect(out[count]).toBe(-7);
     }
+  });
+
+  it.each([true, false])("scores picked keys' int8 codes against an int8 query exactly (simd: %s)", (simd) => {
+    const scan = keyScan(bits, codes, rows, d, { simd });
+    const query = Int8Array.from({ length: d }, (_, k) => ((k * 104729) % 255) - 127);
+    const ids = Int32Array.from([59, 0, 17, 17]);
+    const out = new Int32Array(5).fill(9);
+    scan.dots(query, ids, 4, out);
+    const expected = Array.from(ids, (id) => {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += query[k]! * codes[id * d + k]!;
+      return s;
+    });
+    expect(Array.from(out)).toEqual([...expected, 9]);
   });
 });
 

@@ -7,7 +7,7 @@
  * JS loops accumulate in float64; the SIMD kernel in float32 (relative error
  * around 1e-6 at 1,536 dimensions, far below what changes a ranking).
  */
-import { createSimdAdamW, createSimdCorpus, createSimdInt8Rows, createSimdMatmul, type SimdInt8Rows, type SimdMatmul } from "./wasm-simd.js";
+import { createSimdAdamW, createSimdCorpus, createSimdKeyScan, createSimdMatmul, cutoff, selectNearest, type SimdMatmul } from "./wasm-simd.js";
 
 
 /** Dot product of `length` elements starting at the given offsets. */
@@ -111,19 +111,77 @@ export function corpusKernels(corpus: Float32Array, count: number, d: number, op
   return (options.simd !== false && createSimdCorpus(corpus, count, d)) || new JsCorpusKernels(corpus, count, d);
 }
 
-/** Int8 rows (row-major, d codes each) scored against an int8 query: resident on SIMD where possible, else JS. */
-export function int8Rows(codes: Int8Array, rows: number, d: number, options: { simd?: boolean } = {}): SimdInt8Rows {
-  return (
-    (options.simd !== false && createSimdInt8Rows(codes, rows, d)) || {
-      scoreRange(x, from, to, out, outOffset) {
-        for (let j = from; j < to; j++) {
-          let s = 0;
-          for (let k = 0; k < d; k++) s += x[k]! * codes[j * d + k]!;
-          out[outOffset + j - from] = s;
-        }
-      },
+/**
+ * A question memory's keys as a query scans them: a sign bit per dimension
+ * (ceil(d / 8) bytes a key) to shortlist by Hamming distance, int8 codes (d a
+ * key) to score the shortlist. Both are resident in wasm memory where SIMD
+ * is available; the JS loops give the same shortlist.
+ */
+export interface KeyScan {
+  /**
+   * Up to `limit` keys of the (from, to) pairs in `ranges` (the first
+   * `rangeCount`), nearest `queryBits` by Hamming distance: every key below
+   * the cut-off distance, then those at it in scan order. Ids into `out`;
+   * returns how many.
+   */
+  shortlist(queryBits: Uint8Array, ranges: Int32Array, rangeCount: number, limit: number, out: Int32Array): number;
+  /** out[j] = query . codes of key ids[j], over int8 codes (exact integers). */
+  dots(query: Int8Array, ids: Int32Array, count: number, out: Int32Array): void;
+}
+
+export function keyScan(bits: Uint8Array, codes: Int8Array, rows: number, d: number, options: { simd?: boolean } = {}): KeyScan {
+  return (options.simd !== false && createSimdKeyScan(bits, codes, rows, d)) || new JsKeyScan(bits, codes, rows, d);
+}
+
+/** Set bits of every byte value. */
+const popcount8 = Uint8Array.from({ length: 256 }, (_, v) => {
+  let c = 0;
+  for (let x = v; x; x >>= 1) c += x & 1;
+  return c;
+});
+
+class JsKeyScan implements KeyScan {
+  private readonly bytes: number;
+  /** Keys scanned (first `rows` entries) and their distances (the next `rows`). */
+  private readonly scanned: Int32Array;
+  private readonly hist: Int32Array;
+
+  constructor(
+    private readonly bits: Uint8Array,
+    private readonly codes: Int8Array,
+    private readonly rows: number,
+    private readonly d: number,
+  ) {
+    this.bytes = Math.ceil(d / 8);
+    this.hist = new Int32Array(this.bytes * 8 + 1);
+    this.scanned = new Int32Array(2 * rows);
+  }
+
+  shortlist(queryBits: Uint8Array, ranges: Int32Array, rangeCount: number, limit: number, out: Int32Array): number {
+    const { bits, bytes, scanned, hist } = this;
+    hist.fill(0);
+    let count = 0;
+    for (let r = 0; r < rangeCount; r++) {
+      for (let key = ranges[2 * r]!; key < ranges[2 * r + 1]!; key++) {
+        let h = 0;
+        for (let b = 0; b < bytes; b++) h += popcount8[queryBits[b]! ^ bits[key * bytes + b]!]!;
+        scanned[count] = key;
+        scanned[this.rows + count++] = h;
+        hist[h]!++;
+      }
     }
-  );
+    return selectNearest(scanned, 0, this.rows, count, cutoff(hist, 0, hist.length, limit), limit, out);
+  }
+
+  dots(query: Int8Array, ids: Int32Array, count: number, out: Int32Array): void {
+    const { codes, d } = this;
+    for (let j = 0; j < count; j++) {
+      const row = ids[j]! * d;
+      let s = 0;
+      for (let k = 0; k < d; k++) s += query[k]! * codes[row + k]!;
+      out[j] = s;
+    }
+  }
 }
 
 class JsCorpusKernels implements CorpusKernels {

@@ -1,6 +1,5 @@
 import { ValidationError } from "../../errors/errors.js";
-import { axpy, corpusKernels, dot, int8Rows, matmulTransB, normalizeRows, topK, type CorpusKernels } from "./kernels.js";
-import type { SimdInt8Rows } from "./wasm-simd.js";
+import { axpy, corpusKernels, keyScan, matmulTransB, normalizeRows, topK, type CorpusKernels, type KeyScan } from "./kernels.js";
 
 /** Per query, the value rows of its nearest keys and their attention weights, `width` per query (-1 and 0 pad). */
 export interface MemoryLookup {
@@ -50,8 +49,7 @@ export class QuestionMemory {
   readonly keyCount: number;
   readonly valueCount: number;
   readonly parameters: MemoryParameters;
-  /** Row-major keys (keyCount x d) and values (valueCount x d), dequantised. */
-  readonly keys: Float32Array;
+  /** Row-major values (valueCount x d), dequantised: what a query is pulled toward. */
   readonly values: Float32Array;
   /** Value row of each key. */
   readonly valueOf: Int32Array;
@@ -59,16 +57,19 @@ export class QuestionMemory {
   private readonly quantisedValues: Quantised;
   /** Inverted lists: keys are stored grouped by list; list l holds keys start[l]..start[l+1]. */
   readonly lists: InvertedLists | null;
-  private keyKernels: CorpusKernels | null = null;
   private centroidKernels: CorpusKernels | null = null;
-  private readonly scores: Float32Array;
   private readonly listScores: Float32Array;
-  private readonly probed: Int32Array;
-  private readonly candidates: Int32Array;
-  private keyCodes: SimdInt8Rows | null = null;
+  private readonly selectScratch: Float32Array;
+  /** The mean key, and each key's sign bits around it (ceil(d / 8) bytes a key). */
+  private readonly center: Float32Array;
+  private readonly keyBits: Uint8Array;
+  private scanner: KeyScan | null = null;
+  /** Per lookup: the key ranges scanned, the query's sign bits and int8 codes, the shortlist and its scores. */
+  private readonly ranges: Int32Array;
+  private readonly queryBits: Uint8Array;
   private readonly queryCodes: Int8Array;
-  private readonly codeScores: Int32Array;
   private readonly shortlist: Int32Array;
+  private readonly shortlistDots: Int32Array;
   private readonly shortlistScores: Float32Array;
   private readonly nearest: Int32Array;
   private readonly nearestScores: Float32Array;
@@ -94,19 +95,26 @@ export class QuestionMemory {
     };
     this.quantisedKeys = keys;
     this.quantisedValues = values;
-    this.keys = dequantise(keys, d);
     this.values = dequantise(values, d);
     this.valueOf = valueOf;
     this.lists = lists;
     const k = Math.min(parameters.neighbours, this.keyCount);
-    this.scores = new Float32Array(this.keyCount);
     const listCount = lists ? lists.start.length - 1 : 0;
     this.listScores = new Float32Array(listCount);
-    this.probed = new Int32Array(probeCount(listCount, this.parameters.probe));
-    this.candidates = new Int32Array(lists ? this.keyCount : 0);
-    this.queryCodes = new Int8Array(lists ? d : 0);
-    this.codeScores = new Int32Array(lists ? this.keyCount : 0);
-    this.shortlist = new Int32Array(lists ? Math.min(this.keyCount, shortlistSize) : 0);
+    this.selectScratch = new Float32Array(listCount);
+    this.center = meanKey(keys, this.keyCount, d);
+    const bytes = Math.ceil(d / 8);
+    this.keyBits = new Uint8Array(this.keyCount * bytes);
+    const row = new Float32Array(d);
+    for (let i = 0; i < this.keyCount; i++) {
+      for (let x = 0; x < d; x++) row[x] = keys.codes[i * d + x]! * keys.scales[i]!;
+      signBits(row, d, this.center, this.keyBits.subarray(i * bytes, (i + 1) * bytes));
+    }
+    this.ranges = new Int32Array(2 * Math.max(1, probeCount(listCount, this.parameters.probe)));
+    this.queryBits = new Uint8Array(bytes);
+    this.queryCodes = new Int8Array(d);
+    this.shortlist = new Int32Array(Math.min(this.keyCount, shortlistSize(d)));
+    this.shortlistDots = new Int32Array(this.shortlist.length);
     this.shortlistScores = new Float32Array(this.shortlist.length);
     this.nearest = new Int32Array(k);
     this.nearestScores = new Float32Array(k);
@@ -168,27 +176,11 @@ export class QuestionMemory {
     const width = this.parameters.neighbours;
     const value = new Int32Array(rows * width).fill(-1);
     const attention = new Float32Array(rows * width);
-    if (this.lists) {
-      for (let i = 0; i < rows; i++) {
-        const found = this.nearestKeys(queries.subarray(i * d, (i + 1) * d));
-        for (let j = 0; j < found; j++) {
-          value[i * width + j] = this.valueOf[this.nearest[j]!]!;
-          attention[i * width + j] = this.attention[j]!;
-        }
-      }
-      return { value, attention, width };
-    }
-    const block = Math.max(2, Math.min(256, Math.floor(4_194_304 / Math.max(1, this.keyCount))));
-    const scores = new Float32Array(block * this.keyCount);
-    for (let start = 0; start < rows; start += block) {
-      const count = Math.min(block, rows - start);
-      this.kernels().scoreAll(queries.subarray(start * d, (start + count) * d), count, scores);
-      for (let i = 0; i < count; i++) {
-        const found = this.attend(scores, i * this.keyCount, this.keyCount);
-        for (let j = 0; j < found; j++) {
-          value[(start + i) * width + j] = this.valueOf[this.nearest[j]!]!;
-          attention[(start + i) * width + j] = this.attention[j]!;
-        }
+    for (let i = 0; i < rows; i++) {
+      const found = this.nearestKeys(queries.subarray(i * d, (i + 1) * d));
+      for (let j = 0; j < found; j++) {
+        value[i * width + j] = this.valueOf[this.nearest[j]!]!;
+        attention[i * width + j] = this.attention[j]!;
       }
     }
     return { value, attention, width };
@@ -214,43 +206,61 @@ export class QuestionMemory {
     }
   }
 
-  /** One query's nearest keys into `nearest`, their softmax weights into `attention`: all keys, or the probed lists' keys. */
+  /**
+   * One query's nearest keys into `nearest`, their softmax weights into
+   * `attention`. The keys scanned (all, or the probed lists') are
+   * shortlisted by the Hamming distance of their sign bits to the query's (48
+   * bytes a key at d = 384, an eighth of int8's), then the shortlist is
+   * scored on int8 codes and the best `neighbours` attended to.
+   */
   private nearestKeys(query: Float32Array): number {
-    if (!this.lists) {
-      this.kernels().scoreAll(query, 1, this.scores);
-      return this.attend(this.scores, 0, this.keyCount);
-    }
-    const { start } = this.lists;
-    this.centroidKernels ??= corpusKernels(this.lists.centroids, start.length - 1, this.dimensions);
-    this.centroidKernels.scoreAll(query, 1, this.listScores);
-    const probed = topK(this.listScores, this.probed.length, this.probed);
-    // Lists in index order, so candidates (and ties among them) come in key order whatever the list scores.
-    const lists = Array.from(this.probed.subarray(0, probed)).sort((a, b) => a - b);
-    // Each list is a contiguous run of keys, scanned as int8 codes (the scan is
-    // bound by memory traffic: a quarter of float32's); the best `shortlistSize`
-    // are then scored exactly in float32, so the neighbours and weights are exact.
     const d = this.dimensions;
+    let rangeCount = 1;
+    if (this.lists) rangeCount = this.probeRanges(query);
+    else (this.ranges[0] = 0), (this.ranges[1] = this.keyCount);
+    signBits(query, d, this.center, this.queryBits);
+    this.scanner ??= keyScan(this.keyBits, this.quantisedKeys.codes, this.keyCount, d);
+    const short = this.scanner.shortlist(this.queryBits, this.ranges, rangeCount, this.shortlist.length, this.shortlist);
     let qmax = 0;
-    for (let k = 0; k < d; k++) qmax = Math.max(qmax, Math.abs(query[k]!));
-    const qscale = qmax > 0 ? 127 / qmax : 0;
-    for (let k = 0; k < d; k++) this.queryCodes[k] = Math.round(query[k]! * qscale);
-    this.keyCodes ??= int8Rows(this.quantisedKeys.codes, this.keyCount, d);
-    let count = 0;
-    for (const l of lists) {
-      this.keyCodes.scoreRange(this.queryCodes, start[l]!, start[l + 1]!, this.codeScores, count);
-      for (let key = start[l]!; key < start[l + 1]!; key++) this.candidates[count++] = key;
+    for (let k = 0; k < d; k++) {
+      const v = query[k]!;
+      if (v > qmax) qmax = v;
+      else if (-v > qmax) qmax = -v;
     }
+    const toCode = qmax > 0 ? 127 / qmax : 0;
+    for (let k = 0; k < d; k++) this.queryCodes[k] = Math.round(query[k]! * toCode);
+    this.scanner.dots(this.queryCodes, this.shortlist, short, this.shortlistDots);
+    const fromCode = qmax / 127;
     const keyScales = this.quantisedKeys.scales;
-    for (let j = 0; j < count; j++) this.scores[j] = this.codeScores[j]! * keyScales[this.candidates[j]!]!;
-    const short = topK(this.scores, this.shortlist.length, this.shortlist, undefined, 0, count);
-    for (let j = 0; j < short; j++) {
-      const key = this.candidates[this.shortlist[j]!]!;
-      this.shortlist[j] = key;
-      this.shortlistScores[j] = dot(query, this.keys, d, 0, key * d);
-    }
+    for (let j = 0; j < short; j++) this.shortlistScores[j] = this.shortlistDots[j]! * keyScales[this.shortlist[j]!]! * fromCode;
     const found = this.attend(this.shortlistScores, 0, short);
     for (let j = 0; j < found; j++) this.nearest[j] = this.shortlist[this.nearest[j]!]!;
     return found;
+  }
+
+  /**
+   * The key ranges of the `probe` share of lists whose centres are nearest
+   * the query, in list order (so the scan, and ties in it, follow key order
+   * whatever the scores), neighbouring lists merged; returns how many ranges.
+   */
+  private probeRanges(query: Float32Array): number {
+    const { start, centroids } = this.lists!;
+    const lists = start.length - 1;
+    this.centroidKernels ??= corpusKernels(centroids, lists, this.dimensions);
+    this.centroidKernels.scoreAll(query, 1, this.listScores);
+    const probed = this.ranges.length / 2;
+    this.selectScratch.set(this.listScores);
+    const cut = kthLargest(this.selectScratch, probed);
+    let ties = probed;
+    for (const score of this.listScores) if (score > cut) ties--;
+    let count = 0;
+    for (let l = 0; l < lists; l++) {
+      const score = this.listScores[l]!;
+      if (!(score > cut || (score === cut && ties-- > 0))) continue;
+      if (count > 0 && this.ranges[2 * count - 1] === start[l]) this.ranges[2 * count - 1] = start[l + 1]!;
+      else (this.ranges[2 * count] = start[l]!), (this.ranges[2 * count + 1] = start[l + 1]!), count++;
+    }
+    return count;
   }
 
   /** Nearest of `length` scores into `nearest` (positions), their softmax weights into `attention`; returns how many. */
@@ -269,10 +279,9 @@ export class QuestionMemory {
     return found;
   }
 
-  /** Keys resident in wasm memory (or JS loops) from the first lookup on. */
-  private kernels(): CorpusKernels {
-    this.keyKernels ??= corpusKernels(this.keys, this.keyCount, this.dimensions);
-    return this.keyKernels;
+  /** The keys as float32 rows (keyCount x d), dequantised: a copy, for inspection. */
+  dequantisedKeys(): Float32Array {
+    return dequantise(this.quantisedKeys, this.dimensions);
   }
 
   /** Byte length of the serialised section. */
@@ -389,11 +398,59 @@ export class QuestionMemory {
 
 const sectionHeaderBytes = 24;
 
-/** Keys scored exactly (float32) after the int8 scan of the probed lists: the int8 order is close, not exact. */
-const shortlistSize = 32;
+/**
+ * Keys scored on their int8 codes after the Hamming shortlist: 64 at d = 384
+ * (SciFact's figures are the same as with 512), more in fewer dimensions,
+ * where fewer sign bits tell keys apart less well; the scoring work is the same.
+ */
+function shortlistSize(d: number): number {
+  return Math.max(64, Math.floor(24_576 / d));
+}
 
 /** Below this many keys a query scans them all (about 0.25 ms at d = 384). */
 export const indexMinKeys = 4096;
+
+/**
+ * The k-th largest of `values` (1-based), found by quickselect in place (it
+ * reorders them): linear time, where sorting the list scores cost a tenth
+ * of a lookup.
+ */
+export function kthLargest(values: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! > pivot) i++;
+      while (values[j]! < pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i++] = values[j]!;
+        values[j--] = t;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break;
+  }
+  return values[target]!;
+}
+
+/** Mean of the dequantised keys, accumulated in float64. */
+function meanKey(keys: Quantised, count: number, d: number): Float32Array {
+  const sum = new Float64Array(d);
+  for (let i = 0; i < count; i++) for (let k = 0; k < d; k++) sum[k]! += keys.codes[i * d + k]! * keys.scales[i]!;
+  return Float32Array.from(sum, (v) => v / Math.max(1, count));
+}
+
+/** Bit k (byte k / 8, bit k % 8 of `out`) set where row[k] > center[k]. */
+function signBits(row: Float32Array, d: number, center: Float32Array, out: Uint8Array): void {
+  out.fill(0, 0, Math.ceil(d / 8));
+  for (let k = 0; k < d; k++) if (row[k]! > center[k]!) out[k >> 3]! |= 1 << (k & 7);
+}
 
 interface InvertedLists {
   /** Unit-length list centres, row-major (lists x d). */

@@ -2,12 +2,12 @@
  * WebAssembly SIMD (f32x4) versions of the engine's hot kernels: about 20
  * GMAC/s for matmulTransB against about 1.2 for the best plain-JS loop on the
  * same core (Node 20, x86-64, 128 x 5000 x 384 and x 1536). The module is
- * the compiled wasm-simd.wat (1,772 bytes), embedded so the package needs no
+ * the compiled wasm-simd.wat (2,848 bytes), embedded so the package needs no
  * loader or asset. Every factory returns null where WebAssembly SIMD is
  * unavailable, and callers fall back to the JS kernels.
  */
 const wasmBase64 =
-  "AGFzbQEAAAABLgVgAXsBfWAEe3t7ewF7YAd/f39/f39/AGALf39/f399fX19fX0AYAV/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMIBwABAgICAwQHNQUDYWJ0AAILZ2F0aGVyX2RvdHMAAwxnYXRoZXJfYXhweXMABAVhZGFtdwAFBmRvdF9pOAAGCt8MBxkAIAD9HwAgAP0fAZIgAP0fAiAA/R8DkpILlQEBAnsgACAB/Q0AAQIDBAUGBxAREhMUFRYXIAAgAf0NCAkKCwwNDg8YGRobHB0eH/3kASEEIAIgA/0NAAECAwQFBgcQERITFBUWFyACIAP9DQgJCgsMDQ4PGBkaGxwdHh/95AEhBSAEIAX9DQABAgMICQoLEBESExgZGhsgBCAF/Q0EBQYHDA0ODxQVFhccHR4f/eQBC5MEAgx/C3sgBEECdCEKIAZBAnQhCwJAA0AgByACTw0BIAAgByAKbGohDCAMIApqIQ1BACEIAkADQCAIIANPDQEgASAIIApsaiEOIA4gCmohDyAPIApqIRAgECAKaiER/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEY/QwAAAAAAAAAAAAAAAAAAAAAIRn9DAAAAAAAAAAAAAAAAAAAAAAhGv0MAAAAAAAAAAAAAAAAAAAAACEb/QwAAAAAAAAAAAAAAAAAAAAAIRz9DAAAAAAAAAAAAAAAAAAAAAAhHUEAIQkCQANAIAkgCk8NASAMIAlq/QAEACETIA0gCWr9AAQAIRQgDiAJav0ABAAhFSAWIBMgFf3mAf3kASEWIBogFCAV/eYB/eQBIRogDyAJav0ABAAhFSAXIBMgFf3mAf3kASEXIBsgFCAV/eYB/eQBIRsgECAJav0ABAAhFSAYIBMgFf3mAf3kASEYIBwgFCAV/eYB/eQBIRwgESAJav0ABAAhFSAZIBMgFf3mAf3kASEZIB0gFCAV/eYB/eQBIR0gCUEQaiEJDAALCyAFIAcgC2wgCEECdGpqIRIgEiAWIBcgGCAZEAH9CwQAIBIgC2ogGiAbIBwgHRAB/QsEACAIQQRqIQgMAAsLIAdBAmohBwwACwsLnAICCX8DeyAFQQJ0IQoCQANAIAcgAU8NASAAIAcgCmxqIQsgAyAHIARsQQJ0aiEMIAYgByAEbEECdGohDUEAIQgCQANAIAggBE8NASACIAwgCEECdGooAgAgCmxqIQ4gAiAMIAhBAnRqKAIEIApsaiEP/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEkEAIQkCQANAIAkgCk8NASALIAlq/QAEACEQIBEgECAOIAlq/QAEAP3mAf3kASERIBIgECAPIAlq/QAEAP3mAf3kASESIAlBEGohCQwACwsgDSAIQQJ0aiAREAA4AgAgDSAIQQJ0aiASEAA4AgQgCEECaiEIDAALCyAHQQFqIQcMAAsLC9QBBAh/AX0BewF/IAZBAnQhCgJAA0AgByABTw0BIAAgByAKbGohCyADIAcgBWxBAnRqIQwgBCAHIAVsQQJ0aiENQQAhCAJAA0AgCCAFTw0BIA0gCEECdGoqAgAhDyAPQwAAAABcBEAgD/0TIRAgAiAMIAhBAnRqKAIAIApsaiEOQQAhCQJAA0AgCSAKTw0BIAsgCWohESARIBH9AAQAIBAgDiAJav0ABAD95gH95AH9CwQAIAlBEGohCQwACwsLIAhBAWohCAwACwsgB0EBaiEHDAALCwvsAQICfwt7IARBAnQhDCAF/RMhEEMAAIA/IAWT/RMhESAG/RMhEkMAAIA/IAaT/RMhEyAH/RMhFCAI/RMhFSAJ/RMhFiAK/RMhFwJAA0AgCyAMTw0BIAEgC2r9AAQAIQ0gECACIAtq/QAEAP3mASARIA395gH95AEhDiASIAMgC2r9AAQA/eYBIBMgDSAN/eYB/eYB/eQBIQ8gAiALaiAO/QsEACADIAtqIA/9CwQAIAAgC2ogACALav0ABAAgFv3mASAXIA795gEgDyAU/eYB/eMBIBX95AH95wH95QH9CwQAIAtBEGohCwwACwsLtAECA38DewJAA0AgBSACTw0BIAEgBSADbGohB/0MAAAAAAAAAAAAAAAAAAAAACEKQQAhBgJAA0AgBiADTw0BIAAgBmr9AAQAIQggByAGav0ABAAhCSAKIAj9hwEgCf2HAf26Af2uASEKIAogCP2IASAJ/YgB/boB/a4BIQogBkEQaiEGDAALCyAEIAVBAnRqIAr9GwAgCv0bAWogCv0bAiAK/RsDamo2AgAgBUEBaiEFDAALCws=";
+  "AGFzbQEAAAABRQdgAXsBfWAEe3t7ewF7YAd/f39/f39/AGAFf39/f38AYAt/f39/f319fX19fQBgCn9/f39/f39/f38Bf2AGf39/f39/AAIPAQNlbnYGbWVtb3J5AgABAwoJAAECAwICBAUGB1EHA2FidAACBGFidDEAAwtnYXRoZXJfZG90cwAEDGdhdGhlcl9heHB5cwAFBWFkYW13AAYRaGFtbWluZ19zaG9ydGxpc3QABwdkb3RzX2k4AAgK3hQJGQAgAP0fACAA/R8BkiAA/R8CIAD9HwOSkguVAQECeyAAIAH9DQABAgMEBQYHEBESExQVFhcgACAB/Q0ICQoLDA0ODxgZGhscHR4f/eQBIQQgAiAD/Q0AAQIDBAUGBxAREhMUFRYXIAIgA/0NCAkKCwwNDg8YGRobHB0eH/3kASEFIAQgBf0NAAECAwgJCgsQERITGBkaGyAEIAX9DQQFBgcMDQ4PFBUWFxwdHh/95AELkwQCDH8LeyAEQQJ0IQogBkECdCELAkADQCAHIAJPDQEgACAHIApsaiEMIAwgCmohDUEAIQgCQANAIAggA08NASABIAggCmxqIQ4gDiAKaiEPIA8gCmohECAQIApqIRH9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGf0MAAAAAAAAAAAAAAAAAAAAACEa/QwAAAAAAAAAAAAAAAAAAAAAIRv9DAAAAAAAAAAAAAAAAAAAAAAhHP0MAAAAAAAAAAAAAAAAAAAAACEdQQAhCQJAA0AgCSAKTw0BIAwgCWr9AAQAIRMgDSAJav0ABAAhFCAOIAlq/QAEACEVIBYgEyAV/eYB/eQBIRYgGiAUIBX95gH95AEhGiAPIAlq/QAEACEVIBcgEyAV/eYB/eQBIRcgGyAUIBX95gH95AEhGyAQIAlq/QAEACEVIBggEyAV/eYB/eQBIRggHCAUIBX95gH95AEhHCARIAlq/QAEACEVIBkgEyAV/eYB/eQBIRkgHSAUIBX95gH95AEhHSAJQRBqIQkMAAsLIAUgByALbCAIQQJ0amohEiASIBYgFyAYIBkQAf0LBAAgEiALaiAaIBsgHCAdEAH9CwQAIAhBBGohCAwACwsgB0ECaiEHDAALCwuhAgIHfwV7IANBAnQhBwJAA0AgBSACTw0BIAEgBSAHbGohCCAIIAdqIQkgCSAHaiEKIAogB2ohC/0MAAAAAAAAAAAAAAAAAAAAACEN/QwAAAAAAAAAAAAAAAAAAAAAIQ79DAAAAAAAAAAAAAAAAAAAAAAhD/0MAAAAAAAAAAAAAAAAAAAAACEQQQAhBgJAA0AgBiAHTw0BIAAgBmr9AAQAIQwgDSAMIAggBmr9AAQA/eYB/eQBIQ0gDiAMIAkgBmr9AAQA/eYB/eQBIQ4gDyAMIAogBmr9AAQA/eYB/eQBIQ8gECAMIAsgBmr9AAQA/eYB/eQBIRAgBkEQaiEGDAALCyAEIAVBAnRqIA0gDiAPIBAQAf0LBAAgBUEEaiEFDAALCwucAgIJfwN7IAVBAnQhCgJAA0AgByABTw0BIAAgByAKbGohCyADIAcgBGxBAnRqIQwgBiAHIARsQQJ0aiENQQAhCAJAA0AgCCAETw0BIAIgDCAIQQJ0aigCACAKbGohDiACIAwgCEECdGooAgQgCmxqIQ/9DAAAAAAAAAAAAAAAAAAAAAAhEf0MAAAAAAAAAAAAAAAAAAAAACESQQAhCQJAA0AgCSAKTw0BIAsgCWr9AAQAIRAgESAQIA4gCWr9AAQA/eYB/eQBIREgEiAQIA8gCWr9AAQA/eYB/eQBIRIgCUEQaiEJDAALCyANIAhBAnRqIBEQADgCACANIAhBAnRqIBIQADgCBCAIQQJqIQgMAAsLIAdBAWohBwwACwsL1AEECH8BfQF7AX8gBkECdCEKAkADQCAHIAFPDQEgACAHIApsaiELIAMgByAFbEECdGohDCAEIAcgBWxBAnRqIQ1BACEIAkADQCAIIAVPDQEgDSAIQQJ0aioCACEPIA9DAAAAAFwEQCAP/RMhECACIAwgCEECdGooAgAgCmxqIQ5BACEJAkADQCAJIApPDQEgCyAJaiERIBEgEf0ABAAgECAOIAlq/QAEAP3mAf3kAf0LBAAgCUEQaiEJDAALCwsgCEEBaiEIDAALCyAHQQFqIQcMAAsLC+wBAgJ/C3sgBEECdCEMIAX9EyEQQwAAgD8gBZP9EyERIAb9EyESQwAAgD8gBpP9EyETIAf9EyEUIAj9EyEVIAn9EyEWIAr9EyEXAkADQCALIAxPDQEgASALav0ABAAhDSAQIAIgC2r9AAQA/eYBIBEgDf3mAf3kASEOIBIgAyALav0ABAD95gEgEyANIA395gH95gH95AEhDyACIAtqIA79CwQAIAMgC2ogD/0LBAAgACALaiAAIAtq/QAEACAW/eYBIBcgDv3mASAPIBT95gH94wEgFf3kAf3nAf3lAf0LBAAgC0EQaiELDAALCwuTAwIMfwd+IAApAwAhFyAAKQMIIRggACkDECEZIAApAxghGiAAKQMgIRsgACkDKCEcIAUhEwJAA0AgCiADTw0BIAIgCkEDdGooAgAhCyACIApBA3RqKAIEIQwgASALIARsaiENAkADQCALIAxPDQEgFyANKQMAhXsgGCANKQMIhXt8IBkgDSkDEIV7IBogDSkDGIV7fHwgGyANKQMghXsgHCANKQMohXt8fCEWIA0gBGohECAEQTBLBEAgDUEwaiEOIABBMGohDwNAIBYgDykDACAOKQMAhXsgDykDCCAOKQMIhXt8fCEWIA5BEGohDiAPQRBqIQ8gDiAQSQ0ACwsgFqchFSAVIBNNBEAgCCARQQJ0aiALNgIAIAkgEUECdGogFTYCACARQQFqIREgByAVQQJ0aiESIBIgEigCAEEBajYCACAUQQFqIRQCQANAIAcgE0ECdGooAgAhEiAUIBJrIAZJDQEgFCASayEUIBNBAWshEwwACwsLIAtBAWohCyAQIQ0MAAsLIApBAWohCgwACwsgEQv7AwIHfwd7AkADQCAGIANPDQEgAiAGQQJ0aiEMIAEgDCgCACAEbGohCCABIAwoAgQgBGxqIQkgASAMKAIIIARsaiEKIAEgDCgCDCAEbGohC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACETQQAhBwJAA0AgByAETw0BIAAgB2r9AAQAIQ8gD/2HASENIA/9iAEhDiAIIAdq/QAEACEPIBAgDSAP/YcB/boBIA4gD/2IAf26Af2uAf2uASEQIAkgB2r9AAQAIQ8gESANIA/9hwH9ugEgDiAP/YgB/boB/a4B/a4BIREgCiAHav0ABAAhDyASIA0gD/2HAf26ASAOIA/9iAH9ugH9rgH9rgEhEiALIAdq/QAEACEPIBMgDSAP/YcB/boBIA4gD/2IAf26Af2uAf2uASETIAdBEGohBwwACwsgBSAGQQJ0aiEMIAwgEP0bACAQ/RsBaiAQ/RsCIBD9GwNqajYCACAMIBH9GwAgEf0bAWogEf0bAiAR/RsDamo2AgQgDCAS/RsAIBL9GwFqIBL9GwIgEv0bA2pqNgIIIAwgE/0bACAT/RsBaiAT/RsCIBP9GwNqajYCDCAGQQRqIQYMAAsLCw==";
 
 export interface SimdMatmul {
   /** out (m x n) = A (m x k) * B (n x k)^T, same contract as matmulTransB. */
@@ -15,6 +15,7 @@ export interface SimdMatmul {
 }
 
 type AbtExport = (a: number, b: number, m: number, n: number, k: number, out: number, ldo: number) => void;
+type Abt1Export = (x: number, b: number, n: number, k: number, out: number) => void;
 type GatherDotsExport = (x: number, rows: number, base: number, idx: number, count: number, k: number, out: number) => void;
 type GatherAxpysExport = (y: number, rows: number, base: number, idx: number, coef: number, count: number, k: number) => void;
 type AdamwExport = (
@@ -30,10 +31,13 @@ type AdamwExport = (
   decay: number,
   step: number,
 ) => void;
-type DotI8Export = (x: number, base: number, rows: number, k: number, out: number) => void;
+type HammingShortlistExport = (x: number, codes: number, ranges: number, rangeCount: number, k: number, bits: number, limit: number, hist: number, keys: number, dist: number) => number;
+type DotsI8Export = (x: number, codes: number, ids: number, n: number, k: number, out: number) => void;
 interface Exports {
   abt: AbtExport;
-  dot_i8: DotI8Export;
+  abt1: Abt1Export;
+  hamming_shortlist: HammingShortlistExport;
+  dots_i8: DotsI8Export;
   gather_dots: GatherDotsExport;
   gather_axpys: GatherAxpysExport;
   adamw: AdamwExport;
@@ -112,24 +116,24 @@ export interface SimdResidual {
 export function createSimdResidual(d: number, r: number, u: Float32Array, vt: Float32Array): SimdResidual | null {
   const d4 = (d + 3) & ~3;
   const r4 = (r + 3) & ~3;
-  // Layout (floats): query (2 rows, the second all zero: the kernel takes row pairs), Vt, z (2 rows), U, result (2 rows).
+  // Layout (floats): query, Vt, z, U, result.
   const qAt = 0;
-  const vtAt = qAt + 2 * d4;
+  const vtAt = qAt + d4;
   const zAt = vtAt + r4 * d4;
-  const uAt = zAt + 2 * r4;
+  const uAt = zAt + r4;
   const outAt = uAt + d4 * r4;
-  const floats = outAt + 2 * d4;
+  const floats = outAt + d4;
   const made = instantiate(Math.ceil((floats * 4) / pageBytes));
   if (!made) return null;
   const mem = new Float32Array(made.memory.buffer);
   copyPadded(vt, 0, r, d, mem, vtAt, r4, d4);
   copyPadded(u, 0, d, r, mem, uAt, d4, r4);
-  const kernel = made.kernel;
+  const gemv = made.exports.abt1;
   return {
     residual(query: Float32Array, out: Float32Array): void {
       mem.set(query, qAt);
-      kernel(qAt * 4, vtAt * 4, 2, r4, d4, zAt * 4, r4);
-      kernel(zAt * 4, uAt * 4, 2, d4, r4, outAt * 4, d4);
+      gemv(qAt * 4, vtAt * 4, r4, d4, zAt * 4);
+      gemv(zAt * 4, uAt * 4, d4, r4, outAt * 4);
       out.set(mem.subarray(outAt, outAt + d));
     },
   };
@@ -186,11 +190,20 @@ export function createSimdCorpus(corpus: Float32Array, count: number, d: number)
   if (!made) return null;
   const scratch = new Scratch(made.memory, corpusFloats);
   copyPadded(corpus, 0, count, d, scratch.floats(), 0, n4, k4);
-  const { abt, gather_dots: gatherDots, gather_axpys: gatherAxpys } = made.exports;
+  const { abt, abt1, gather_dots: gatherDots, gather_axpys: gatherAxpys } = made.exports;
   const tile = Math.max(4, (Math.floor(32768 / k4) >> 2) << 2);
 
   return {
     scoreAll(x, rows, out) {
+      if (rows === 1) {
+        // One query (a memory lookup's list centres): the single-row kernel wastes nothing on a padding row.
+        const [xAt, outAt] = scratch.reserve([k4, n4]);
+        const mem = scratch.floats();
+        copyPadded(x, 0, 1, d, mem, xAt, 1, k4);
+        abt1(xAt * 4, 0, n4, k4, outAt * 4);
+        out.set(mem.subarray(outAt, outAt + count));
+        return;
+      }
       const rows2 = (rows + 1) & ~1;
       const [xAt, outAt] = scratch.reserve([rows2 * k4, rows2 * n4]);
       const mem = scratch.floats();
@@ -232,37 +245,91 @@ export function createSimdCorpus(corpus: Float32Array, count: number, d: number)
   };
 }
 
-/** Rows of int8 codes scored against an int8 query, as int32 dot products. */
-export interface SimdInt8Rows {
-  /** out[outOffset + j - from] = x . row j for from <= j < to; x holds d codes. */
-  scoreRange(x: Int8Array, from: number, to: number, out: Int32Array, outOffset: number): void;
+/**
+ * A question memory's keys as a query scans them: one sign bit per dimension
+ * to shortlist candidates by Hamming distance, int8 codes to score the
+ * shortlist. See KeyScan in kernels.ts.
+ */
+export interface SimdKeyScan {
+  shortlist(queryBits: Uint8Array, ranges: Int32Array, rangeCount: number, limit: number, out: Int32Array): number;
+  dots(query: Int8Array, ids: Int32Array, count: number, out: Int32Array): void;
 }
 
 /**
- * Keeps int8 rows resident (a quarter of float32's memory traffic, which is
- * what bounds a scan of many rows). Null where SIMD is unavailable or the
- * rows do not fit.
+ * Keeps both codes resident, so a scan copies in only the query and the
+ * ranges. `bits` holds ceil(d / 8) bytes a key, `codes` d. Null where SIMD
+ * is unavailable or the keys do not fit.
  */
-export function createSimdInt8Rows(codes: Int8Array, rows: number, d: number): SimdInt8Rows | null {
+export function createSimdKeyScan(bits: Uint8Array, codes: Int8Array, rows: number, d: number): SimdKeyScan | null {
+  const bitBytes = Math.ceil(d / 8);
+  // The kernel compares 48 bytes from registers, then 16 at a time.
+  const kb = Math.max(48, (bitBytes + 15) & ~15);
   const k16 = (d + 15) & ~15;
-  const rowBytes = rows * k16;
-  if (rowBytes > 2 ** 31) return null;
-  const xAt = rowBytes;
-  const outAt = xAt + k16;
-  const made = instantiate(Math.ceil((outAt + 4 * Math.max(rows, 1) + 16) / pageBytes));
+  const n = Math.max(rows, 1);
+  const histBins = kb * 8 + 1;
+  // Layout (bytes, each region 16-aligned): key bits, key codes, query bits,
+  // query codes, ranges (at most one pair a key), histogram, kept keys and
+  // their distances, ids to score, scores.
+  const sizes = [rows * kb, rows * k16, kb, k16, 8 * n, 4 * histBins, 4 * n, 4 * n, 4 * n + 12, 4 * n + 12];
+  const at: number[] = [];
+  let end = 0;
+  for (const size of sizes) {
+    at.push(end);
+    end = (end + size + 15) & ~15;
+  }
+  if (end > 2 ** 31) return null;
+  const [bitsAt, codesAt, qbAt, qcAt, rangesAt, histAt, keptAt, distAt, idsAt, scoresAt] = at as [number, number, number, number, number, number, number, number, number, number];
+  const made = instantiate(Math.ceil(end / pageBytes));
   if (!made) return null;
-  const bytes = new Int8Array(made.memory.buffer);
-  for (let r = 0; r < rows; r++) bytes.set(codes.subarray(r * d, (r + 1) * d), r * k16);
+  const bytes = new Uint8Array(made.memory.buffer);
+  const signed = new Int8Array(made.memory.buffer);
   const ints = new Int32Array(made.memory.buffer);
-  const dotI8 = made.exports.dot_i8;
+  for (let r = 0; r < rows; r++) {
+    bytes.set(bits.subarray(r * bitBytes, (r + 1) * bitBytes), bitsAt + r * kb);
+    signed.set(codes.subarray(r * d, (r + 1) * d), codesAt + r * k16);
+  }
+  const { hamming_shortlist: hammingShortlist, dots_i8: dotsI8 } = made.exports;
   return {
-    scoreRange(x, from, to, out, outOffset) {
-      if (to <= from) return;
-      bytes.set(x.subarray(0, d), xAt);
-      dotI8(xAt, from * k16, to - from, k16, outAt);
-      out.set(ints.subarray(outAt / 4, outAt / 4 + (to - from)), outOffset);
+    shortlist(queryBits, ranges, rangeCount, limit, out) {
+      if (limit < 1) return 0;
+      bytes.set(queryBits.subarray(0, bitBytes), qbAt);
+      ints.set(ranges.subarray(0, 2 * rangeCount), rangesAt / 4);
+      ints.fill(0, histAt / 4, histAt / 4 + histBins);
+      const kept = hammingShortlist(qbAt, bitsAt, rangesAt, rangeCount, kb, kb * 8, limit, histAt, keptAt, distAt);
+      return selectNearest(ints, keptAt / 4, distAt / 4, kept, cutoff(ints, histAt / 4, histBins, limit), limit, out);
+    },
+    dots(query, ids, count, out) {
+      signed.set(query.subarray(0, d), qcAt);
+      // The kernel takes ids four at a time; the padding repeats key 0.
+      const count4 = (count + 3) & ~3;
+      ints.set(ids.subarray(0, count), idsAt / 4);
+      ints.fill(0, idsAt / 4 + count, idsAt / 4 + count4);
+      dotsI8(qcAt, codesAt, idsAt, count4, k16, scoresAt);
+      out.set(ints.subarray(scoresAt / 4, scoresAt / 4 + count));
     },
   };
+}
+
+/**
+ * From `count` candidates (key ids at ints[keys..], distances at
+ * ints[dist..], in scan order): those nearer than `threshold`, then those at
+ * it in scan order, up to `limit`, into `out`; returns how many.
+ */
+export function selectNearest(ints: Int32Array, keys: number, dist: number, count: number, threshold: number, limit: number, out: Int32Array): number {
+  let n = 0;
+  for (let i = 0; i < count; i++) if (ints[dist + i]! < threshold) out[n++] = ints[keys + i]!;
+  for (let i = 0; i < count && n < limit; i++) if (ints[dist + i] === threshold) out[n++] = ints[keys + i]!;
+  return n;
+}
+
+/** The smallest distance at or below which at least `limit` keys lie (the largest bin where fewer do). */
+export function cutoff(hist: Int32Array, offset: number, bins: number, limit: number): number {
+  let seen = 0;
+  for (let t = 0; t < bins; t++) {
+    seen += hist[offset + t]!;
+    if (seen >= limit) return t;
+  }
+  return bins - 1;
 }
 
 /** Bump allocation above a fixed prefix of wasm memory, growing it when needed. */

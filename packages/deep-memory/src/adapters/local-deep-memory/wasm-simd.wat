@@ -77,6 +77,37 @@
       (local.set $i (i32.add (local.get $i) (i32.const 2)))
       (br $iloop))))
 
+  ;; out[j] = sum_p x[p] * b[j*k + p] for j < n: abt for a single row of A
+  ;; (one query), four rows of B a pass with nothing spent on a padding row.
+  ;; Byte offsets; requires k % 4 == 0 and n % 4 == 0.
+  (func (export "abt1") (param $x i32) (param $b i32) (param $n i32) (param $k i32) (param $out i32)
+    (local $j i32) (local $p i32) (local $kb i32)
+    (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
+    (local $x0 v128) (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (block $jend (loop $jloop
+      (br_if $jend (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $b0 (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $kb))))
+      (local.set $b1 (i32.add (local.get $b0) (local.get $kb)))
+      (local.set $b2 (i32.add (local.get $b1) (local.get $kb)))
+      (local.set $b3 (i32.add (local.get $b2) (local.get $kb)))
+      (local.set $c0 (v128.const i32x4 0 0 0 0)) (local.set $c1 (v128.const i32x4 0 0 0 0))
+      (local.set $c2 (v128.const i32x4 0 0 0 0)) (local.set $c3 (v128.const i32x4 0 0 0 0))
+      (local.set $p (i32.const 0))
+      (block $pend (loop $ploop
+        (br_if $pend (i32.ge_u (local.get $p) (local.get $kb)))
+        (local.set $x0 (v128.load (i32.add (local.get $x) (local.get $p))))
+        (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $x0) (v128.load (i32.add (local.get $b0) (local.get $p))))))
+        (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $x0) (v128.load (i32.add (local.get $b1) (local.get $p))))))
+        (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $x0) (v128.load (i32.add (local.get $b2) (local.get $p))))))
+        (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $x0) (v128.load (i32.add (local.get $b3) (local.get $p))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $ploop)))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2)))
+        (call $hsum4 (local.get $c0) (local.get $c1) (local.get $c2) (local.get $c3)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $jloop))))
+
   ;; out[r*count + j] = x_r . base_row(idx[r*count + j]) for r < rows, j < count,
   ;; where x_r starts at x + r*k floats and base rows are k floats apart.
   ;; Requires k % 4 == 0 and count % 2 == 0; every index must be valid.
@@ -181,30 +212,136 @@
       (local.set $p (i32.add (local.get $p) (i32.const 16)))
       (br $loop))))
 
-  ;; out[i] = sum_p x[p] * base[i*k + p] over int8 codes, as int32, for i < rows.
-  ;; Sixteen codes a step: widened to i16, multiplied and pair-summed into i32.
-  ;; Pointers are byte offsets; requires k % 16 == 0.
-  (func (export "dot_i8") (param $x i32) (param $base i32) (param $rows i32) (param $k i32) (param $out i32)
-    (local $i i32) (local $p i32) (local $row i32) (local $a v128) (local $b v128) (local $acc v128)
-    (block $iend (loop $iloop
-      (br_if $iend (i32.ge_u (local.get $i) (local.get $rows)))
-      (local.set $row (i32.add (local.get $base) (i32.mul (local.get $i) (local.get $k))))
-      (local.set $acc (v128.const i32x4 0 0 0 0))
+  ;; Candidates for the `limit` keys nearest the binary code at x by Hamming
+  ;; distance, among the keys from..to-1 of each (from, to) int32 pair at
+  ;; ranges. A key is kept (its number in keys[c], its distance in dist[c],
+  ;; hist[distance] += 1) unless at least `limit` kept keys are already
+  ;; nearer; the bound that decides this falls as keys are kept, so after the
+  ;; first few hundred keys almost every key costs only its distance. Every
+  ;; key within the final cut-off is kept, in scan order. Returns the number
+  ;; kept. Codes are k bytes at codes + key * k; k >= 48, k % 16 == 0; bits is
+  ;; the largest possible distance; limit >= 1. The first 48 bytes (all of
+  ;; them at d = 384) are compared against query words held in locals, about
+  ;; twice as fast as a loop that loads them; i64.popcnt is one instruction on
+  ;; x86-64 and arm64, faster here than i8x16.popcnt.
+  (func (export "hamming_shortlist") (param $x i32) (param $codes i32) (param $ranges i32) (param $nranges i32) (param $k i32)
+    (param $bits i32) (param $limit i32) (param $hist i32) (param $keys i32) (param $dist i32) (result i32)
+    (local $r i32) (local $key i32) (local $to i32) (local $row i32) (local $p i32) (local $q i32) (local $end i32)
+    (local $c i32) (local $h i32) (local $bound i32) (local $kept i32) (local $d i32) (local $acc i64)
+    (local $x0 i64) (local $x1 i64) (local $x2 i64) (local $x3 i64) (local $x4 i64) (local $x5 i64)
+    (local.set $x0 (i64.load (local.get $x)))
+    (local.set $x1 (i64.load offset=8 (local.get $x)))
+    (local.set $x2 (i64.load offset=16 (local.get $x)))
+    (local.set $x3 (i64.load offset=24 (local.get $x)))
+    (local.set $x4 (i64.load offset=32 (local.get $x)))
+    (local.set $x5 (i64.load offset=40 (local.get $x)))
+    (local.set $bound (local.get $bits))
+    (block $rend (loop $rloop
+      (br_if $rend (i32.ge_u (local.get $r) (local.get $nranges)))
+      (local.set $key (i32.load (i32.add (local.get $ranges) (i32.shl (local.get $r) (i32.const 3)))))
+      (local.set $to (i32.load offset=4 (i32.add (local.get $ranges) (i32.shl (local.get $r) (i32.const 3)))))
+      (local.set $row (i32.add (local.get $codes) (i32.mul (local.get $key) (local.get $k))))
+      (block $kend (loop $kloop
+        (br_if $kend (i32.ge_u (local.get $key) (local.get $to)))
+        (local.set $acc (i64.add
+          (i64.add
+            (i64.add (i64.popcnt (i64.xor (local.get $x0) (i64.load (local.get $row))))
+              (i64.popcnt (i64.xor (local.get $x1) (i64.load offset=8 (local.get $row)))))
+            (i64.add (i64.popcnt (i64.xor (local.get $x2) (i64.load offset=16 (local.get $row))))
+              (i64.popcnt (i64.xor (local.get $x3) (i64.load offset=24 (local.get $row))))))
+          (i64.add (i64.popcnt (i64.xor (local.get $x4) (i64.load offset=32 (local.get $row))))
+            (i64.popcnt (i64.xor (local.get $x5) (i64.load offset=40 (local.get $row)))))))
+        (local.set $end (i32.add (local.get $row) (local.get $k)))
+        (if (i32.gt_u (local.get $k) (i32.const 48)) (then
+          (local.set $p (i32.add (local.get $row) (i32.const 48)))
+          (local.set $q (i32.add (local.get $x) (i32.const 48)))
+          (loop $ploop
+            (local.set $acc (i64.add (local.get $acc) (i64.add
+              (i64.popcnt (i64.xor (i64.load (local.get $q)) (i64.load (local.get $p))))
+              (i64.popcnt (i64.xor (i64.load offset=8 (local.get $q)) (i64.load offset=8 (local.get $p)))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (br_if $ploop (i32.lt_u (local.get $p) (local.get $end))))))
+        (local.set $d (i32.wrap_i64 (local.get $acc)))
+        (if (i32.le_u (local.get $d) (local.get $bound)) (then
+          (i32.store (i32.add (local.get $keys) (i32.shl (local.get $c) (i32.const 2))) (local.get $key))
+          (i32.store (i32.add (local.get $dist) (i32.shl (local.get $c) (i32.const 2))) (local.get $d))
+          (local.set $c (i32.add (local.get $c) (i32.const 1)))
+          (local.set $h (i32.add (local.get $hist) (i32.shl (local.get $d) (i32.const 2))))
+          (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
+          (local.set $kept (i32.add (local.get $kept) (i32.const 1)))
+          ;; kept counts the keys within bound; while those strictly nearer reach the limit, lower it.
+          (block $bend (loop $bloop
+            (local.set $h (i32.load (i32.add (local.get $hist) (i32.shl (local.get $bound) (i32.const 2)))))
+            (br_if $bend (i32.lt_u (i32.sub (local.get $kept) (local.get $h)) (local.get $limit)))
+            (local.set $kept (i32.sub (local.get $kept) (local.get $h)))
+            (local.set $bound (i32.sub (local.get $bound) (i32.const 1)))
+            (br $bloop)))))
+        (local.set $key (i32.add (local.get $key) (i32.const 1)))
+        (local.set $row (local.get $end))
+        (br $kloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop)))
+    (local.get $c))
+
+  ;; out[j] = sum_p x[p] * codes[ids[j]*k + p] over int8 codes, as int32: an
+  ;; int8 query against rows picked by id. Four rows a pass: the rows lie
+  ;; anywhere in a large table, so four independent streams of cache misses
+  ;; overlap where one at a time would wait on each; the query is widened
+  ;; once for all four. Sixteen codes a step, widened to i16, multiplied and
+  ;; pair-summed into i32. Byte offsets; k % 16 == 0, n % 4 == 0.
+  (func (export "dots_i8") (param $x i32) (param $codes i32) (param $ids i32) (param $n i32) (param $k i32) (param $out i32)
+    (local $j i32) (local $p i32) (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $o i32)
+    (local $lo v128) (local $hi v128) (local $b v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (block $jend (loop $jloop
+      (br_if $jend (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $o (i32.add (local.get $ids) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $r0 (i32.add (local.get $codes) (i32.mul (i32.load (local.get $o)) (local.get $k))))
+      (local.set $r1 (i32.add (local.get $codes) (i32.mul (i32.load offset=4 (local.get $o)) (local.get $k))))
+      (local.set $r2 (i32.add (local.get $codes) (i32.mul (i32.load offset=8 (local.get $o)) (local.get $k))))
+      (local.set $r3 (i32.add (local.get $codes) (i32.mul (i32.load offset=12 (local.get $o)) (local.get $k))))
+      (local.set $a0 (v128.const i32x4 0 0 0 0))
+      (local.set $a1 (v128.const i32x4 0 0 0 0))
+      (local.set $a2 (v128.const i32x4 0 0 0 0))
+      (local.set $a3 (v128.const i32x4 0 0 0 0))
       (local.set $p (i32.const 0))
       (block $pend (loop $ploop
         (br_if $pend (i32.ge_u (local.get $p) (local.get $k)))
-        (local.set $a (v128.load (i32.add (local.get $x) (local.get $p))))
-        (local.set $b (v128.load (i32.add (local.get $row) (local.get $p))))
-        (local.set $acc (i32x4.add (local.get $acc)
-          (i32x4.dot_i16x8_s (i16x8.extend_low_i8x16_s (local.get $a)) (i16x8.extend_low_i8x16_s (local.get $b)))))
-        (local.set $acc (i32x4.add (local.get $acc)
-          (i32x4.dot_i16x8_s (i16x8.extend_high_i8x16_s (local.get $a)) (i16x8.extend_high_i8x16_s (local.get $b)))))
+        (local.set $b (v128.load (i32.add (local.get $x) (local.get $p))))
+        (local.set $lo (i16x8.extend_low_i8x16_s (local.get $b)))
+        (local.set $hi (i16x8.extend_high_i8x16_s (local.get $b)))
+        (local.set $b (v128.load (i32.add (local.get $r0) (local.get $p))))
+        (local.set $a0 (i32x4.add (local.get $a0) (i32x4.add
+          (i32x4.dot_i16x8_s (local.get $lo) (i16x8.extend_low_i8x16_s (local.get $b)))
+          (i32x4.dot_i16x8_s (local.get $hi) (i16x8.extend_high_i8x16_s (local.get $b))))))
+        (local.set $b (v128.load (i32.add (local.get $r1) (local.get $p))))
+        (local.set $a1 (i32x4.add (local.get $a1) (i32x4.add
+          (i32x4.dot_i16x8_s (local.get $lo) (i16x8.extend_low_i8x16_s (local.get $b)))
+          (i32x4.dot_i16x8_s (local.get $hi) (i16x8.extend_high_i8x16_s (local.get $b))))))
+        (local.set $b (v128.load (i32.add (local.get $r2) (local.get $p))))
+        (local.set $a2 (i32x4.add (local.get $a2) (i32x4.add
+          (i32x4.dot_i16x8_s (local.get $lo) (i16x8.extend_low_i8x16_s (local.get $b)))
+          (i32x4.dot_i16x8_s (local.get $hi) (i16x8.extend_high_i8x16_s (local.get $b))))))
+        (local.set $b (v128.load (i32.add (local.get $r3) (local.get $p))))
+        (local.set $a3 (i32x4.add (local.get $a3) (i32x4.add
+          (i32x4.dot_i16x8_s (local.get $lo) (i16x8.extend_low_i8x16_s (local.get $b)))
+          (i32x4.dot_i16x8_s (local.get $hi) (i16x8.extend_high_i8x16_s (local.get $b))))))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (br $ploop)))
-      (i32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
-        (i32.add
-          (i32.add (i32x4.extract_lane 0 (local.get $acc)) (i32x4.extract_lane 1 (local.get $acc)))
-          (i32.add (i32x4.extract_lane 2 (local.get $acc)) (i32x4.extract_lane 3 (local.get $acc)))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $iloop))))
+      (local.set $o (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+      (i32.store (local.get $o) (i32.add
+        (i32.add (i32x4.extract_lane 0 (local.get $a0)) (i32x4.extract_lane 1 (local.get $a0)))
+        (i32.add (i32x4.extract_lane 2 (local.get $a0)) (i32x4.extract_lane 3 (local.get $a0)))))
+      (i32.store offset=4 (local.get $o) (i32.add
+        (i32.add (i32x4.extract_lane 0 (local.get $a1)) (i32x4.extract_lane 1 (local.get $a1)))
+        (i32.add (i32x4.extract_lane 2 (local.get $a1)) (i32x4.extract_lane 3 (local.get $a1)))))
+      (i32.store offset=8 (local.get $o) (i32.add
+        (i32.add (i32x4.extract_lane 0 (local.get $a2)) (i32x4.extract_lane 1 (local.get $a2)))
+        (i32.add (i32x4.extract_lane 2 (local.get $a2)) (i32x4.extract_lane 3 (local.get $a2)))))
+      (i32.store offset=12 (local.get $o) (i32.add
+        (i32.add (i32x4.extract_lane 0 (local.get $a3)) (i32x4.extract_lane 1 (local.get $a3)))
+        (i32.add (i32x4.extract_lane 2 (local.get $a3)) (i32x4.extract_lane 3 (local.get $a3)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $jloop))))
 )
