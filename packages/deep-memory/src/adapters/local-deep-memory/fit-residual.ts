@@ -94,9 +94,6 @@ interface ValidationScore {
 interface CandidateLists {
   index: Int32Array;
   start: Int32Array;
-  /** The same lists as rows of `width` (the longest), -1 padded: scored in one gather per validation. */
-  padded: Int32Array;
-  width: number;
   head: Int32Array;
   tailWeight: Float64Array;
 }
@@ -314,12 +311,9 @@ export async function mineCandidates(
   lists.forEach((list, i) => (startOf[i + 1] = startOf[i]! + list.length));
   const packed = new Int32Array(startOf[lists.length]!);
   lists.forEach((list, i) => packed.set(list, startOf[i]!));
-  const longest = lists.reduce((m, list) => Math.max(m, list.length), 0);
-  const padded = new Int32Array(lists.length * longest).fill(-1);
-  lists.forEach((list, i) => padded.set(list, i * longest));
   return {
     negatives,
-    validation: { index: packed, start: startOf, padded, width: longest, head: Int32Array.from(heads), tailWeight: Float64Array.from(weights) },
+    validation: { index: packed, start: startOf, head: Int32Array.from(heads), tailWeight: Float64Array.from(weights) },
   };
 }
 
@@ -329,14 +323,14 @@ function scoreValidation(
   set: QuerySet,
   candidates: CandidateLists,
   corpus: CorpusKernels,
+  d: number,
   tau: number,
 ): ValidationScore {
   if (set.count === 0) return { recallAt10: 0, ndcgAt10: 0, loss: 0 };
-  const width = candidates.width;
-  // Every question's candidates in one gather: a call per question cost a third of validation.
-  const scores = new Float32Array(set.count * width);
-  corpus.gatherDots(queries, set.count, candidates.padded, width, scores);
-  const logits = new Float64Array(width);
+  let longest = 0;
+  for (let i = 0; i < set.count; i++) longest = Math.max(longest, candidates.start[i + 1]! - candidates.start[i]!);
+  const scores = new Float32Array(longest);
+  const logits = new Float64Array(longest);
   const index = new Int32Array(10);
   let recall = 0;
   let ndcg = 0;
@@ -344,12 +338,12 @@ function scoreValidation(
   for (let i = 0; i < set.count; i++) {
     const from = candidates.start[i]!;
     const n = candidates.start[i + 1]! - from;
-    const row = i * width;
-    for (let j = 0; j < n; j++) logits[j] = scores[row + j]! / tau;
+    corpus.gatherDots(queries.subarray(i * d, (i + 1) * d), 1, candidates.index.subarray(from, from + n), n, scores);
+    for (let j = 0; j < n; j++) logits[j] = scores[j]! / tau;
     const positives = set.positives[i]!;
     const isPositive = (j: number) => positives.includes(candidates.index[from + j]!);
     // Tail samples count in the ranking too: one that overtakes an answer is a real miss.
-    const found = topK(scores, Math.min(10, n), index, undefined, row, n);
+    const found = topK(scores, Math.min(10, n), index, undefined, 0, n);
     let hits = 0;
     let dcg = 0;
     for (let m = 0; m < found; m++) {
@@ -468,10 +462,10 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
   const valNorms = new Float32Array(validation.count);
   const validate = (): ValidationScore => {
     transformRows(validation.vectors, validation.count, d, r, u, vt, valZ, valOut, valNorms);
-    return scoreValidation(valOut, validation, mined.validation, kernels, tau);
+    return scoreValidation(valOut, validation, mined.validation, kernels, d, tau);
   };
 
-  const baseline = scoreValidation(validation.vectors, validation, mined.validation, kernels, tau);
+  const baseline = scoreValidation(validation.vectors, validation, mined.validation, kernels, d, tau);
   let best = baseline;
   let bestEpoch = 0;
   let bestU = u.slice();
@@ -637,7 +631,7 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
       const pulled = valOut.slice();
       trial.pullRows(near, weight, pulled);
       normalizeRows(pulled, validation.count, d, valNorms);
-      const score = scoreValidation(pulled, validation, mined.validation, kernels, tau);
+      const score = scoreValidation(pulled, validation, mined.validation, kernels, d, tau);
       if (score.ndcgAt10 >= Math.max(final.ndcgAt10, best.ndcgAt10 + settings.memoryMinGain) + 1e-9) {
         final = score;
         parameters.weight = weight;
