@@ -33,7 +33,7 @@ import {
 } from "@zip/deep-memory";
 import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
 import { loadBeir, type BeirDataset } from "./beir.js";
-import { engineSpeed, type EngineSpeed } from "./engine-speed.js";
+import { engineSpeed, referenceSpeed, type EngineSpeed } from "./engine-speed.js";
 import { cachedEmbeddings } from "./vector-cache.js";
 
 const topK = [1, 3, 5, 10, 50, 100];
@@ -86,6 +86,8 @@ interface ModeResult {
 
 async function main() {
   const t0 = performance.now();
+  // This machine's speed now and at the end: timings compare across machines (or moments) only through it.
+  const referenceAtStart = referenceSpeed();
   const data = await loadBeir(resolve(datasetDir!));
   log(`${data.name}: ${data.documents.length} documents, ${data.queries.size} queries, splits ${Object.keys(data.qrels).join("/")}`);
 
@@ -296,6 +298,7 @@ async function main() {
       freeMemoryGiB: +(freemem() / 2 ** 30).toFixed(1),
       platform: `${platform()} ${release()} ${arch()}`,
       node: process.version,
+      referenceDotMultiplyAddsPerNs: { atStart: referenceAtStart, atEnd: referenceSpeed() },
     },
     baseline: { test: baselineTest, ...(baselineDev ? { dev: baselineDev } : {}) },
     modes: results,
@@ -316,6 +319,8 @@ async function main() {
     console.log(`Real vectors: ${realPairsSpeed.pairs} ${data.name} pairs at d=${realPairsSpeed.dimensions} over ${realPairsSpeed.corpus} chunks trained in ${realPairsSpeed.trainSeconds.toFixed(2)} s (${realPairsSpeed.epochs} epochs)`);
   }
   console.log(`search ${report.timings.searchMillisPerQuery.toFixed(2)} ms/query over ${data.documents.length} docs; peak RSS ${report.timings.peakRssMiB} MiB`);
+  const reference = report.machine.referenceDotMultiplyAddsPerNs;
+  console.log(`machine reference (JS dot loop, multiply-adds per ns): ${reference.atStart.join(", ")} at start, ${reference.atEnd.join(", ")} at end`);
   await mkdir(values.out!, { recursive: true });
   const file = join(values.out!, `bench-${data.name}-${report.createdAt.replace(/[:.]/g, "-")}.json`);
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);

@@ -36,13 +36,16 @@ export interface MemoryParameters {
  * built for training is quantised at once, so validation scores exactly the
  * numbers a loaded model will use.
  *
- * Above `indexMinKeys` keys the keys are grouped into about sqrt(n) lists
- * by spherical k-means (an inverted-file index, as in FAISS's IVF), and a
- * query scans only the keys of its nearest lists (`probe`, a share of
- * them), as int8 codes, then rescores its best `shortlistSize` exactly. On
- * SciFact's 42,000 sentence keys a full float32 scan costs 4.2 ms a query,
- * more than the search itself; 35% of the lists this way 0.5 ms, with the
- * same test figures (see the engine README).
+ * A query scans the keys by the Hamming distance between sign bits (each
+ * dimension above or below the mean key: 48 bytes a key at d = 384, an eighth
+ * of int8), keeps the nearest `shortlistSize`, and scores those on their int8
+ * codes against the query's. Above `indexMinKeys` keys, the keys are also
+ * grouped into about sqrt(n) lists by spherical k-means (an inverted-file
+ * index, as in FAISS's IVF) and only the nearest lists are scanned (`probe`,
+ * a share of them). On SciFact's 41,888 sentence keys a float32 scan of every
+ * key cost 4.2 ms a query and int8 codes of 35% of the lists 0.5 ms; this
+ * scan of the same lists about 0.1 ms, with the same test figures (see the
+ * engine README).
  */
 export class QuestionMemory {
   readonly dimensions: number;
@@ -407,7 +410,7 @@ function shortlistSize(d: number): number {
   return Math.max(64, Math.floor(24_576 / d));
 }
 
-/** Below this many keys a query scans them all (about 0.25 ms at d = 384). */
+/** Below this many keys a query scans all their sign bits (4,096 keys: about 15 us at d = 384). */
 export const indexMinKeys = 4096;
 
 /**
