@@ -42,10 +42,9 @@ export interface MemoryParameters {
  * codes against the query's. Above `indexMinKeys` keys, the keys are also
  * grouped into about sqrt(n) lists by spherical k-means (an inverted-file
  * index, as in FAISS's IVF) and only the nearest lists are scanned (`probe`,
- * a share of them). On SciFact's 41,888 sentence keys a float32 scan of every
- * key cost 4.2 ms a query and int8 codes of 35% of the lists 0.5 ms; this
- * scan of the same lists about 0.1 ms, with the same test figures (see the
- * engine README).
+ * a share of them). On SciFact's 41,888 sentence keys, on one machine, an
+ * int8 scan of 35% of the lists cost 0.67 ms a query and this scan of the
+ * same lists 0.10-0.12 ms, with the same test figures (see the engine README).
  */
 export class QuestionMemory {
   readonly dimensions: number;
