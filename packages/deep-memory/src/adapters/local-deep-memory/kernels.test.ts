@@ -93,9 +93,9 @@ describe("matrix products", () => {
   });
 });
 
-describe("keyScan", () => {
-  // d = 37: five bytes of bits (padded to 16 in wasm) and codes padded to 48.
-  const d = 37;
+// d = 37: five bytes of bits (padded to the kernel's 48) and codes padded to 48;
+// d = 700: 88 bytes of bits (96 in wasm: 48 from registers, then the loop) and codes padded to 704.
+describe.each([37, 700])("keyScan (d = %i)", (d) => {
   const rows = 60;
   const bytes = Math.ceil(d / 8);
   const bits = Uint8Array.from({ length: rows * bytes }, (_, i) => (i * 2654435761) >>> 24);
