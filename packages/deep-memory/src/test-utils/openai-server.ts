@@ -33,6 +33,7 @@ import { afterAll, afterEach } from "vitest";
 import { delay, http, HttpResponse, type HttpHandler } from "msw";
 import { setupServer, type SetupServer } from "msw/node";
 import type OpenAI from "openai";
+import { fnv1a, mulberry32 } from "../shared/random.js";
 
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
 
@@ -381,17 +382,8 @@ export function chunkTextFrom(request: ChatRequest): string {
 
 /** Deterministic unit vector for a text: same text, same vector; different texts, unrelated vectors. */
 export function fakeEmbedding(text: string, dimensions: number): number[] {
-  let seed = 2166136261;
-  for (let i = 0; i < text.length; i++) seed = Math.imul(seed ^ text.charCodeAt(i), 16777619) >>> 0;
-  const vector: number[] = [];
-  for (let i = 0; i < dimensions; i++) {
-    // mulberry32
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    vector.push(((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5);
-  }
+  const random = mulberry32(fnv1a(text));
+  const vector = Array.from({ length: dimensions }, () => random() - 0.5);
   const norm = Math.hypot(...vector) || 1;
   return vector.map((x) => x / norm);
 }
