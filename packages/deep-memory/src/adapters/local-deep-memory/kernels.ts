@@ -195,7 +195,6 @@ class JsCorpusKernels implements CorpusKernels {
     matmulTransB(x, this.corpus, rows, this.count, this.d, out);
   }
 
-
   gatherDots(x: Float32Array, rows: number, idx: Int32Array, count: number, out: Float32Array): void {
     const d = this.d;
     for (let r = 0; r < rows; r++) {

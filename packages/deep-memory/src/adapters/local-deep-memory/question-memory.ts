@@ -410,7 +410,7 @@ function shortlistSize(d: number): number {
 }
 
 /** Below this many keys a query scans all their sign bits (4,096 keys: about 15 us at d = 384). */
-export const indexMinKeys = 4096;
+const indexMinKeys = 4096;
 
 /**
  * The k-th largest of `values` (1-based), found by quickselect in place (it

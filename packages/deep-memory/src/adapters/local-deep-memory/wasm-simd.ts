@@ -84,13 +84,13 @@ export function simdModule(): object | null {
   return compile()?.module ?? null;
 }
 
-function instantiate(initialPages: number): { memory: WasmMemory; kernel: AbtExport; exports: Exports } | null {
+function instantiate(initialPages: number): { memory: WasmMemory; exports: Exports } | null {
   const c = compile();
   if (!c) return null;
   try {
     const memory = new c.wasm.Memory({ initial: initialPages });
     const exports = new c.wasm.Instance(c.module, { env: { memory } }).exports as unknown as Exports;
-    return { memory, kernel: exports.abt, exports };
+    return { memory, exports };
   } catch {
     return null;
   }
@@ -99,7 +99,7 @@ function instantiate(initialPages: number): { memory: WasmMemory; kernel: AbtExp
 /** Returns null where WebAssembly or its SIMD extension is unavailable; callers fall back to plain JS. */
 export function createSimdMatmul(): SimdMatmul | null {
   const made = instantiate(16);
-  return made && new WasmAbt(made.memory, made.kernel);
+  return made && new WasmAbt(made.memory, made.exports.abt);
 }
 
 /** w = U (Vt q) for one query at a time, with U and Vt copied into wasm memory once. */
