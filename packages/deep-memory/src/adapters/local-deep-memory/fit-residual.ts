@@ -2,7 +2,6 @@ import { AbortedError } from "../../errors/errors.js";
 import type { EngineProgress } from "../../ports/deep-memory-engine.js";
 import {
   corpusKernels,
-  createAdamW,
   gatherRows,
   logSumExp,
   matmulTransB,
@@ -15,6 +14,7 @@ import {
 import { topKOnWorker } from "./mining-worker.js";
 import { QuestionMemory } from "./question-memory.js";
 import type { SeededRandom } from "./random.js";
+import { createTrainingStep } from "./training-step.js";
 
 export interface FitSettings {
   rank: number;
@@ -135,38 +135,6 @@ function transformRows(
   matmulTransB(z, u, count, d, r, out);
   for (let i = 0; i < count * d; i++) out[i]! += queries[i]!;
   normalizeRows(out, count, d, norms);
-}
-
-/** x_i <- normalize(x_i + source[rows_i]) for i < count, lengths before normalising into norms: one pass per row, no gathered copy. */
-function addRowsAndNormalize(x: Float32Array, source: Float32Array, rows: Int32Array, count: number, d: number, norms: Float32Array): void {
-  for (let i = 0; i < count; i++) {
-    const o = i * d;
-    const from = rows[i]! * d;
-    for (let k = 0; k < d; k++) x[o + k]! += source[from + k]!;
-    let s = 0;
-    for (let k = 0; k < d; k++) s += x[o + k]! * x[o + k]!;
-    const n = Math.sqrt(s);
-    norms[i] = n;
-    if (n > 0) {
-      const inv = 1 / n;
-      for (let k = 0; k < d; k++) x[o + k]! *= inv;
-    }
-  }
-}
-
-/**
- * The gradient through y = x / |x| for `count` rows: (g - (g . y) y) / |x|,
- * with y the normalised rows and |x| their norms, written transposed
- * (out is d x count) for the weight-gradient product that follows.
- */
-function normalizationBackwardTransposed(g: Float32Array, y: Float32Array, norms: Float32Array, count: number, d: number, out: Float32Array): void {
-  for (let i = 0; i < count; i++) {
-    const o = i * d;
-    let along = 0;
-    for (let k = 0; k < d; k++) along += g[o + k]! * y[o + k]!;
-    const inv = 1 / norms[i]!;
-    for (let k = 0; k < d; k++) out[k * count + i] = (g[o + k]! - along * y[o + k]!) * inv;
-  }
 }
 
 /**
@@ -429,7 +397,6 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
 
   // Identity start: U = 0 makes the residual U (Vt q) vanish.
   const u = new Float32Array(d * r);
-  const adamU = createAdamW(u);
   const trainZ = new Float32Array(train.count * r);
 
   // Examples: one per (question, positive chunk), positives deduplicated per question.
@@ -472,20 +439,8 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
 
   // Batch buffers, allocated once.
   const B = Math.min(settings.batchSize, Math.max(1, exampleCount));
-  const cb = new Float32Array(B * d);
-  const cbT = new Float32Array(d * B);
-  const zb = new Float32Array(B * r);
-  const zbT = new Float32Array(r * B);
-  const qn = new Float32Array(B * d);
-  const norms = new Float32Array(B);
-  const scores = new Float32Array(B * B);
-  const coef = new Float32Array(B * B);
+  const batchStep = createTrainingStep(kernels, corpus, d, { queries: train.vectors, z: trainZ, rank: r, batch: B, pool });
   const negIndex = new Int32Array(B * pool);
-  const negScores = new Float32Array(B * pool);
-  const negCoef = new Float32Array(B * pool);
-  const grad = new Float32Array(B * d);
-  const gradT = new Float32Array(d * B);
-  const gradU = new Float32Array(d * r);
   const logits = new Float64Array(B + pool);
   const queryRows = new Int32Array(B);
   const columns = new Int32Array(B);
@@ -520,14 +475,8 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
         }
         target[i] = columnOf[chunk]!;
       }
-      gatherRows(trainZ, queryRows, bs, r, zb);
-      gatherRows(corpus, columns, nb, d, cb);
-      // q' = normalize(q + U z)
-      matmulTransB(zb, u, bs, d, r, qn);
-      addRowsAndNormalize(qn, train.vectors, queryRows, bs, d, norms);
-      matmulTransB(qn, cb, bs, nb, d, scores);
       for (let i = 0; i < bs; i++) negIndex.set(negatives.subarray(queryRows[i]! * pool, (queryRows[i]! + 1) * pool), i * pool);
-      kernels.gatherDots(qn, bs, negIndex, pool, negScores);
+      const { scores, negativeScores: negScores, coef, negativeCoef: negCoef, stride, negativeStride } = batchStep.forward(queryRows, bs, columns, nb, negIndex);
 
       const scale = 1 / (tau * bs);
       for (let i = 0; i < bs; i++) {
@@ -537,12 +486,12 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
         const t = target[i]!;
         for (let j = 0; j < nb; j++) {
           // Another chunk that also answers this question is not a negative.
-          logits[j] = j !== t && positiveMark[columns[j]!] === stamp ? -Infinity : scores[i * nb + j]! / tau;
+          logits[j] = j !== t && positiveMark[columns[j]!] === stamp ? -Infinity : scores[i * stride + j]! / tau;
         }
         for (let m = 0; m < pool; m++) {
           const c = negIndex[i * pool + m]!;
           // Skip padding and chunks already present as batch columns.
-          logits[nb + m] = c < 0 || columnOf[c]! >= 0 ? -Infinity : negScores[i * pool + m]! / tau;
+          logits[nb + m] = c < 0 || columnOf[c]! >= 0 ? -Infinity : negScores[i * negativeStride + m]! / tau;
         }
         // Softmax with one exp per candidate: logits become exp(logit - max), then probabilities times scale.
         const targetLogit = logits[t]!;
@@ -556,22 +505,14 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
         }
         lossSum += max + Math.log(sum) - targetLogit;
         const toCoef = scale / sum;
-        for (let j = 0; j < nb; j++) coef[i * nb + j] = logits[j]! * toCoef;
-        coef[i * nb + t]! -= scale;
-        for (let m = 0; m < pool; m++) negCoef[i * pool + m] = logits[nb + m]! * toCoef;
+        for (let j = 0; j < nb; j++) coef[i * stride + j] = logits[j]! * toCoef;
+        coef[i * stride + t]! -= scale;
+        for (let m = 0; m < pool; m++) negCoef[i * negativeStride + m] = logits[nb + m]! * toCoef;
       }
       for (let j = 0; j < nb; j++) columnOf[columns[j]!] = -1;
 
-      // d loss / d q' = sum_j coef_j c_j, then back through the normalisation.
-      transpose(cb, nb, d, cbT);
-      matmulTransB(coef, cbT, bs, d, nb, grad);
-      if (pool > 0) kernels.gatherAxpys(grad, bs, negIndex, pool, negCoef);
-      // residual = U z, so dU = G^T Z (as (G^T)(Z^T)^T for the one fast kernel): G is written transposed.
-      normalizationBackwardTransposed(grad, qn, norms, bs, d, gradT);
-      transpose(zb, bs, r, zbT);
-      matmulTransB(gradT, zbT, d, r, bs, gradU);
       step++;
-      adamU.step(gradU, {
+      batchStep.backward(bs, nb, {
         learningRate: settings.learningRate,
         beta1: 0.9,
         beta2: 0.999,
@@ -587,6 +528,7 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
       }
     }
     epochsRun = epoch;
+    batchStep.readWeights(u);
 
     const score = validate();
     if (better(score, best)) {

@@ -7,7 +7,7 @@
  * JS loops accumulate in float64; the SIMD kernel in float32 (relative error
  * around 1e-6 at 1,536 dimensions, far below what changes a ranking).
  */
-import { createSimdAdamW, createSimdCorpus, createSimdKeyScan, createSimdMatmul, cutoff, selectNearest, type SimdMatmul } from "./wasm-simd.js";
+import { adamScalars, createSimdAdamW, createSimdCorpus, createSimdKeyScan, createSimdMatmul, cutoff, selectNearest, type SimdMatmul } from "./wasm-simd.js";
 
 
 /** Dot product of `length` elements starting at the given offsets. */
@@ -104,6 +104,50 @@ export interface CorpusKernels {
   gatherDots(x: Float32Array, rows: number, idx: Int32Array, count: number, out: Float32Array): void;
   /** y_r += sum_j coef[r * count + j] * corpus[idx[r * count + j]]; negative indexes are skipped. */
   gatherAxpys(y: Float32Array, rows: number, idx: Int32Array, count: number, coef: Float32Array): void;
+  /** A training step with its buffers resident beside the corpus; absent where the kernels have no such backend (plain JS). */
+  trainingStep?(source: StepSource): TrainingStep;
+}
+
+/** What a training step reads: the questions, their projections on the basis, and the shapes. */
+export interface StepSource {
+  /** Training questions, row-major (count x d). */
+  queries: Float32Array;
+  /** Their coordinates on the question basis, Vt q (count x rank). */
+  z: Float32Array;
+  rank: number;
+  /** Most examples in one batch. */
+  batch: number;
+  /** Mined negatives per question. */
+  pool: number;
+}
+
+/**
+ * A batch's scores and the softmax's coefficients, valid until the next
+ * forward: question i against batch column j at i * stride + j, against its
+ * m-th negative at i * negativeStride + m. The coefficients share the layout.
+ */
+export interface StepBuffers {
+  scores: Float32Array;
+  negativeScores: Float32Array;
+  coef: Float32Array;
+  negativeCoef: Float32Array;
+  stride: number;
+  negativeStride: number;
+}
+
+/**
+ * One optimisation step of the residual transform over a batch, split
+ * around the softmax, which the trainer computes from the scores: forward
+ * gives q' = normalize(q + U z) and its scores, backward turns the softmax's
+ * coefficients into the gradient of U and takes an AdamW step.
+ */
+export interface TrainingStep {
+  /** `count` questions (rows of the source) against `columnCount` distinct chunks and each one's `pool` negatives (-1: none). */
+  forward(rows: Int32Array, count: number, columns: Int32Array, columnCount: number, negatives: Int32Array): StepBuffers;
+  /** After the coefficients are written: one AdamW step of U. */
+  backward(count: number, columnCount: number, adam: AdamConfig): void;
+  /** The current U (d x rank, row-major) into `out`. */
+  readWeights(out: Float32Array): void;
 }
 
 /** CorpusKernels over a row-major corpus: resident in wasm memory with SIMD where possible, else plain JS. */
@@ -345,10 +389,8 @@ export function createAdamW(param: Float32Array, options: { simd?: boolean } = {
   const simdAdam = options.simd !== false ? createSimdAdamW(param) : null;
   if (simdAdam) {
     return {
-      step(grad, { learningRate: lr, beta1, beta2, epsilon, weightDecay, step }) {
-        const c1 = 1 / (1 - beta1 ** step);
-        const c2 = 1 / (1 - beta2 ** step);
-        simdAdam.step(param, grad, beta1, beta2, c2, epsilon, 1 - lr * weightDecay, lr * c1);
+      step(grad, config) {
+        simdAdam.step(param, grad, adamScalars(config));
       },
     };
   }

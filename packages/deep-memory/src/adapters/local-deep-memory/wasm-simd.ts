@@ -2,12 +2,14 @@
  * WebAssembly SIMD (f32x4) versions of the engine's hot kernels: about 20
  * GMAC/s for matmulTransB against about 1.2 for the best plain-JS loop on the
  * same core (Node 20, x86-64, 128 x 5000 x 384 and x 1536). The module is
- * the compiled wasm-simd.wat (2,848 bytes), embedded so the package needs no
+ * the compiled wasm-simd.wat (4,170 bytes), embedded so the package needs no
  * loader or asset. Every factory returns null where WebAssembly SIMD is
  * unavailable, and callers fall back to the JS kernels.
  */
+import type { AdamConfig, StepBuffers, StepSource, TrainingStep } from "./kernels.js";
+
 const wasmBase64 =
-  "AGFzbQEAAAABRQdgAXsBfWAEe3t7ewF7YAd/f39/f39/AGAFf39/f38AYAt/f39/f319fX19fQBgCn9/f39/f39/f38Bf2AGf39/f39/AAIPAQNlbnYGbWVtb3J5AgABAwoJAAECAwICBAUGB1EHA2FidAACBGFidDEAAwtnYXRoZXJfZG90cwAEDGdhdGhlcl9heHB5cwAFBWFkYW13AAYRaGFtbWluZ19zaG9ydGxpc3QABwdkb3RzX2k4AAgK3hQJGQAgAP0fACAA/R8BkiAA/R8CIAD9HwOSkguVAQECeyAAIAH9DQABAgMEBQYHEBESExQVFhcgACAB/Q0ICQoLDA0ODxgZGhscHR4f/eQBIQQgAiAD/Q0AAQIDBAUGBxAREhMUFRYXIAIgA/0NCAkKCwwNDg8YGRobHB0eH/3kASEFIAQgBf0NAAECAwgJCgsQERITGBkaGyAEIAX9DQQFBgcMDQ4PFBUWFxwdHh/95AELkwQCDH8LeyAEQQJ0IQogBkECdCELAkADQCAHIAJPDQEgACAHIApsaiEMIAwgCmohDUEAIQgCQANAIAggA08NASABIAggCmxqIQ4gDiAKaiEPIA8gCmohECAQIApqIRH9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGf0MAAAAAAAAAAAAAAAAAAAAACEa/QwAAAAAAAAAAAAAAAAAAAAAIRv9DAAAAAAAAAAAAAAAAAAAAAAhHP0MAAAAAAAAAAAAAAAAAAAAACEdQQAhCQJAA0AgCSAKTw0BIAwgCWr9AAQAIRMgDSAJav0ABAAhFCAOIAlq/QAEACEVIBYgEyAV/eYB/eQBIRYgGiAUIBX95gH95AEhGiAPIAlq/QAEACEVIBcgEyAV/eYB/eQBIRcgGyAUIBX95gH95AEhGyAQIAlq/QAEACEVIBggEyAV/eYB/eQBIRggHCAUIBX95gH95AEhHCARIAlq/QAEACEVIBkgEyAV/eYB/eQBIRkgHSAUIBX95gH95AEhHSAJQRBqIQkMAAsLIAUgByALbCAIQQJ0amohEiASIBYgFyAYIBkQAf0LBAAgEiALaiAaIBsgHCAdEAH9CwQAIAhBBGohCAwACwsgB0ECaiEHDAALCwuhAgIHfwV7IANBAnQhBwJAA0AgBSACTw0BIAEgBSAHbGohCCAIIAdqIQkgCSAHaiEKIAogB2ohC/0MAAAAAAAAAAAAAAAAAAAAACEN/QwAAAAAAAAAAAAAAAAAAAAAIQ79DAAAAAAAAAAAAAAAAAAAAAAhD/0MAAAAAAAAAAAAAAAAAAAAACEQQQAhBgJAA0AgBiAHTw0BIAAgBmr9AAQAIQwgDSAMIAggBmr9AAQA/eYB/eQBIQ0gDiAMIAkgBmr9AAQA/eYB/eQBIQ4gDyAMIAogBmr9AAQA/eYB/eQBIQ8gECAMIAsgBmr9AAQA/eYB/eQBIRAgBkEQaiEGDAALCyAEIAVBAnRqIA0gDiAPIBAQAf0LBAAgBUEEaiEFDAALCwucAgIJfwN7IAVBAnQhCgJAA0AgByABTw0BIAAgByAKbGohCyADIAcgBGxBAnRqIQwgBiAHIARsQQJ0aiENQQAhCAJAA0AgCCAETw0BIAIgDCAIQQJ0aigCACAKbGohDiACIAwgCEECdGooAgQgCmxqIQ/9DAAAAAAAAAAAAAAAAAAAAAAhEf0MAAAAAAAAAAAAAAAAAAAAACESQQAhCQJAA0AgCSAKTw0BIAsgCWr9AAQAIRAgESAQIA4gCWr9AAQA/eYB/eQBIREgEiAQIA8gCWr9AAQA/eYB/eQBIRIgCUEQaiEJDAALCyANIAhBAnRqIBEQADgCACANIAhBAnRqIBIQADgCBCAIQQJqIQgMAAsLIAdBAWohBwwACwsL1AEECH8BfQF7AX8gBkECdCEKAkADQCAHIAFPDQEgACAHIApsaiELIAMgByAFbEECdGohDCAEIAcgBWxBAnRqIQ1BACEIAkADQCAIIAVPDQEgDSAIQQJ0aioCACEPIA9DAAAAAFwEQCAP/RMhECACIAwgCEECdGooAgAgCmxqIQ5BACEJAkADQCAJIApPDQEgCyAJaiERIBEgEf0ABAAgECAOIAlq/QAEAP3mAf3kAf0LBAAgCUEQaiEJDAALCwsgCEEBaiEIDAALCyAHQQFqIQcMAAsLC+wBAgJ/C3sgBEECdCEMIAX9EyEQQwAAgD8gBZP9EyERIAb9EyESQwAAgD8gBpP9EyETIAf9EyEUIAj9EyEVIAn9EyEWIAr9EyEXAkADQCALIAxPDQEgASALav0ABAAhDSAQIAIgC2r9AAQA/eYBIBEgDf3mAf3kASEOIBIgAyALav0ABAD95gEgEyANIA395gH95gH95AEhDyACIAtqIA79CwQAIAMgC2ogD/0LBAAgACALaiAAIAtq/QAEACAW/eYBIBcgDv3mASAPIBT95gH94wEgFf3kAf3nAf3lAf0LBAAgC0EQaiELDAALCwuTAwIMfwd+IAApAwAhFyAAKQMIIRggACkDECEZIAApAxghGiAAKQMgIRsgACkDKCEcIAUhEwJAA0AgCiADTw0BIAIgCkEDdGooAgAhCyACIApBA3RqKAIEIQwgASALIARsaiENAkADQCALIAxPDQEgFyANKQMAhXsgGCANKQMIhXt8IBkgDSkDEIV7IBogDSkDGIV7fHwgGyANKQMghXsgHCANKQMohXt8fCEWIA0gBGohECAEQTBLBEAgDUEwaiEOIABBMGohDwNAIBYgDykDACAOKQMAhXsgDykDCCAOKQMIhXt8fCEWIA5BEGohDiAPQRBqIQ8gDiAQSQ0ACwsgFqchFSAVIBNNBEAgCCARQQJ0aiALNgIAIAkgEUECdGogFTYCACARQQFqIREgByAVQQJ0aiESIBIgEigCAEEBajYCACAUQQFqIRQCQANAIAcgE0ECdGooAgAhEiAUIBJrIAZJDQEgFCASayEUIBNBAWshEwwACwsLIAtBAWohCyAQIQ0MAAsLIApBAWohCgwACwsgEQv7AwIHfwd7AkADQCAGIANPDQEgAiAGQQJ0aiEMIAEgDCgCACAEbGohCCABIAwoAgQgBGxqIQkgASAMKAIIIARsaiEKIAEgDCgCDCAEbGohC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACETQQAhBwJAA0AgByAETw0BIAAgB2r9AAQAIQ8gD/2HASENIA/9iAEhDiAIIAdq/QAEACEPIBAgDSAP/YcB/boBIA4gD/2IAf26Af2uAf2uASEQIAkgB2r9AAQAIQ8gESANIA/9hwH9ugEgDiAP/YgB/boB/a4B/a4BIREgCiAHav0ABAAhDyASIA0gD/2HAf26ASAOIA/9iAH9ugH9rgH9rgEhEiALIAdq/QAEACEPIBMgDSAP/YcB/boBIA4gD/2IAf26Af2uAf2uASETIAdBEGohBwwACwsgBSAGQQJ0aiEMIAwgEP0bACAQ/RsBaiAQ/RsCIBD9GwNqajYCACAMIBH9GwAgEf0bAWogEf0bAiAR/RsDamo2AgQgDCAS/RsAIBL9GwFqIBL9GwIgEv0bA2pqNgIIIAwgE/0bACAT/RsBaiAT/RsCIBP9GwNqajYCDCAGQQRqIQYMAAsLCw==";
+  "AGFzbQEAAAABUAhgAXsBfWAEe3t7ewF7YAd/f39/f39/AGAFf39/f38AYAt/f39/f319fX19fQBgCn9/f39/f39/f38Bf2AGf39/f39/AGAIf39/f39/f38AAg8BA2VudgZtZW1vcnkCAAEDDQwAAQIDAgIEBQYDAwcHgQEKA2FidAACBGFidDEAAwtnYXRoZXJfZG90cwAEDGdhdGhlcl9heHB5cwAFBWFkYW13AAYRaGFtbWluZ19zaG9ydGxpc3QABwdkb3RzX2k4AAgNYWRkX25vcm1hbGl6ZQAJDW5vcm1fYmFja3dhcmQACg13ZWlnaHRlZF9yb3dzAAsKyR4MGQAgAP0fACAA/R8BkiAA/R8CIAD9HwOSkguVAQECeyAAIAH9DQABAgMEBQYHEBESExQVFhcgACAB/Q0ICQoLDA0ODxgZGhscHR4f/eQBIQQgAiAD/Q0AAQIDBAUGBxAREhMUFRYXIAIgA/0NCAkKCwwNDg8YGRobHB0eH/3kASEFIAQgBf0NAAECAwgJCgsQERITGBkaGyAEIAX9DQQFBgcMDQ4PFBUWFxwdHh/95AELkwQCDH8LeyAEQQJ0IQogBkECdCELAkADQCAHIAJPDQEgACAHIApsaiEMIAwgCmohDUEAIQgCQANAIAggA08NASABIAggCmxqIQ4gDiAKaiEPIA8gCmohECAQIApqIRH9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGf0MAAAAAAAAAAAAAAAAAAAAACEa/QwAAAAAAAAAAAAAAAAAAAAAIRv9DAAAAAAAAAAAAAAAAAAAAAAhHP0MAAAAAAAAAAAAAAAAAAAAACEdQQAhCQJAA0AgCSAKTw0BIAwgCWr9AAQAIRMgDSAJav0ABAAhFCAOIAlq/QAEACEVIBYgEyAV/eYB/eQBIRYgGiAUIBX95gH95AEhGiAPIAlq/QAEACEVIBcgEyAV/eYB/eQBIRcgGyAUIBX95gH95AEhGyAQIAlq/QAEACEVIBggEyAV/eYB/eQBIRggHCAUIBX95gH95AEhHCARIAlq/QAEACEVIBkgEyAV/eYB/eQBIRkgHSAUIBX95gH95AEhHSAJQRBqIQkMAAsLIAUgByALbCAIQQJ0amohEiASIBYgFyAYIBkQAf0LBAAgEiALaiAaIBsgHCAdEAH9CwQAIAhBBGohCAwACwsgB0ECaiEHDAALCwuhAgIHfwV7IANBAnQhBwJAA0AgBSACTw0BIAEgBSAHbGohCCAIIAdqIQkgCSAHaiEKIAogB2ohC/0MAAAAAAAAAAAAAAAAAAAAACEN/QwAAAAAAAAAAAAAAAAAAAAAIQ79DAAAAAAAAAAAAAAAAAAAAAAhD/0MAAAAAAAAAAAAAAAAAAAAACEQQQAhBgJAA0AgBiAHTw0BIAAgBmr9AAQAIQwgDSAMIAggBmr9AAQA/eYB/eQBIQ0gDiAMIAkgBmr9AAQA/eYB/eQBIQ4gDyAMIAogBmr9AAQA/eYB/eQBIQ8gECAMIAsgBmr9AAQA/eYB/eQBIRAgBkEQaiEGDAALCyAEIAVBAnRqIA0gDiAPIBAQAf0LBAAgBUEEaiEFDAALCwucAgIJfwN7IAVBAnQhCgJAA0AgByABTw0BIAAgByAKbGohCyADIAcgBGxBAnRqIQwgBiAHIARsQQJ0aiENQQAhCAJAA0AgCCAETw0BIAIgDCAIQQJ0aigCACAKbGohDiACIAwgCEECdGooAgQgCmxqIQ/9DAAAAAAAAAAAAAAAAAAAAAAhEf0MAAAAAAAAAAAAAAAAAAAAACESQQAhCQJAA0AgCSAKTw0BIAsgCWr9AAQAIRAgESAQIA4gCWr9AAQA/eYB/eQBIREgEiAQIA8gCWr9AAQA/eYB/eQBIRIgCUEQaiEJDAALCyANIAhBAnRqIBEQADgCACANIAhBAnRqIBIQADgCBCAIQQJqIQgMAAsLIAdBAWohBwwACwsL1AEECH8BfQF7AX8gBkECdCEKAkADQCAHIAFPDQEgACAHIApsaiELIAMgByAFbEECdGohDCAEIAcgBWxBAnRqIQ1BACEIAkADQCAIIAVPDQEgDSAIQQJ0aioCACEPIA9DAAAAAFwEQCAP/RMhECACIAwgCEECdGooAgAgCmxqIQ5BACEJAkADQCAJIApPDQEgCyAJaiERIBEgEf0ABAAgECAOIAlq/QAEAP3mAf3kAf0LBAAgCUEQaiEJDAALCwsgCEEBaiEIDAALCyAHQQFqIQcMAAsLC+wBAgJ/C3sgBEECdCEMIAX9EyEQQwAAgD8gBZP9EyERIAb9EyESQwAAgD8gBpP9EyETIAf9EyEUIAj9EyEVIAn9EyEWIAr9EyEXAkADQCALIAxPDQEgASALav0ABAAhDSAQIAIgC2r9AAQA/eYBIBEgDf3mAf3kASEOIBIgAyALav0ABAD95gEgEyANIA395gH95gH95AEhDyACIAtqIA79CwQAIAMgC2ogD/0LBAAgACALaiAAIAtq/QAEACAW/eYBIBcgDv3mASAPIBT95gH94wEgFf3kAf3nAf3lAf0LBAAgC0EQaiELDAALCwuTAwIMfwd+IAApAwAhFyAAKQMIIRggACkDECEZIAApAxghGiAAKQMgIRsgACkDKCEcIAUhEwJAA0AgCiADTw0BIAIgCkEDdGooAgAhCyACIApBA3RqKAIEIQwgASALIARsaiENAkADQCALIAxPDQEgFyANKQMAhXsgGCANKQMIhXt8IBkgDSkDEIV7IBogDSkDGIV7fHwgGyANKQMghXsgHCANKQMohXt8fCEWIA0gBGohECAEQTBLBEAgDUEwaiEOIABBMGohDwNAIBYgDykDACAOKQMAhXsgDykDCCAOKQMIhXt8fCEWIA5BEGohDiAPQRBqIQ8gDiAQSQ0ACwsgFqchFSAVIBNNBEAgCCARQQJ0aiALNgIAIAkgEUECdGogFTYCACARQQFqIREgByAVQQJ0aiESIBIgEigCAEEBajYCACAUQQFqIRQCQANAIAcgE0ECdGooAgAhEiAUIBJrIAZJDQEgFCASayEUIBNBAWshEwwACwsLIAtBAWohCyAQIQ0MAAsLIApBAWohCgwACwsgEQv7AwIHfwd7AkADQCAGIANPDQEgAiAGQQJ0aiEMIAEgDCgCACAEbGohCCABIAwoAgQgBGxqIQkgASAMKAIIIARsaiEKIAEgDCgCDCAEbGohC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACETQQAhBwJAA0AgByAETw0BIAAgB2r9AAQAIQ8gD/2HASENIA/9iAEhDiAIIAdq/QAEACEPIBAgDSAP/YcB/boBIA4gD/2IAf26Af2uAf2uASEQIAkgB2r9AAQAIQ8gESANIA/9hwH9ugEgDiAP/YgB/boB/a4B/a4BIREgCiAHav0ABAAhDyASIA0gD/2HAf26ASAOIA/9iAH9ugH9rgH9rgEhEiALIAdq/QAEACEPIBMgDSAP/YcB/boBIA4gD/2IAf26Af2uAf2uASETIAdBEGohBwwACwsgBSAGQQJ0aiEMIAwgEP0bACAQ/RsBaiAQ/RsCIBD9GwNqajYCACAMIBH9GwAgEf0bAWogEf0bAiAR/RsDamo2AgQgDCAS/RsAIBL9GwFqIBL9GwIgEv0bA2pqNgIIIAwgE/0bACAT/RsBaiAT/RsCIBP9GwNqajYCDCAGQQRqIQYMAAsLC/cBBAZ/AnsBfQF7IANBAnQhBwJAA0AgBSACTw0BIAAgBSAHbGohCCABIAUgB2xqIQn9DAAAAAAAAAAAAAAAAAAAAAAhDEEAIQYCQANAIAYgB08NASAIIAZqIQogCv0ABAAgCSAGav0ABAD95AEhCyAKIAv9CwQAIAwgCyAL/eYB/eQBIQwgBkEQaiEGDAALCyAMEACRIQ0gBCAFQQJ0aiANOAIAIA1DAAAAAF4EQEMAAIA/IA2V/RMhDkEAIQYCQANAIAYgB08NASAIIAZqIQogCiAK/QAEACAO/eYB/QsEACAGQRBqIQYMAAsLCyAFQQFqIQUMAAsLC+EBAgZ/A3sgBEECdCEHAkADQCAFIANPDQEgACAFIAdsaiEIIAEgBSAHbGohCf0MAAAAAAAAAAAAAAAAAAAAACELQQAhBgJAA0AgBiAHTw0BIAsgCCAGav0ABAAgCSAGav0ABAD95gH95AEhCyAGQRBqIQYMAAsLIAsQAP0TIQxDAACAPyACIAVBAnRqKgIAlf0TIQ1BACEGAkADQCAGIAdPDQEgCCAGaiEKIAogDSAK/QAEACAMIAkgBmr9AAQA/eYB/eUB/eYB/QsEACAGQRBqIQYMAAsLIAVBAWohBQwACwsLjQYCCn8LeyAGQQJ0IQsgAUEBdCEMIAwgAWohDQJAA0AgCCAETw0BIAAgCCABbGohDkEAIQoCQANAIAogC08NAf0MAAAAAAAAAAAAAAAAAAAAACEV/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEY/QwAAAAAAAAAAAAAAAAAAAAAIRn9DAAAAAAAAAAAAAAAAAAAAAAhGv0MAAAAAAAAAAAAAAAAAAAAACEb/QwAAAAAAAAAAAAAAAAAAAAAIRwgDiEPIAMgCmohEEEAIQkgCkEgaiALTQRAAkADQCAJIAVPDQEgEP0ABAAhEiAQ/QAEECETIA8qAgD9EyEUIBUgFCAS/eYB/eQBIRUgFiAUIBP95gH95AEhFiAPIAFqKgIA/RMhFCAXIBQgEv3mAf3kASEXIBggFCAT/eYB/eQBIRggDyAMaioCAP0TIRQgGSAUIBL95gH95AEhGSAaIBQgE/3mAf3kASEaIA8gDWoqAgD9EyEUIBsgFCAS/eYB/eQBIRsgHCAUIBP95gH95AEhHCAPIAJqIQ8gECALaiEQIAlBAWohCQwACwsgByAIIAtsIApqaiERIBEgFf0LBAAgESAW/QsEECARIAtqIREgESAX/QsEACARIBj9CwQQIBEgC2ohESARIBn9CwQAIBEgGv0LBBAgESALaiERIBEgG/0LBAAgESAc/QsEECAKQSBqIQoFAkADQCAJIAVPDQEgEP0ABAAhEiAVIA8qAgD9EyAS/eYB/eQBIRUgFyAPIAFqKgIA/RMgEv3mAf3kASEXIBkgDyAMaioCAP0TIBL95gH95AEhGSAbIA8gDWoqAgD9EyAS/eYB/eQBIRsgDyACaiEPIBAgC2ohECAJQQFqIQkMAAsLIAcgCCALbCAKamohESARIBX9CwQAIBEgC2ohESARIBf9CwQAIBEgC2ohESARIBn9CwQAIBEgC2ohESARIBv9CwQAIApBEGohCgsMAAsLIAhBBGohCAwACwsL";
 
 export interface SimdMatmul {
   /** out (m x n) = A (m x k) * B (n x k)^T, same contract as matmulTransB. */
@@ -33,7 +35,13 @@ type AdamwExport = (
 ) => void;
 type HammingShortlistExport = (x: number, codes: number, ranges: number, rangeCount: number, k: number, bits: number, limit: number, hist: number, keys: number, dist: number) => number;
 type DotsI8Export = (x: number, codes: number, ids: number, n: number, k: number, out: number) => void;
+type AddNormalizeExport = (x: number, s: number, rows: number, k: number, norms: number) => void;
+type NormBackwardExport = (g: number, y: number, norms: number, rows: number, k: number) => void;
+type WeightedRowsExport = (w: number, wr: number, wc: number, b: number, m: number, n: number, k: number, out: number) => void;
 interface Exports {
+  add_normalize: AddNormalizeExport;
+  norm_backward: NormBackwardExport;
+  weighted_rows: WeightedRowsExport;
   abt: AbtExport;
   abt1: Abt1Export;
   hamming_shortlist: HammingShortlistExport;
@@ -139,10 +147,19 @@ export function createSimdResidual(d: number, r: number, u: Float32Array, vt: Fl
   };
 }
 
+/** The adamw kernel's arguments after its parameters: bias corrections and decay folded in. */
+type AdamScalars = [beta1: number, beta2: number, c2: number, epsilon: number, decay: number, stepSize: number];
+
+export function adamScalars({ learningRate: lr, beta1, beta2, epsilon, weightDecay, step }: AdamConfig): AdamScalars {
+  const c1 = 1 / (1 - beta1 ** step);
+  const c2 = 1 / (1 - beta2 ** step);
+  return [beta1, beta2, c2, epsilon, 1 - lr * weightDecay, lr * c1];
+}
+
 /** AdamW over one parameter array whose moments live in wasm memory. */
 export interface SimdAdamW {
   /** Updates `param` in place (it must be the array given at creation, unchanged since the last step). */
-  step(param: Float32Array, grad: Float32Array, beta1: number, beta2: number, c2: number, epsilon: number, decay: number, stepSize: number): void;
+  step(param: Float32Array, grad: Float32Array, scalars: AdamScalars): void;
 }
 
 /**
@@ -160,9 +177,9 @@ export function createSimdAdamW(param: Float32Array): SimdAdamW | null {
   mem.set(param, paramAt);
   const adamw = made.exports.adamw;
   return {
-    step(p, grad, beta1, beta2, c2, epsilon, decay, stepSize) {
+    step(p, grad, scalars) {
       mem.set(grad, gradAt);
-      adamw(paramAt * 4, gradAt * 4, mAt * 4, vAt * 4, n4, beta1, beta2, c2, epsilon, decay, stepSize);
+      adamw(paramAt * 4, gradAt * 4, mAt * 4, vAt * 4, n4, ...scalars);
       p.set(mem.subarray(paramAt, paramAt + n));
     },
   };
@@ -173,6 +190,7 @@ export interface SimdCorpus {
   scoreAll(x: Float32Array, rows: number, out: Float32Array): void;
   gatherDots(x: Float32Array, rows: number, idx: Int32Array, count: number, out: Float32Array): void;
   gatherAxpys(y: Float32Array, rows: number, idx: Int32Array, count: number, coef: Float32Array): void;
+  trainingStep(source: StepSource): TrainingStep;
 }
 
 /**
@@ -190,7 +208,8 @@ export function createSimdCorpus(corpus: Float32Array, count: number, d: number)
   if (!made) return null;
   const scratch = new Scratch(made.memory, corpusFloats);
   copyPadded(corpus, 0, count, d, scratch.floats(), 0, n4, k4);
-  const { abt, abt1, gather_dots: gatherDots, gather_axpys: gatherAxpys } = made.exports;
+  const { abt, abt1, gather_dots: gatherDots, gather_axpys: gatherAxpys, add_normalize: addNormalize, norm_backward: normBackward, weighted_rows: weightedRows, adamw } =
+    made.exports;
   const tile = Math.max(4, (Math.floor(32768 / k4) >> 2) << 2);
 
   return {
@@ -241,6 +260,85 @@ export function createSimdCorpus(corpus: Float32Array, count: number, d: number)
       }
       gatherAxpys(yAt * 4, rows, 0, idxAt * 4, coefAt * 4, n, k4);
       for (let r = 0; r < rows; r++) y.set(mem.subarray(yAt + r * k4, yAt + r * k4 + d), r * d);
+    },
+    trainingStep({ queries, z, rank: r, batch, pool }) {
+      // Everything a step touches stays in this memory beside the corpus (the
+      // JS version spent over half its time copying and in elementwise loops):
+      // U and its AdamW moments, and the batch's buffers, padded to the kernels' shapes.
+      const r4 = (r + 3) & ~3;
+      const b4 = (batch + 3) & ~3;
+      const pool2 = (pool + 1) & ~1;
+      const [uAt, mAt, vAt, gradUAt, zAt, qAt, qnAt, cbAt, scoresAt, coefAt, negAt, negScoresAt, negCoefAt, gradAt, normsAt] = scratch.keep([
+        k4 * r4, k4 * r4, k4 * r4, k4 * r4, b4 * r4, b4 * k4, b4 * k4, b4 * k4, b4 * b4, b4 * b4, batch * pool2, batch * pool2, batch * pool2, b4 * k4, b4,
+      ]);
+      // Kept regions may hold an earlier temporary's data; padding must read as zeros.
+      scratch.floats().fill(0, uAt, normsAt + b4);
+      const uTile = Math.max(4, (Math.floor(32768 / r4) >> 2) << 2);
+      let missing = 0;
+      return {
+        forward(rows, count, columns, columnCount, negatives): StepBuffers {
+          const mem = scratch.floats();
+          const ints = scratch.ints();
+          for (let i = 0; i < count; i++) {
+            const q = rows[i]!;
+            mem.set(z.subarray(q * r, (q + 1) * r), zAt + i * r4);
+            mem.set(queries.subarray(q * d, (q + 1) * d), qAt + i * k4);
+          }
+          // Rows past `count` (a short last batch) hold the last full batch's values: finite, and never read back.
+          const rows2 = (count + 1) & ~1;
+          for (let t = 0; t < k4; t += uTile) abt(zAt * 4, (uAt + t * r4) * 4, rows2, Math.min(uTile, k4 - t), r4, (qnAt + t) * 4, k4);
+          addNormalize(qnAt * 4, qAt * 4, count, k4, normsAt * 4);
+          for (let j = 0; j < columnCount; j++) mem.copyWithin(cbAt + j * k4, columns[j]! * k4, (columns[j]! + 1) * k4);
+          const columns4 = (columnCount + 3) & ~3;
+          for (let t = 0; t < columns4; t += tile) abt(qnAt * 4, (cbAt + t * k4) * 4, rows2, Math.min(tile, columns4 - t), k4, (scoresAt + t) * 4, b4);
+          if (pool > 0) {
+            for (let i = 0; i < count; i++) {
+              for (let m = 0; m < pool; m++) {
+                const c = negatives[i * pool + m]!;
+                ints[negAt + i * pool2 + m] = c < 0 ? 0 : c;
+              }
+            }
+            gatherDots(qnAt * 4, count, 0, negAt * 4, pool2, k4, negScoresAt * 4);
+            // A missing negative (-1) scores 0 and gets no gradient, as in the JS kernels.
+            missing = 0;
+            for (let e = 0; e < count * pool; e++) {
+              if (negatives[e]! < 0) {
+                const at = Math.floor(e / pool) * pool2 + (e % pool);
+                mem[negScoresAt + at] = 0;
+                ints[negAt + at] = -1;
+                missing++;
+              }
+            }
+          }
+          return {
+            scores: mem.subarray(scoresAt, scoresAt + b4 * b4),
+            coef: mem.subarray(coefAt, coefAt + b4 * b4),
+            negativeScores: mem.subarray(negScoresAt, negScoresAt + batch * pool2),
+            negativeCoef: mem.subarray(negCoefAt, negCoefAt + batch * pool2),
+            stride: b4,
+            negativeStride: pool2,
+          };
+        },
+        backward(count, columnCount, adam) {
+          // d loss / d q' = sum_j coef_j c_j (batch columns, then negatives), back through the normalisation.
+          weightedRows(coefAt * 4, b4 * 4, 4, cbAt * 4, (count + 3) & ~3, columnCount, k4, gradAt * 4);
+          // A padding or missing negative's coefficient is zero, so the kernel never reads its row.
+          if (pool > 0) {
+            const mem = scratch.floats();
+            const ints = scratch.ints();
+            if (missing > 0) for (let e = 0; e < count * pool2; e++) if (ints[negAt + e]! < 0) mem[negCoefAt + e] = 0;
+            gatherAxpys(gradAt * 4, count, 0, negAt * 4, negCoefAt * 4, pool2, k4);
+          }
+          normBackward(gradAt * 4, qnAt * 4, normsAt * 4, count, k4);
+          // dU = G^T Z: the gradient read column-wise as weights on the rows of Z.
+          weightedRows(gradAt * 4, 4, k4 * 4, zAt * 4, k4, count, r4, gradUAt * 4);
+          adamw(uAt * 4, gradUAt * 4, mAt * 4, vAt * 4, k4 * r4, ...adamScalars(adam));
+        },
+        readWeights(out) {
+          const mem = scratch.floats();
+          for (let i = 0; i < d; i++) out.set(mem.subarray(uAt + i * r4, uAt + i * r4 + r), i * r);
+        },
+      };
     },
   };
 }
@@ -339,7 +437,7 @@ class Scratch {
 
   constructor(
     private readonly memory: WasmMemory,
-    private readonly start: number,
+    private start: number,
   ) {
     this.floatView = new Float32Array(memory.buffer);
     this.intView = new Int32Array(memory.buffer);
@@ -363,6 +461,13 @@ class Scratch {
       this.intView = new Int32Array(this.memory.buffer);
     }
     return offsets as { [K in keyof T]: number };
+  }
+
+  /** Like reserve, but the regions stay: later reservations start after them. */
+  keep<T extends number[]>(sizes: [...T]): { [K in keyof T]: number } {
+    const offsets = this.reserve([...sizes, 0]);
+    this.start = offsets[offsets.length - 1]!;
+    return offsets.slice(0, -1) as { [K in keyof T]: number };
   }
 
   floats(): Float32Array {

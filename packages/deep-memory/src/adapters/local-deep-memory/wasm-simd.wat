@@ -344,4 +344,166 @@
         (i32.add (i32x4.extract_lane 2 (local.get $a3)) (i32x4.extract_lane 3 (local.get $a3)))))
       (local.set $j (i32.add (local.get $j) (i32.const 4)))
       (br $jloop))))
+
+  ;; Training-step kernels: they work in place on buffers resident in wasm
+  ;; memory, so a batch copies in only its question rows and indexes.
+
+  ;; x_r <- normalize(x_r + s_r) for r < rows (rows k floats apart), the
+  ;; length before normalising into norms[r]; a zero row stays zero.
+  ;; Byte offsets; k % 4 == 0.
+  (func (export "add_normalize") (param $x i32) (param $s i32) (param $rows i32) (param $k i32) (param $norms i32)
+    (local $r i32) (local $p i32) (local $kb i32) (local $xr i32) (local $sr i32) (local $at i32)
+    (local $v v128) (local $acc v128) (local $n f32) (local $inv v128)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (block $rend (loop $rloop
+      (br_if $rend (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $xr (i32.add (local.get $x) (i32.mul (local.get $r) (local.get $kb))))
+      (local.set $sr (i32.add (local.get $s) (i32.mul (local.get $r) (local.get $kb))))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $p (i32.const 0))
+      (block $pend (loop $ploop
+        (br_if $pend (i32.ge_u (local.get $p) (local.get $kb)))
+        (local.set $at (i32.add (local.get $xr) (local.get $p)))
+        (local.set $v (f32x4.add (v128.load (local.get $at)) (v128.load (i32.add (local.get $sr) (local.get $p)))))
+        (v128.store (local.get $at) (local.get $v))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $v) (local.get $v))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $ploop)))
+      (local.set $n (f32.sqrt (call $hsum (local.get $acc))))
+      (f32.store (i32.add (local.get $norms) (i32.shl (local.get $r) (i32.const 2))) (local.get $n))
+      (if (f32.gt (local.get $n) (f32.const 0))
+        (then
+          (local.set $inv (f32x4.splat (f32.div (f32.const 1) (local.get $n))))
+          (local.set $p (i32.const 0))
+          (block $send (loop $sloop
+            (br_if $send (i32.ge_u (local.get $p) (local.get $kb)))
+            (local.set $at (i32.add (local.get $xr) (local.get $p)))
+            (v128.store (local.get $at) (f32x4.mul (v128.load (local.get $at)) (local.get $inv)))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $sloop)))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop))))
+
+  ;; The gradient through y = x / |x|, in place: g_r <- (g_r - (g_r . y_r) y_r) / norms[r]
+  ;; for r < rows (rows k floats apart; every norm > 0). Byte offsets; k % 4 == 0.
+  (func (export "norm_backward") (param $g i32) (param $y i32) (param $norms i32) (param $rows i32) (param $k i32)
+    (local $r i32) (local $p i32) (local $kb i32) (local $gr i32) (local $yr i32) (local $at i32)
+    (local $acc v128) (local $along v128) (local $inv v128)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (block $rend (loop $rloop
+      (br_if $rend (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $gr (i32.add (local.get $g) (i32.mul (local.get $r) (local.get $kb))))
+      (local.set $yr (i32.add (local.get $y) (i32.mul (local.get $r) (local.get $kb))))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $p (i32.const 0))
+      (block $pend (loop $ploop
+        (br_if $pend (i32.ge_u (local.get $p) (local.get $kb)))
+        (local.set $acc (f32x4.add (local.get $acc)
+          (f32x4.mul (v128.load (i32.add (local.get $gr) (local.get $p))) (v128.load (i32.add (local.get $yr) (local.get $p))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $ploop)))
+      (local.set $along (f32x4.splat (call $hsum (local.get $acc))))
+      (local.set $inv (f32x4.splat (f32.div (f32.const 1)
+        (f32.load (i32.add (local.get $norms) (i32.shl (local.get $r) (i32.const 2)))))))
+      (local.set $p (i32.const 0))
+      (block $send (loop $sloop
+        (br_if $send (i32.ge_u (local.get $p) (local.get $kb)))
+        (local.set $at (i32.add (local.get $gr) (local.get $p)))
+        (v128.store (local.get $at) (f32x4.mul (local.get $inv)
+          (f32x4.sub (v128.load (local.get $at)) (f32x4.mul (local.get $along) (v128.load (i32.add (local.get $yr) (local.get $p)))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $sloop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop))))
+
+  ;; out_i = sum_{j<n} w(i, j) b_j for i < m, where w(i, j) is the f32 at
+  ;; w + i*wr + j*wc (byte strides: a row-major W, or with the strides swapped
+  ;; its transpose) and b_j, out_i are rows k floats apart. Both weight-
+  ;; gradient products of a training step take this form without a transpose.
+  ;; A 4 x 8 register tile: four rows of out, eight columns, eight f32x4
+  ;; accumulators; each pair of loaded vectors of b feeds eight multiply-adds.
+  ;; Byte offsets; m % 4 == 0, k % 4 == 0.
+  (func (export "weighted_rows") (param $w i32) (param $wr i32) (param $wc i32) (param $b i32) (param $m i32) (param $n i32) (param $k i32) (param $out i32)
+    (local $i i32) (local $j i32) (local $c i32) (local $kb i32) (local $wr2 i32) (local $wr3 i32)
+    (local $wi i32) (local $wj i32) (local $bj i32) (local $o i32)
+    (local $b0 v128) (local $b1 v128) (local $x v128)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $wr2 (i32.shl (local.get $wr) (i32.const 1)))
+    (local.set $wr3 (i32.add (local.get $wr2) (local.get $wr)))
+    (block $iend (loop $iloop
+      (br_if $iend (i32.ge_u (local.get $i) (local.get $m)))
+      (local.set $wi (i32.add (local.get $w) (i32.mul (local.get $i) (local.get $wr))))
+      (local.set $c (i32.const 0))
+      (block $cend (loop $cloop
+        (br_if $cend (i32.ge_u (local.get $c) (local.get $kb)))
+        (local.set $a00 (v128.const i32x4 0 0 0 0)) (local.set $a01 (v128.const i32x4 0 0 0 0))
+        (local.set $a10 (v128.const i32x4 0 0 0 0)) (local.set $a11 (v128.const i32x4 0 0 0 0))
+        (local.set $a20 (v128.const i32x4 0 0 0 0)) (local.set $a21 (v128.const i32x4 0 0 0 0))
+        (local.set $a30 (v128.const i32x4 0 0 0 0)) (local.set $a31 (v128.const i32x4 0 0 0 0))
+        (local.set $wj (local.get $wi))
+        (local.set $bj (i32.add (local.get $b) (local.get $c)))
+        (local.set $j (i32.const 0))
+        (if (i32.le_u (i32.add (local.get $c) (i32.const 32)) (local.get $kb))
+          (then
+            ;; Eight columns.
+            (block $jend (loop $jloop
+              (br_if $jend (i32.ge_u (local.get $j) (local.get $n)))
+              (local.set $b0 (v128.load (local.get $bj)))
+              (local.set $b1 (v128.load offset=16 (local.get $bj)))
+              (local.set $x (f32x4.splat (f32.load (local.get $wj))))
+              (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $x) (local.get $b0))))
+              (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $x) (local.get $b1))))
+              (local.set $x (f32x4.splat (f32.load (i32.add (local.get $wj) (local.get $wr)))))
+              (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $x) (local.get $b0))))
+              (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $x) (local.get $b1))))
+              (local.set $x (f32x4.splat (f32.load (i32.add (local.get $wj) (local.get $wr2)))))
+              (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $x) (local.get $b0))))
+              (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $x) (local.get $b1))))
+              (local.set $x (f32x4.splat (f32.load (i32.add (local.get $wj) (local.get $wr3)))))
+              (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $x) (local.get $b0))))
+              (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $x) (local.get $b1))))
+              (local.set $wj (i32.add (local.get $wj) (local.get $wc)))
+              (local.set $bj (i32.add (local.get $bj) (local.get $kb)))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br $jloop)))
+            (local.set $o (i32.add (local.get $out) (i32.add (i32.mul (local.get $i) (local.get $kb)) (local.get $c))))
+            (v128.store (local.get $o) (local.get $a00))
+            (v128.store offset=16 (local.get $o) (local.get $a01))
+            (local.set $o (i32.add (local.get $o) (local.get $kb)))
+            (v128.store (local.get $o) (local.get $a10))
+            (v128.store offset=16 (local.get $o) (local.get $a11))
+            (local.set $o (i32.add (local.get $o) (local.get $kb)))
+            (v128.store (local.get $o) (local.get $a20))
+            (v128.store offset=16 (local.get $o) (local.get $a21))
+            (local.set $o (i32.add (local.get $o) (local.get $kb)))
+            (v128.store (local.get $o) (local.get $a30))
+            (v128.store offset=16 (local.get $o) (local.get $a31))
+            (local.set $c (i32.add (local.get $c) (i32.const 32))))
+          (else
+            ;; The last four columns when k % 8 == 4.
+            (block $tend (loop $tloop
+              (br_if $tend (i32.ge_u (local.get $j) (local.get $n)))
+              (local.set $b0 (v128.load (local.get $bj)))
+              (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (f32x4.splat (f32.load (local.get $wj))) (local.get $b0))))
+              (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (f32x4.splat (f32.load (i32.add (local.get $wj) (local.get $wr)))) (local.get $b0))))
+              (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (f32x4.splat (f32.load (i32.add (local.get $wj) (local.get $wr2)))) (local.get $b0))))
+              (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (f32x4.splat (f32.load (i32.add (local.get $wj) (local.get $wr3)))) (local.get $b0))))
+              (local.set $wj (i32.add (local.get $wj) (local.get $wc)))
+              (local.set $bj (i32.add (local.get $bj) (local.get $kb)))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br $tloop)))
+            (local.set $o (i32.add (local.get $out) (i32.add (i32.mul (local.get $i) (local.get $kb)) (local.get $c))))
+            (v128.store (local.get $o) (local.get $a00))
+            (local.set $o (i32.add (local.get $o) (local.get $kb)))
+            (v128.store (local.get $o) (local.get $a10))
+            (local.set $o (i32.add (local.get $o) (local.get $kb)))
+            (v128.store (local.get $o) (local.get $a20))
+            (local.set $o (i32.add (local.get $o) (local.get $kb)))
+            (v128.store (local.get $o) (local.get $a30))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))))
+        (br $cloop)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $iloop))))
 )
