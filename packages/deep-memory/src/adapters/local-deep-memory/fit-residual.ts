@@ -11,7 +11,7 @@ import {
   transpose,
   type CorpusKernels,
 } from "./kernels.js";
-import { topKOnWorker } from "./mining-worker.js";
+import { startCorpusWorker, type CorpusWorker } from "./mining-worker.js";
 import { QuestionMemory } from "./question-memory.js";
 import type { SeededRandom } from "./random.js";
 import { createTrainingStep } from "./training-step.js";
@@ -91,6 +91,15 @@ interface ValidationScore {
  * plain search plus its answers, the rest a uniform sample of the other
  * chunks, each standing for tailWeight[i] of them.
  */
+/** A trained epoch awaiting its verdict: its weights, training loss, transformed validation questions and their scores (packed like CandidateLists.index). */
+interface EpochResult {
+  epoch: number;
+  u: Float32Array;
+  loss: number;
+  queries: Float32Array;
+  scores: Promise<Float32Array> | Float32Array;
+}
+
 interface CandidateLists {
   index: Int32Array;
   start: Int32Array;
@@ -169,7 +178,9 @@ const workerMinWork = 3e9;
  * question: its candidate list. Where worker threads are available, a worker
  * ranks the last share of the questions; every result is placed by
  * question, so it is the same as a single-threaded pass. `meanwhile` runs on
- * the main thread once the worker is started, before the main share.
+ * the main thread once the worker is started, before the main share. With
+ * `keepWorker` the worker is returned (with the validation lists set) for
+ * the trainer's validation scoring, and the caller closes it.
  */
 export async function mineCandidates(
   train: QuerySet,
@@ -181,8 +192,8 @@ export async function mineCandidates(
   pool: number,
   skip: number,
   random: SeededRandom,
-  options: { workers?: boolean; meanwhile?: () => void } = {},
-): Promise<{ negatives: Int32Array; validation: CandidateLists }> {
+  options: { workers?: boolean; meanwhile?: () => void; keepWorker?: boolean } = {},
+): Promise<{ negatives: Int32Array; validation: CandidateLists; worker: CorpusWorker | null }> {
   const trainRows = pool > 0 ? train.count : 0;
   const total = trainRows + validation.count;
   const width = Math.min(Math.max(pool + skip, validationCandidates), corpusCount);
@@ -201,14 +212,14 @@ export async function mineCandidates(
 
   const ranked = new Int32Array(total * width).fill(-1);
   let local = total;
-  let fromWorker: Promise<Int32Array> | null = null;
+  let worker: CorpusWorker | null = null;
   if (options.workers !== false && total * corpusCount * d >= workerMinWork) {
     const first = Math.floor(total * (1 - workerShare));
     const rows = total - first;
     const queries = new Float32Array(rows * d);
     for (let i = 0; i < rows; i++) queries.set(vectorOf(first + i), i * d);
     const base = excludeStart[first]!;
-    fromWorker = topKOnWorker(corpusMatrix, corpusCount, d, {
+    worker = startCorpusWorker(corpusMatrix, corpusCount, d, {
       queries,
       rows,
       keep: keep.slice(first),
@@ -216,7 +227,7 @@ export async function mineCandidates(
       excludeStart: excludeStart.slice(first).map((e) => e - base),
       width,
     });
-    if (fromWorker) local = first;
+    if (worker) local = first;
   }
   const rankRows = (from: number, to: number) => {
     const blockRows = Math.max(4, Math.min(128, Math.floor(4_194_304 / corpusCount)));
@@ -238,11 +249,13 @@ export async function mineCandidates(
   };
   options.meanwhile?.();
   rankRows(0, local);
-  if (fromWorker) {
+  if (worker) {
     try {
-      ranked.set(await fromWorker, local * width);
+      ranked.set(await worker.topK, local * width);
     } catch {
       // A worker that failed to run costs time, never the result.
+      worker.close();
+      worker = null;
       rankRows(local, total);
     }
   }
@@ -279,25 +292,35 @@ export async function mineCandidates(
   lists.forEach((list, i) => (startOf[i + 1] = startOf[i]! + list.length));
   const packed = new Int32Array(startOf[lists.length]!);
   lists.forEach((list, i) => packed.set(list, startOf[i]!));
+  if (worker && options.keepWorker && validation.count > 0) {
+    worker.setLists(packed, startOf);
+  } else {
+    worker?.close();
+    worker = null;
+  }
   return {
     negatives,
     validation: { index: packed, start: startOf, head: Int32Array.from(heads), tailWeight: Float64Array.from(weights) },
+    worker,
   };
 }
 
-/** Activeloop-style recall@10 (share of a question's answers in its top 10), binary nDCG@10 and the loss, averaged. */
-function scoreValidation(
-  queries: Float32Array,
-  set: QuerySet,
-  candidates: CandidateLists,
-  corpus: CorpusKernels,
-  d: number,
-  tau: number,
-): ValidationScore {
+/** Each validation question's scores against its candidates, packed like candidates.index. */
+function validationScores(queries: Float32Array, set: QuerySet, candidates: CandidateLists, corpus: CorpusKernels, d: number): Float32Array {
+  const scores = new Float32Array(candidates.start[set.count]!);
+  for (let i = 0; i < set.count; i++) {
+    const from = candidates.start[i]!;
+    const n = candidates.start[i + 1]! - from;
+    corpus.gatherDots(queries.subarray(i * d, (i + 1) * d), 1, candidates.index.subarray(from, from + n), n, scores.subarray(from, from + n));
+  }
+  return scores;
+}
+
+/** Activeloop-style recall@10 (share of a question's answers in its top 10), binary nDCG@10 and the loss, averaged, from validationScores. */
+function scoreValidation(packedScores: Float32Array, set: QuerySet, candidates: CandidateLists, tau: number): ValidationScore {
   if (set.count === 0) return { recallAt10: 0, ndcgAt10: 0, loss: 0 };
   let longest = 0;
   for (let i = 0; i < set.count; i++) longest = Math.max(longest, candidates.start[i + 1]! - candidates.start[i]!);
-  const scores = new Float32Array(longest);
   const logits = new Float64Array(longest);
   const index = new Int32Array(10);
   let recall = 0;
@@ -306,7 +329,7 @@ function scoreValidation(
   for (let i = 0; i < set.count; i++) {
     const from = candidates.start[i]!;
     const n = candidates.start[i + 1]! - from;
-    corpus.gatherDots(queries.subarray(i * d, (i + 1) * d), 1, candidates.index.subarray(from, from + n), n, scores);
+    const scores = packedScores.subarray(from, from + n);
     for (let j = 0; j < n; j++) logits[j] = scores[j]! / tau;
     const positives = set.positives[i]!;
     const isPositive = (j: number) => positives.includes(candidates.index[from + j]!);
@@ -415,6 +438,7 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
   let vt: Float32Array = new Float32Array(0);
   const mined = await mineCandidates(train, validation, kernels, corpus, nc, d, pool, settings.hardNegativeSkip, random, {
     workers: settings.workers,
+    keepWorker: true,
     // The question basis is found while the mining worker starts and scans its share.
     meanwhile: () => {
       vt = queryBasis(train.vectors, train.count, d, r, settings.basisIterations, random);
@@ -422,180 +446,187 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
     },
   });
   const negatives = mined.negatives;
-  throwIfAborted(signal);
-
-  const valZ = new Float32Array(validation.count * r);
-  const valOut = new Float32Array(validation.count * d);
-  const valNorms = new Float32Array(validation.count);
-  const validate = (): ValidationScore => {
-    transformRows(validation.vectors, validation.count, d, r, u, vt, valZ, valOut, valNorms);
-    return scoreValidation(valOut, validation, mined.validation, kernels, d, tau);
-  };
-
-  const baseline = scoreValidation(validation.vectors, validation, mined.validation, kernels, d, tau);
-  let best = baseline;
-  let bestEpoch = 0;
-  let bestU = u.slice();
-
-  // Batch buffers, allocated once.
-  const B = Math.min(settings.batchSize, Math.max(1, exampleCount));
-  const batchStep = createTrainingStep(kernels, corpus, d, { queries: train.vectors, z: trainZ, rank: r, batch: B, pool });
-  const negIndex = new Int32Array(B * pool);
-  const logits = new Float64Array(B + pool);
-  const queryRows = new Int32Array(B);
-  const columns = new Int32Array(B);
-  const target = new Int32Array(B);
-  const columnOf = new Int32Array(nc).fill(-1);
-  const positiveMark = new Int32Array(nc).fill(-1);
-  let stamp = 0;
-  let step = 0;
-  let epochsRun = 0;
-  // Progress is a drop of at least minImprovement below the last epoch that made one.
-  let progressLoss = baseline.loss;
-  let sinceProgress = 0;
-  let lastYield = performance.now();
-
-  for (let epoch = 1; epoch <= settings.maxEpochs; epoch++) {
+  try {
     throwIfAborted(signal);
-    random.shuffle(order);
-    let lossSum = 0;
 
-    for (let start = 0; start < exampleCount; start += B) {
-      throwIfAborted(signal);
-      const bs = Math.min(B, exampleCount - start);
-      // Candidate columns: each distinct positive chunk of the batch once.
-      let nb = 0;
-      for (let i = 0; i < bs; i++) {
-        const e = order[start + i]!;
-        const chunk = exChunk[e]!;
-        queryRows[i] = exQuery[e]!;
-        if (columnOf[chunk]! < 0) {
-          columnOf[chunk] = nb;
-          columns[nb++] = chunk;
-        }
-        target[i] = columnOf[chunk]!;
+    const valZ = new Float32Array(validation.count * r);
+    const valNorms = new Float32Array(validation.count);
+    const transformValidation = (weights: Float32Array): Float32Array => {
+      const out = new Float32Array(validation.count * d);
+      transformRows(validation.vectors, validation.count, d, r, weights, vt, valZ, out, valNorms);
+      return out;
+    };
+    const scoresOf = (queries: Float32Array) => validationScores(queries, validation, mined.validation, kernels, d);
+    const worker = mined.worker;
+
+    const baseline = scoreValidation(scoresOf(validation.vectors), validation, mined.validation, tau);
+    let best = baseline;
+    let bestEpoch = 0;
+    let bestU: Float32Array = u.slice();
+
+    // Batch buffers, allocated once.
+    const B = Math.min(settings.batchSize, Math.max(1, exampleCount));
+    const batchStep = createTrainingStep(kernels, corpus, d, { queries: train.vectors, z: trainZ, rank: r, batch: B, pool });
+    const negIndex = new Int32Array(B * pool);
+    const queryRows = new Int32Array(B);
+    const columns = new Int32Array(B);
+    const target = new Int32Array(B);
+    const columnOf = new Int32Array(nc).fill(-1);
+    const positiveMark = new Int32Array(nc).fill(-1);
+    let stamp = 0;
+    let step = 0;
+    let epochsRun = 0;
+    // Progress is a drop of at least minImprovement below the last epoch that made one.
+    let progressLoss = baseline.loss;
+    let sinceProgress = 0;
+    let lastYield = performance.now();
+    let pending: EpochResult | null = null;
+    /** Records an epoch's validation; true when training should stop. */
+    const judge = async (result: EpochResult): Promise<boolean> => {
+      let scores: Float32Array;
+      try {
+        scores = await result.scores;
+      } catch {
+        // A failed worker costs time, never the result: the same scores, computed here.
+        scores = scoresOf(result.queries);
       }
-      for (let i = 0; i < bs; i++) negIndex.set(negatives.subarray(queryRows[i]! * pool, (queryRows[i]! + 1) * pool), i * pool);
-      const { scores, negativeScores: negScores, coef, negativeCoef: negCoef, stride, negativeStride } = batchStep.forward(queryRows, bs, columns, nb, negIndex);
-
-      const scale = 1 / (tau * bs);
-      for (let i = 0; i < bs; i++) {
-        const q = queryRows[i]!;
-        stamp++;
-        for (const p of train.positives[q]!) positiveMark[p] = stamp;
-        const t = target[i]!;
-        for (let j = 0; j < nb; j++) {
-          // Another chunk that also answers this question is not a negative.
-          logits[j] = j !== t && positiveMark[columns[j]!] === stamp ? -Infinity : scores[i * stride + j]! / tau;
-        }
-        for (let m = 0; m < pool; m++) {
-          const c = negIndex[i * pool + m]!;
-          // Skip padding and chunks already present as batch columns.
-          logits[nb + m] = c < 0 || columnOf[c]! >= 0 ? -Infinity : negScores[i * negativeStride + m]! / tau;
-        }
-        // Softmax with one exp per candidate: logits become exp(logit - max), then probabilities times scale.
-        const targetLogit = logits[t]!;
-        let max = -Infinity;
-        for (let j = 0; j < nb + pool; j++) if (logits[j]! > max) max = logits[j]!;
-        let sum = 0;
-        for (let j = 0; j < nb + pool; j++) {
-          const e = Math.exp(logits[j]! - max);
-          logits[j] = e;
-          sum += e;
-        }
-        lossSum += max + Math.log(sum) - targetLogit;
-        const toCoef = scale / sum;
-        for (let j = 0; j < nb; j++) coef[i * stride + j] = logits[j]! * toCoef;
-        coef[i * stride + t]! -= scale;
-        for (let m = 0; m < pool; m++) negCoef[i * negativeStride + m] = logits[nb + m]! * toCoef;
+      const score = scoreValidation(scores, validation, mined.validation, tau);
+      epochsRun = result.epoch;
+      if (better(score, best)) {
+        best = score;
+        bestEpoch = result.epoch;
+        bestU = result.u;
       }
-      for (let j = 0; j < nb; j++) columnOf[columns[j]!] = -1;
-
-      step++;
-      batchStep.backward(bs, nb, {
-        learningRate: settings.learningRate,
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: 1e-8,
-        weightDecay: settings.weightDecay,
-        step,
+      if (score.loss < progressLoss * (1 - settings.minImprovement) - 1e-9) {
+        progressLoss = score.loss;
+        sinceProgress = 0;
+      } else {
+        sinceProgress++;
+      }
+      input.onProgress?.({
+        epoch: result.epoch,
+        epochs: settings.maxEpochs,
+        loss: result.loss,
+        validationRecallAt10: score.recallAt10,
+        validationNdcgAt10: score.ndcgAt10,
+        validationLoss: score.loss,
       });
+      return sinceProgress >= settings.patience;
+    };
 
-      if (performance.now() - lastYield > 50) {
-        // Long epochs still let timers (and so abort signals) run.
-        await yieldToEventLoop();
-        lastYield = performance.now();
-      }
-    }
-    epochsRun = epoch;
-    batchStep.readWeights(u);
-
-    const score = validate();
-    if (better(score, best)) {
-      best = score;
-      bestEpoch = epoch;
-      bestU = u.slice();
-    }
-    if (score.loss < progressLoss * (1 - settings.minImprovement) - 1e-9) {
-      progressLoss = score.loss;
-      sinceProgress = 0;
-    } else {
-      sinceProgress++;
-    }
-    input.onProgress?.({
-      epoch,
-      epochs: settings.maxEpochs,
-      loss: exampleCount > 0 ? lossSum / exampleCount : 0,
-      validationRecallAt10: score.recallAt10,
-      validationNdcgAt10: score.ndcgAt10,
-      validationLoss: score.loss,
-    });
-    if (sinceProgress >= settings.patience) break;
-    await yieldToEventLoop();
-    lastYield = performance.now();
-  }
-  throwIfAborted(signal);
-
-  // The question memory, tried on validation at each weight over the kept
-  // epoch's transform, judged by nDCG@10: the loss kept rewarding stronger
-  // pulls that reorder the top (SciFact training questions: weight 0.5
-  // lowered validation and test nDCG@10 while the loss still fell).
-  let memory: QuestionMemory | null = null;
-  let final = best;
-  const weights = [...new Set(settings.memoryWeights)].filter((w) => w > 0).sort((a, b) => a - b);
-  if (weights.length > 0 && validation.count > 0 && train.count > 0 && rememberedShare(train, validation, nc) >= memoryMinRemembered) {
-    const parameters = { neighbours: settings.memoryNeighbours, temperature: settings.memoryTemperature, weight: 0, probe: settings.memoryProbe };
-    const trial = QuestionMemory.build(train.vectors, train.positives, corpus, d, parameters);
-    transformRows(validation.vectors, validation.count, d, r, bestU, vt, valZ, valOut, valNorms);
-    const near = trial.lookup(validation.vectors, validation.count);
-    for (const weight of weights) {
+    for (let epoch = 1; epoch <= settings.maxEpochs; epoch++) {
       throwIfAborted(signal);
-      const pulled = valOut.slice();
-      trial.pullRows(near, weight, pulled);
-      normalizeRows(pulled, validation.count, d, valNorms);
-      const score = scoreValidation(pulled, validation, mined.validation, kernels, d, tau);
-      if (score.ndcgAt10 >= Math.max(final.ndcgAt10, best.ndcgAt10 + settings.memoryMinGain) + 1e-9) {
-        final = score;
-        parameters.weight = weight;
+      random.shuffle(order);
+      let lossSum = 0;
+
+      for (let start = 0; start < exampleCount; start += B) {
+        throwIfAborted(signal);
+        const bs = Math.min(B, exampleCount - start);
+        // Candidate columns: each distinct positive chunk of the batch once.
+        let nb = 0;
+        for (let i = 0; i < bs; i++) {
+          const e = order[start + i]!;
+          const chunk = exChunk[e]!;
+          queryRows[i] = exQuery[e]!;
+          if (columnOf[chunk]! < 0) {
+            columnOf[chunk] = nb;
+            columns[nb++] = chunk;
+          }
+          target[i] = columnOf[chunk]!;
+        }
+        for (let i = 0; i < bs; i++) negIndex.set(negatives.subarray(queryRows[i]! * pool, (queryRows[i]! + 1) * pool), i * pool);
+        const { scores, negativeScores, stride, negativeStride } = batchStep.forward(queryRows, bs, columns, nb, negIndex);
+        for (let i = 0; i < bs; i++) {
+          stamp++;
+          for (const p of train.positives[queryRows[i]!]!) positiveMark[p] = stamp;
+          const t = target[i]!;
+          // Another chunk that also answers this question is not a negative.
+          for (let j = 0; j < nb; j++) if (j !== t && positiveMark[columns[j]!] === stamp) scores[i * stride + j] = -Infinity;
+          for (let m = 0; m < pool; m++) {
+            // Padding, and chunks already present as batch columns, are not candidates twice.
+            const c = negIndex[i * pool + m]!;
+            if (c < 0 || columnOf[c]! >= 0) negativeScores[i * negativeStride + m] = -Infinity;
+          }
+        }
+        for (let j = 0; j < nb; j++) columnOf[columns[j]!] = -1;
+        step++;
+        lossSum += batchStep.backward(bs, nb, target, tau, {
+          learningRate: settings.learningRate,
+          beta1: 0.9,
+          beta2: 0.999,
+          epsilon: 1e-8,
+          weightDecay: settings.weightDecay,
+          step,
+        });
+
+        if (performance.now() - lastYield > 50) {
+          // Long epochs still let timers (and so abort signals) run.
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
+      }
+      batchStep.readWeights(u);
+      const queries = transformValidation(u);
+      const scores = worker ? worker.score(queries, validation.count) : scoresOf(queries);
+      // An epoch dropped when training stops early leaves its scores unread, and closing the worker rejects them.
+      if (scores instanceof Promise) scores.catch(() => {});
+      const current: EpochResult = { epoch, u: u.slice(), loss: exampleCount > 0 ? lossSum / exampleCount : 0, queries, scores };
+      // With a worker, this epoch's validation runs there while the next epoch
+      // trains here, and an epoch is judged once the next has trained: the same
+      // verdicts in the same order, so the same model, one epoch's batches
+      // wasted when training stops early.
+      const stop: boolean = worker ? pending !== null && (await judge(pending)) : await judge(current);
+      pending = worker && !stop ? current : null;
+      if (stop) break;
+      await yieldToEventLoop();
+      lastYield = performance.now();
+    }
+    if (pending) await judge(pending);
+    throwIfAborted(signal);
+
+    // The question memory, tried on validation at each weight over the kept
+    // epoch's transform, judged by nDCG@10: the loss kept rewarding stronger
+    // pulls that reorder the top (SciFact training questions: weight 0.5
+    // lowered validation and test nDCG@10 while the loss still fell).
+    let memory: QuestionMemory | null = null;
+    let final = best;
+    const weights = [...new Set(settings.memoryWeights)].filter((w) => w > 0).sort((a, b) => a - b);
+    if (weights.length > 0 && validation.count > 0 && train.count > 0 && rememberedShare(train, validation, nc) >= memoryMinRemembered) {
+      const parameters = { neighbours: settings.memoryNeighbours, temperature: settings.memoryTemperature, weight: 0, probe: settings.memoryProbe };
+      const trial = QuestionMemory.build(train.vectors, train.positives, corpus, d, parameters);
+      const transformed = transformValidation(bestU);
+      const near = trial.lookup(validation.vectors, validation.count);
+      for (const weight of weights) {
+        throwIfAborted(signal);
+        const pulled = transformed.slice();
+        trial.pullRows(near, weight, pulled);
+        normalizeRows(pulled, validation.count, d, valNorms);
+        const score = scoreValidation(scoresOf(pulled), validation, mined.validation, tau);
+        if (score.ndcgAt10 >= Math.max(final.ndcgAt10, best.ndcgAt10 + settings.memoryMinGain) + 1e-9) {
+          final = score;
+          parameters.weight = weight;
+        }
+      }
+      if (parameters.weight > 0) {
+        // The weight is chosen; the validation questions now join the keys (more questions remembered, nothing left to choose).
+        const questions = new Float32Array((train.count + validation.count) * d);
+        questions.set(train.vectors.subarray(0, train.count * d));
+        questions.set(validation.vectors.subarray(0, validation.count * d), train.count * d);
+        memory = QuestionMemory.build(questions, [...train.positives, ...validation.positives], corpus, d, parameters);
       }
     }
-    if (parameters.weight > 0) {
-      // The weight is chosen; the validation questions now join the keys (more questions remembered, nothing left to choose).
-      const questions = new Float32Array((train.count + validation.count) * d);
-      questions.set(train.vectors.subarray(0, train.count * d));
-      questions.set(validation.vectors.subarray(0, validation.count * d), train.count * d);
-      memory = QuestionMemory.build(questions, [...train.positives, ...validation.positives], corpus, d, parameters);
-    }
-  }
 
-  return {
-    u: bestU,
-    vt,
-    rank: r,
-    epochs: epochsRun,
-    bestEpoch,
-    baselineValidationRecallAt10: baseline.recallAt10,
-    validationRecallAt10: final.recallAt10,
-    memory,
-  };
+    return {
+      u: bestU,
+      vt,
+      rank: r,
+      epochs: epochsRun,
+      bestEpoch,
+      baselineValidationRecallAt10: baseline.recallAt10,
+      validationRecallAt10: final.recallAt10,
+      memory,
+    };
+  } finally {
+    mined.worker?.close();
+  }
 }

@@ -122,30 +122,28 @@ export interface StepSource {
 }
 
 /**
- * A batch's scores and the softmax's coefficients, valid until the next
- * forward: question i against batch column j at i * stride + j, against its
- * m-th negative at i * negativeStride + m. The coefficients share the layout.
+ * A batch's scores, valid until the next forward: question i against batch
+ * column j at i * stride + j, against its m-th negative at
+ * i * negativeStride + m. The trainer masks a candidate by writing -Infinity.
  */
 export interface StepBuffers {
   scores: Float32Array;
   negativeScores: Float32Array;
-  coef: Float32Array;
-  negativeCoef: Float32Array;
   stride: number;
   negativeStride: number;
 }
 
 /**
- * One optimisation step of the residual transform over a batch, split
- * around the softmax, which the trainer computes from the scores: forward
- * gives q' = normalize(q + U z) and its scores, backward turns the softmax's
- * coefficients into the gradient of U and takes an AdamW step.
+ * One optimisation step of the residual transform over a batch: forward
+ * gives q' = normalize(q + U z) and its scores, which the trainer masks;
+ * backward takes the softmax cross-entropy over the unmasked candidates
+ * (logits score / temperature), its gradient of U and an AdamW step.
  */
 export interface TrainingStep {
   /** `count` questions (rows of the source) against `columnCount` distinct chunks and each one's `pool` negatives (-1: none). */
   forward(rows: Int32Array, count: number, columns: Int32Array, columnCount: number, negatives: Int32Array): StepBuffers;
-  /** After the coefficients are written: one AdamW step of U. */
-  backward(count: number, columnCount: number, adam: AdamConfig): void;
+  /** Question i's answer is batch column targets[i]. One AdamW step of U on the mean loss; returns the summed loss. */
+  backward(count: number, columnCount: number, targets: Int32Array, temperature: number, adam: AdamConfig): number;
   /** The current U (d x rank, row-major) into `out`. */
   readWeights(out: Float32Array): void;
 }

@@ -3,7 +3,7 @@ import { trainingReportSchema } from "../../domain/metrics.js";
 import { AbortedError, DeepMemoryError, ValidationError } from "../../errors/errors.js";
 import type { EngineProgress, EngineTrainInput, QueryTransform } from "../../ports/deep-memory-engine.js";
 import { dot, normalizeRows, orthonormalizeRows } from "./kernels.js";
-import { LocalDeepMemory } from "./local-deep-memory.js";
+import { LocalDeepMemory, type LocalDeepMemoryOptions } from "./local-deep-memory.js";
 import { SeededRandom } from "./random.js";
 import { ResidualTransform, residualFormat, residualMemoryFormat } from "./residual-transform.js";
 
@@ -156,19 +156,24 @@ describe("LocalDeepMemory training", () => {
     const corpus = Array.from({ length: 4000 }, () => unitVector(random, d));
     const queries = corpus.slice(0, 3000).map((c) => unit(c.map((x) => x + (0.2 * random.normal()) / Math.sqrt(d))));
     const input: EngineTrainInput = { dimensions: d, queries, positives: queries.map((_, i) => [i]), corpus, seed: 3 };
-    const options = { ...fastOptions, maxEpochs: 2 };
     // Per-epoch losses see every mined negative and validation candidate, even when the identity wins.
-    const run = async (workers: boolean) => {
+    const run = async (workers: boolean, options: LocalDeepMemoryOptions) => {
       const progress: EngineProgress[] = [];
-      const model = await new LocalDeepMemory({ ...options, workers }).train({ ...input, onProgress: (p) => progress.push(p) });
+      const model = await new LocalDeepMemory({ ...fastOptions, ...options, workers }).train({ ...input, onProgress: (p) => progress.push(p) });
       return { model, progress };
     };
-    const threaded = await run(true);
-    const single = await run(false);
-    expect(threaded.progress).toHaveLength(2);
-    expect(threaded.progress).toEqual(single.progress);
-    expect(Buffer.from(threaded.model.weights).equals(Buffer.from(single.model.weights))).toBe(true);
-    expect({ ...threaded.model.report, wallMs: 0 }).toEqual({ ...single.model.report, wallMs: 0 });
+    // The worker also scores validation while the next epoch trains; a plateau found that way must stop at the same epoch.
+    for (const [options, epochs] of [
+      [{ maxEpochs: 2 }, 2],
+      [{ maxEpochs: 6, patience: 1, minImprovement: 0.5 }, 1],
+    ] as const) {
+      const threaded = await run(true, options);
+      const single = await run(false, options);
+      expect(threaded.progress).toHaveLength(epochs);
+      expect(threaded.progress).toEqual(single.progress);
+      expect(Buffer.from(threaded.model.weights).equals(Buffer.from(single.model.weights))).toBe(true);
+      expect({ ...threaded.model.report, wallMs: 0 }).toEqual({ ...single.model.report, wallMs: 0 });
+    }
   });
 
   it("calls onProgress once per epoch with increasing epoch numbers", async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { corpusKernels, topK } from "./kernels.js";
-import { topKOnWorker } from "./mining-worker.js";
+import { startCorpusWorker } from "./mining-worker.js";
 import { SeededRandom } from "./random.js";
 
-describe("topKOnWorker", () => {
+describe("startCorpusWorker", () => {
   it("ranks like the main thread: same chunks, same order, answers excluded, -1 padded", async () => {
     const random = new SeededRandom(4);
     // Odd sizes exercise the padding to the kernel's row and column multiples.
@@ -14,9 +14,10 @@ describe("topKOnWorker", () => {
     const excludeStart = Int32Array.from({ length: rows + 1 }, (_, i) => 2 * i);
     const exclude = Int32Array.from({ length: 2 * rows }, () => Math.floor(random.next() * count));
 
-    const pending = topKOnWorker(corpus, count, d, { queries, rows, keep, exclude, excludeStart, width });
-    expect(pending).not.toBeNull();
-    const fromWorker = await pending!;
+    const worker = startCorpusWorker(corpus, count, d, { queries, rows, keep, exclude, excludeStart, width });
+    expect(worker).not.toBeNull();
+    const fromWorker = await worker!.topK;
+    worker!.close();
 
     const scores = new Float32Array(rows * count);
     corpusKernels(corpus, count, d).scoreAll(queries, rows, scores);
@@ -29,5 +30,34 @@ describe("topKOnWorker", () => {
     // Row 1 keeps 5 of 12 slots.
     expect(fromWorker[width + 4]).toBeGreaterThanOrEqual(0);
     expect(fromWorker[width + 5]).toBe(-1);
+  });
+
+  it("then scores ragged candidate lists exactly as the main thread's gatherDots does, until closed", async () => {
+    const random = new SeededRandom(5);
+    const [d, count] = [37, 203];
+    const corpus = Float32Array.from({ length: count * d }, () => random.normal());
+    const job = { queries: corpus.slice(0, 2 * d), rows: 2, keep: Int32Array.of(3, 3), exclude: new Int32Array(0), excludeStart: new Int32Array(3), width: 3 };
+    const worker = startCorpusWorker(corpus, count, d, job)!;
+    await worker.topK;
+    // Lists of odd and even lengths, one the whole corpus.
+    const lengths = [5, 8, count, 1];
+    const start = new Int32Array(lengths.length + 1);
+    lengths.forEach((n, i) => (start[i + 1] = start[i]! + n));
+    const index = Int32Array.from({ length: start[lengths.length]! }, () => Math.floor(random.next() * count));
+    worker.setLists(index, start);
+    const kernels = corpusKernels(corpus, count, d);
+    for (let round = 0; round < 2; round++) {
+      const queries = Float32Array.from({ length: lengths.length * d }, () => random.normal());
+      const scores = await worker.score(queries, lengths.length);
+      const expected = new Float32Array(index.length);
+      for (let i = 0; i < lengths.length; i++) {
+        kernels.gatherDots(queries.subarray(i * d, (i + 1) * d), 1, index.subarray(start[i]!, start[i + 1]!), lengths[i]!, expected.subarray(start[i]!, start[i + 1]!));
+      }
+      expect([...scores]).toEqual([...expected]);
+    }
+    const late = worker.score(new Float32Array(lengths.length * d), lengths.length);
+    worker.close();
+    await expect(late).rejects.toThrow(/closed/);
+    await expect(worker.score(new Float32Array(lengths.length * d), lengths.length)).rejects.toThrow(/closed/);
   });
 });

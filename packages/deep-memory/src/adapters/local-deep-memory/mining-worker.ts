@@ -27,10 +27,29 @@ interface WorkerApi {
     source: string,
     options: { eval: true; workerData: unknown; transferList?: ArrayBuffer[] },
   ) => {
-    once(event: "message", listener: (value: Int32Array) => void): void;
+    on(event: "message", listener: (value: Int32Array | Float32Array) => void): void;
     once(event: "error", listener: (error: Error) => void): void;
     once(event: "exit", listener: (code: number) => void): void;
+    postMessage(value: unknown): void;
+    terminate(): Promise<number>;
+    unref(): void;
   };
+}
+
+/**
+ * A worker thread with the corpus resident: it runs one top-k job, then,
+ * until closed, scores ragged candidate lists (the trainer's validation) so
+ * that the main thread can go on with the next epoch meanwhile.
+ */
+export interface CorpusWorker {
+  /** The top-k job's result: rows x width chunk indexes. */
+  readonly topK: Promise<Int32Array>;
+  /** Sets the lists score() uses: row i's candidates are index[start[i]..start[i + 1]). */
+  setLists(index: Int32Array, start: Int32Array): void;
+  /** Each of `rows` questions (row-major, d floats each) against its list, packed like the index. */
+  score(queries: Float32Array, rows: number): Promise<Float32Array>;
+  /** Ends the thread; pending results reject. */
+  close(): void;
 }
 
 /**
@@ -46,7 +65,8 @@ const k4 = (d + 3) & ~3, n4 = (count + 3) & ~3;
 const blockRows = Math.max(4, Math.min(128, Math.floor(4194304 / count))) & ~1;
 const xAt = n4 * k4, outAt = xAt + blockRows * k4;
 const memory = new WebAssembly.Memory({ initial: Math.ceil(((outAt + blockRows * n4) * 4 + 16) / 65536) });
-const abt = new WebAssembly.Instance(module, { env: { memory } }).exports.abt;
+const instance = new WebAssembly.Instance(module, { env: { memory } });
+const abt = instance.exports.abt;
 const mem = new Float32Array(memory.buffer);
 for (let r = 0; r < count; r++) mem.set(corpus.subarray(r * d, (r + 1) * d), r * k4);
 const tile = Math.max(4, (Math.floor(32768 / k4) >> 2) << 2);
@@ -75,6 +95,24 @@ for (let start = 0; start < rows; start += blockRows) {
   }
 }
 parentPort.postMessage(out, [out.buffer]);
+// Then score candidate lists with the same kernel the main thread's gatherDots uses (so the same floats).
+// A list is at most count long; its indexes and scores go where the score block was.
+const gatherDots = instance.exports.gather_dots;
+const ints = new Int32Array(memory.buffer);
+let lists = null;
+parentPort.on("message", (m) => {
+  if (m.index) { lists = m; return; }
+  const scores = new Float32Array(lists.start[m.rows]);
+  for (let i = 0; i < m.rows; i++) {
+    const from = lists.start[i], n = lists.start[i + 1] - from, n2 = (n + 1) & ~1;
+    mem.set(m.queries.subarray(i * d, (i + 1) * d), xAt);
+    ints.set(lists.index.subarray(from, from + n), outAt);
+    ints[outAt + n] = 0;
+    gatherDots(xAt * 4, 1, 0, outAt * 4, n2, k4, (outAt + n4) * 4);
+    scores.set(mem.subarray(outAt + n4, outAt + n4 + n), from);
+  }
+  parentPort.postMessage(scores, [scores.buffer]);
+});
 `;
 
 function workerThreads(): WorkerApi | null {
@@ -87,10 +125,11 @@ function workerThreads(): WorkerApi | null {
 }
 
 /**
- * Starts the job on a worker thread; the promise gives rows x width chunk
- * indexes. Null where no worker can run it.
+ * Starts the job on a worker thread, which then waits for score() calls
+ * until closed (it does not keep the process alive). Null where no worker
+ * can run it.
  */
-export function topKOnWorker(corpus: Float32Array, count: number, d: number, job: TopKJob): Promise<Int32Array> | null {
+export function startCorpusWorker(corpus: Float32Array, count: number, d: number, job: TopKJob): CorpusWorker | null {
   const threads = workerThreads();
   const module = simdModule();
   if (!threads || !module || job.rows === 0) return null;
@@ -99,12 +138,39 @@ export function topKOnWorker(corpus: Float32Array, count: number, d: number, job
       eval: true,
       workerData: { module, corpus, count, d, ...job },
     });
-    return new Promise((resolve, reject) => {
-      worker.once("message", resolve);
-      worker.once("error", reject);
-      // Settles nothing if the message came first; otherwise the worker died silently (out of memory, terminated).
-      worker.once("exit", (code) => reject(new Error(`mining worker exited with code ${code}`)));
-    });
+    worker.unref();
+    // Replies come in the order of the requests: the top-k result, then one per score().
+    const waiting: { resolve: (value: never) => void; reject: (error: Error) => void }[] = [];
+    let failure: Error | null = null;
+    const fail = (error: Error) => {
+      failure ??= error;
+      for (const w of waiting.splice(0)) w.reject(failure);
+    };
+    const next = <T>(): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        if (failure) reject(failure);
+        else waiting.push({ resolve: resolve as (value: never) => void, reject });
+      });
+    const topK = next<Int32Array>();
+    worker.on("message", (value) => waiting.shift()?.resolve(value as never));
+    worker.once("error", fail);
+    // Settles nothing if every reply came first; otherwise the worker died silently (out of memory, terminated).
+    worker.once("exit", (code) => fail(new Error(`corpus worker exited with code ${code}`)));
+    return {
+      topK,
+      setLists(index, start) {
+        worker.postMessage({ index, start });
+      },
+      score(queries, rows) {
+        const result = next<Float32Array>();
+        if (!failure) worker.postMessage({ queries: queries.subarray(0, rows * d), rows });
+        return result;
+      },
+      close() {
+        fail(new Error("corpus worker closed"));
+        void worker.terminate();
+      },
+    };
   } catch {
     return null;
   }

@@ -18,11 +18,13 @@ function unitRows(rows: number, d: number, random: SeededRandom): Float32Array {
   return x;
 }
 
-/** Any coefficients that depend on the scores, written the way the trainer's softmax writes them. */
-function writeCoefficients(b: StepBuffers, count: number, columnCount: number, pool: number): void {
+/** Masks candidates the way the trainer does: some other columns, some negatives, and every missing negative. */
+function mask(b: StepBuffers, count: number, columnCount: number, negatives: Int32Array, pool: number): void {
   for (let i = 0; i < count; i++) {
-    for (let j = 0; j < columnCount; j++) b.coef[i * b.stride + j] = 0.3 * b.scores[i * b.stride + j]! - (j === i % columnCount ? 0.5 : 0);
-    for (let m = 0; m < pool; m++) b.negativeCoef[i * b.negativeStride + m] = 0.2 * b.negativeScores[i * b.negativeStride + m]!;
+    if (i % 3 === 0 && columnCount > 1) b.scores[i * b.stride + ((i + 1) % columnCount)] = -Infinity;
+    for (let m = 0; m < pool; m++) {
+      if (negatives[i * pool + m]! < 0 || (i + m) % 4 === 0) b.negativeScores[i * b.negativeStride + m] = -Infinity;
+    }
   }
 }
 
@@ -57,18 +59,22 @@ describe("training step", () => {
       for (let j = 0; j < columnCount; j++) columns[j] = (j * 7 + count) % corpusCount;
       for (let i = 0; i < count; i++) batchNegatives.set(negatives.subarray(rows[i]! * pool, (rows[i]! + 1) * pool), i * pool);
       stepNumber++;
+      const targets = Int32Array.from({ length: count }, (_, i) => i % columnCount);
       const seen = steps.map((s) => {
         const b = s.forward(rows, count, columns, columnCount, batchNegatives);
         const scores: number[] = [];
         for (let i = 0; i < count; i++) {
           for (let j = 0; j < columnCount; j++) scores.push(b.scores[i * b.stride + j]!);
-          for (let m = 0; m < pool; m++) scores.push(batchNegatives[i * pool + m]! < 0 ? 0 : b.negativeScores[i * b.negativeStride + m]!);
+          for (let m = 0; m < pool; m++) scores.push(b.negativeScores[i * b.negativeStride + m]!);
         }
-        writeCoefficients(b, count, columnCount, pool);
-        s.backward(count, columnCount, { ...adam, step: stepNumber });
-        return scores;
+        mask(b, count, columnCount, batchNegatives, pool);
+        return { scores, loss: s.backward(count, columnCount, targets, 0.1, { ...adam, step: stepNumber }) };
       });
-      for (let e = 0; e < seen[0]!.length; e++) expect(seen[0]![e]).toBeCloseTo(seen[1]![e]!, 5);
+      // A missing negative scores 0 in both.
+      for (let e = 0; e < seen[0]!.scores.length; e++) expect(seen[0]!.scores[e]).toBeCloseTo(seen[1]!.scores[e]!, 5);
+      // One candidate leaves nothing to learn: loss 0.
+      if (columnCount + pool > 1) expect(seen[0]!.loss).toBeGreaterThan(0);
+      expect(seen[0]!.loss).toBeCloseTo(seen[1]!.loss, 4);
     }
     const [simd, js] = steps.map((s) => {
       const u = new Float32Array(d * rank);

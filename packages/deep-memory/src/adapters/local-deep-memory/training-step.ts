@@ -68,9 +68,12 @@ class JsTrainingStep implements TrainingStep {
   private readonly gradT: Float32Array;
   private readonly gradU: Float32Array;
   private readonly negatives: Int32Array;
-  /** Scores or coefficients packed count x columnCount, the shape the products take. */
+  /** Scores packed count x columnCount, the shape the product writes. */
   private readonly dense: Float32Array;
   private readonly buffers: StepBuffers;
+  private readonly coef: Float32Array;
+  private readonly negativeCoef: Float32Array;
+  private readonly logits: Float64Array;
 
   constructor(
     private readonly kernels: CorpusKernels,
@@ -93,14 +96,10 @@ class JsTrainingStep implements TrainingStep {
     this.gradU = new Float32Array(d * r);
     this.negatives = new Int32Array(b * pool);
     this.dense = new Float32Array(b * b);
-    this.buffers = {
-      scores: new Float32Array(b * b),
-      coef: new Float32Array(b * b),
-      negativeScores: new Float32Array(b * pool),
-      negativeCoef: new Float32Array(b * pool),
-      stride: b,
-      negativeStride: pool,
-    };
+    this.buffers = { scores: new Float32Array(b * b), negativeScores: new Float32Array(b * pool), stride: b, negativeStride: pool };
+    this.coef = new Float32Array(b * b);
+    this.negativeCoef = new Float32Array(b * pool);
+    this.logits = new Float64Array(b + pool);
   }
 
   forward(rows: Int32Array, count: number, columns: Int32Array, columnCount: number, negatives: Int32Array): StepBuffers {
@@ -121,21 +120,43 @@ class JsTrainingStep implements TrainingStep {
     return this.buffers;
   }
 
-  backward(count: number, columnCount: number, adam: AdamConfig): void {
-    const { d, source } = this;
+  backward(count: number, columnCount: number, targets: Int32Array, temperature: number, adam: AdamConfig): number {
+    const { d, source, logits, coef, negativeCoef } = this;
     const { rank: r, pool } = source;
-    const { coef, negativeCoef, stride } = this.buffers;
-    const dense = this.dense;
-    for (let i = 0; i < count; i++) dense.set(coef.subarray(i * stride, i * stride + columnCount), i * columnCount);
+    const { scores, negativeScores, stride } = this.buffers;
+    const n = columnCount + pool;
+    const scale = 1 / (temperature * count);
+    let loss = 0;
+    for (let i = 0; i < count; i++) {
+      for (let j = 0; j < columnCount; j++) logits[j] = scores[i * stride + j]! / temperature;
+      for (let m = 0; m < pool; m++) logits[columnCount + m] = negativeScores[i * pool + m]! / temperature;
+      // Softmax with one exp per candidate: logits become exp(logit - max), then probabilities times scale.
+      const t = targets[i]!;
+      const targetLogit = logits[t]!;
+      let max = -Infinity;
+      for (let j = 0; j < n; j++) if (logits[j]! > max) max = logits[j]!;
+      let sum = 0;
+      for (let j = 0; j < n; j++) {
+        const e = Math.exp(logits[j]! - max);
+        logits[j] = e;
+        sum += e;
+      }
+      loss += max + Math.log(sum) - targetLogit;
+      const toCoef = scale / sum;
+      for (let j = 0; j < columnCount; j++) coef[i * columnCount + j] = logits[j]! * toCoef;
+      coef[i * columnCount + t]! -= scale;
+      for (let m = 0; m < pool; m++) negativeCoef[i * pool + m] = logits[columnCount + m]! * toCoef;
+    }
     // d loss / d q' = sum_j coef_j c_j, then back through the normalisation.
     transpose(this.cb, columnCount, d, this.cbT);
-    matmulTransB(dense, this.cbT, count, d, columnCount, this.grad);
+    matmulTransB(coef, this.cbT, count, d, columnCount, this.grad);
     if (pool > 0) this.kernels.gatherAxpys(this.grad, count, this.negatives, pool, negativeCoef);
     // residual = U z, so dU = G^T Z (as (G^T)(Z^T)^T for the one product kernel): G is written transposed.
     normalizationBackwardTransposed(this.grad, this.qn, this.norms, count, d, this.gradT);
     transpose(this.zb, count, r, this.zbT);
     matmulTransB(this.gradT, this.zbT, d, r, count, this.gradU);
     this.adam.step(this.gradU, adam);
+    return loss;
   }
 
   readWeights(out: Float32Array): void {

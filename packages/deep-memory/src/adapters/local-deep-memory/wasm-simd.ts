@@ -2,14 +2,14 @@
  * WebAssembly SIMD (f32x4) versions of the engine's hot kernels: about 20
  * GMAC/s for matmulTransB against about 1.2 for the best plain-JS loop on the
  * same core (Node 20, x86-64, 128 x 5000 x 384 and x 1536). The module is
- * the compiled wasm-simd.wat (4,170 bytes), embedded so the package needs no
+ * the compiled wasm-simd.wat (5,126 bytes), embedded so the package needs no
  * loader or asset. Every factory returns null where WebAssembly SIMD is
  * unavailable, and callers fall back to the JS kernels.
  */
 import type { AdamConfig, StepBuffers, StepSource, TrainingStep } from "./kernels.js";
 
 const wasmBase64 =
-  "AGFzbQEAAAABUAhgAXsBfWAEe3t7ewF7YAd/f39/f39/AGAFf39/f38AYAt/f39/f319fX19fQBgCn9/f39/f39/f38Bf2AGf39/f39/AGAIf39/f39/f38AAg8BA2VudgZtZW1vcnkCAAEDDQwAAQIDAgIEBQYDAwcHgQEKA2FidAACBGFidDEAAwtnYXRoZXJfZG90cwAEDGdhdGhlcl9heHB5cwAFBWFkYW13AAYRaGFtbWluZ19zaG9ydGxpc3QABwdkb3RzX2k4AAgNYWRkX25vcm1hbGl6ZQAJDW5vcm1fYmFja3dhcmQACg13ZWlnaHRlZF9yb3dzAAsKyR4MGQAgAP0fACAA/R8BkiAA/R8CIAD9HwOSkguVAQECeyAAIAH9DQABAgMEBQYHEBESExQVFhcgACAB/Q0ICQoLDA0ODxgZGhscHR4f/eQBIQQgAiAD/Q0AAQIDBAUGBxAREhMUFRYXIAIgA/0NCAkKCwwNDg8YGRobHB0eH/3kASEFIAQgBf0NAAECAwgJCgsQERITGBkaGyAEIAX9DQQFBgcMDQ4PFBUWFxwdHh/95AELkwQCDH8LeyAEQQJ0IQogBkECdCELAkADQCAHIAJPDQEgACAHIApsaiEMIAwgCmohDUEAIQgCQANAIAggA08NASABIAggCmxqIQ4gDiAKaiEPIA8gCmohECAQIApqIRH9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGf0MAAAAAAAAAAAAAAAAAAAAACEa/QwAAAAAAAAAAAAAAAAAAAAAIRv9DAAAAAAAAAAAAAAAAAAAAAAhHP0MAAAAAAAAAAAAAAAAAAAAACEdQQAhCQJAA0AgCSAKTw0BIAwgCWr9AAQAIRMgDSAJav0ABAAhFCAOIAlq/QAEACEVIBYgEyAV/eYB/eQBIRYgGiAUIBX95gH95AEhGiAPIAlq/QAEACEVIBcgEyAV/eYB/eQBIRcgGyAUIBX95gH95AEhGyAQIAlq/QAEACEVIBggEyAV/eYB/eQBIRggHCAUIBX95gH95AEhHCARIAlq/QAEACEVIBkgEyAV/eYB/eQBIRkgHSAUIBX95gH95AEhHSAJQRBqIQkMAAsLIAUgByALbCAIQQJ0amohEiASIBYgFyAYIBkQAf0LBAAgEiALaiAaIBsgHCAdEAH9CwQAIAhBBGohCAwACwsgB0ECaiEHDAALCwuhAgIHfwV7IANBAnQhBwJAA0AgBSACTw0BIAEgBSAHbGohCCAIIAdqIQkgCSAHaiEKIAogB2ohC/0MAAAAAAAAAAAAAAAAAAAAACEN/QwAAAAAAAAAAAAAAAAAAAAAIQ79DAAAAAAAAAAAAAAAAAAAAAAhD/0MAAAAAAAAAAAAAAAAAAAAACEQQQAhBgJAA0AgBiAHTw0BIAAgBmr9AAQAIQwgDSAMIAggBmr9AAQA/eYB/eQBIQ0gDiAMIAkgBmr9AAQA/eYB/eQBIQ4gDyAMIAogBmr9AAQA/eYB/eQBIQ8gECAMIAsgBmr9AAQA/eYB/eQBIRAgBkEQaiEGDAALCyAEIAVBAnRqIA0gDiAPIBAQAf0LBAAgBUEEaiEFDAALCwucAgIJfwN7IAVBAnQhCgJAA0AgByABTw0BIAAgByAKbGohCyADIAcgBGxBAnRqIQwgBiAHIARsQQJ0aiENQQAhCAJAA0AgCCAETw0BIAIgDCAIQQJ0aigCACAKbGohDiACIAwgCEECdGooAgQgCmxqIQ/9DAAAAAAAAAAAAAAAAAAAAAAhEf0MAAAAAAAAAAAAAAAAAAAAACESQQAhCQJAA0AgCSAKTw0BIAsgCWr9AAQAIRAgESAQIA4gCWr9AAQA/eYB/eQBIREgEiAQIA8gCWr9AAQA/eYB/eQBIRIgCUEQaiEJDAALCyANIAhBAnRqIBEQADgCACANIAhBAnRqIBIQADgCBCAIQQJqIQgMAAsLIAdBAWohBwwACwsL1AEECH8BfQF7AX8gBkECdCEKAkADQCAHIAFPDQEgACAHIApsaiELIAMgByAFbEECdGohDCAEIAcgBWxBAnRqIQ1BACEIAkADQCAIIAVPDQEgDSAIQQJ0aioCACEPIA9DAAAAAFwEQCAP/RMhECACIAwgCEECdGooAgAgCmxqIQ5BACEJAkADQCAJIApPDQEgCyAJaiERIBEgEf0ABAAgECAOIAlq/QAEAP3mAf3kAf0LBAAgCUEQaiEJDAALCwsgCEEBaiEIDAALCyAHQQFqIQcMAAsLC+wBAgJ/C3sgBEECdCEMIAX9EyEQQwAAgD8gBZP9EyERIAb9EyESQwAAgD8gBpP9EyETIAf9EyEUIAj9EyEVIAn9EyEWIAr9EyEXAkADQCALIAxPDQEgASALav0ABAAhDSAQIAIgC2r9AAQA/eYBIBEgDf3mAf3kASEOIBIgAyALav0ABAD95gEgEyANIA395gH95gH95AEhDyACIAtqIA79CwQAIAMgC2ogD/0LBAAgACALaiAAIAtq/QAEACAW/eYBIBcgDv3mASAPIBT95gH94wEgFf3kAf3nAf3lAf0LBAAgC0EQaiELDAALCwuTAwIMfwd+IAApAwAhFyAAKQMIIRggACkDECEZIAApAxghGiAAKQMgIRsgACkDKCEcIAUhEwJAA0AgCiADTw0BIAIgCkEDdGooAgAhCyACIApBA3RqKAIEIQwgASALIARsaiENAkADQCALIAxPDQEgFyANKQMAhXsgGCANKQMIhXt8IBkgDSkDEIV7IBogDSkDGIV7fHwgGyANKQMghXsgHCANKQMohXt8fCEWIA0gBGohECAEQTBLBEAgDUEwaiEOIABBMGohDwNAIBYgDykDACAOKQMAhXsgDykDCCAOKQMIhXt8fCEWIA5BEGohDiAPQRBqIQ8gDiAQSQ0ACwsgFqchFSAVIBNNBEAgCCARQQJ0aiALNgIAIAkgEUECdGogFTYCACARQQFqIREgByAVQQJ0aiESIBIgEigCAEEBajYCACAUQQFqIRQCQANAIAcgE0ECdGooAgAhEiAUIBJrIAZJDQEgFCASayEUIBNBAWshEwwACwsLIAtBAWohCyAQIQ0MAAsLIApBAWohCgwACwsgEQv7AwIHfwd7AkADQCAGIANPDQEgAiAGQQJ0aiEMIAEgDCgCACAEbGohCCABIAwoAgQgBGxqIQkgASAMKAIIIARsaiEKIAEgDCgCDCAEbGohC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACETQQAhBwJAA0AgByAETw0BIAAgB2r9AAQAIQ8gD/2HASENIA/9iAEhDiAIIAdq/QAEACEPIBAgDSAP/YcB/boBIA4gD/2IAf26Af2uAf2uASEQIAkgB2r9AAQAIQ8gESANIA/9hwH9ugEgDiAP/YgB/boB/a4B/a4BIREgCiAHav0ABAAhDyASIA0gD/2HAf26ASAOIA/9iAH9ugH9rgH9rgEhEiALIAdq/QAEACEPIBMgDSAP/YcB/boBIA4gD/2IAf26Af2uAf2uASETIAdBEGohBwwACwsgBSAGQQJ0aiEMIAwgEP0bACAQ/RsBaiAQ/RsCIBD9GwNqajYCACAMIBH9GwAgEf0bAWogEf0bAiAR/RsDamo2AgQgDCAS/RsAIBL9GwFqIBL9GwIgEv0bA2pqNgIIIAwgE/0bACAT/RsBaiAT/RsCIBP9GwNqajYCDCAGQQRqIQYMAAsLC/cBBAZ/AnsBfQF7IANBAnQhBwJAA0AgBSACTw0BIAAgBSAHbGohCCABIAUgB2xqIQn9DAAAAAAAAAAAAAAAAAAAAAAhDEEAIQYCQANAIAYgB08NASAIIAZqIQogCv0ABAAgCSAGav0ABAD95AEhCyAKIAv9CwQAIAwgCyAL/eYB/eQBIQwgBkEQaiEGDAALCyAMEACRIQ0gBCAFQQJ0aiANOAIAIA1DAAAAAF4EQEMAAIA/IA2V/RMhDkEAIQYCQANAIAYgB08NASAIIAZqIQogCiAK/QAEACAO/eYB/QsEACAGQRBqIQYMAAsLCyAFQQFqIQUMAAsLC+EBAgZ/A3sgBEECdCEHAkADQCAFIANPDQEgACAFIAdsaiEIIAEgBSAHbGohCf0MAAAAAAAAAAAAAAAAAAAAACELQQAhBgJAA0AgBiAHTw0BIAsgCCAGav0ABAAgCSAGav0ABAD95gH95AEhCyAGQRBqIQYMAAsLIAsQAP0TIQxDAACAPyACIAVBAnRqKgIAlf0TIQ1BACEGAkADQCAGIAdPDQEgCCAGaiEKIAogDSAK/QAEACAMIAkgBmr9AAQA/eYB/eUB/eYB/QsEACAGQRBqIQYMAAsLIAVBAWohBQwACwsLjQYCCn8LeyAGQQJ0IQsgAUEBdCEMIAwgAWohDQJAA0AgCCAETw0BIAAgCCABbGohDkEAIQoCQANAIAogC08NAf0MAAAAAAAAAAAAAAAAAAAAACEV/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEY/QwAAAAAAAAAAAAAAAAAAAAAIRn9DAAAAAAAAAAAAAAAAAAAAAAhGv0MAAAAAAAAAAAAAAAAAAAAACEb/QwAAAAAAAAAAAAAAAAAAAAAIRwgDiEPIAMgCmohEEEAIQkgCkEgaiALTQRAAkADQCAJIAVPDQEgEP0ABAAhEiAQ/QAEECETIA8qAgD9EyEUIBUgFCAS/eYB/eQBIRUgFiAUIBP95gH95AEhFiAPIAFqKgIA/RMhFCAXIBQgEv3mAf3kASEXIBggFCAT/eYB/eQBIRggDyAMaioCAP0TIRQgGSAUIBL95gH95AEhGSAaIBQgE/3mAf3kASEaIA8gDWoqAgD9EyEUIBsgFCAS/eYB/eQBIRsgHCAUIBP95gH95AEhHCAPIAJqIQ8gECALaiEQIAlBAWohCQwACwsgByAIIAtsIApqaiERIBEgFf0LBAAgESAW/QsEECARIAtqIREgESAX/QsEACARIBj9CwQQIBEgC2ohESARIBn9CwQAIBEgGv0LBBAgESALaiERIBEgG/0LBAAgESAc/QsEECAKQSBqIQoFAkADQCAJIAVPDQEgEP0ABAAhEiAVIA8qAgD9EyAS/eYB/eQBIRUgFyAPIAFqKgIA/RMgEv3mAf3kASEXIBkgDyAMaioCAP0TIBL95gH95AEhGSAbIA8gDWoqAgD9EyAS/eYB/eQBIRsgDyACaiEPIBAgC2ohECAJQQFqIQkMAAsLIAcgCCALbCAKamohESARIBX9CwQAIBEgC2ohESARIBf9CwQAIBEgC2ohESARIBn9CwQAIBEgC2ohESARIBv9CwQAIApBEGohCgsMAAsLIAhBBGohCAwACwsL";
+  "AGFzbQEAAAABZQpgAXsBfWAEe3t7ewF7YAd/f39/f39/AGAFf39/f38AYAt/f39/f319fX19fQBgCn9/f39/f39/f38Bf2AGf39/f39/AGAIf39/f39/f38AYAF7AXtgDX9/f39/f399fX9/f38AAg8BA2VudgZtZW1vcnkCAAEDDw4AAQIDAgIEBQYDAwcICQeQAQsDYWJ0AAIEYWJ0MQADC2dhdGhlcl9kb3RzAAQMZ2F0aGVyX2F4cHlzAAUFYWRhbXcABhFoYW1taW5nX3Nob3J0bGlzdAAHB2RvdHNfaTgACA1hZGRfbm9ybWFsaXplAAkNbm9ybV9iYWNrd2FyZAAKDXdlaWdodGVkX3Jvd3MACwxzb2Z0bWF4X3Jvd3MADQrfJQ4ZACAA/R8AIAD9HwGSIAD9HwIgAP0fA5KSC5UBAQJ7IAAgAf0NAAECAwQFBgcQERITFBUWFyAAIAH9DQgJCgsMDQ4PGBkaGxwdHh/95AEhBCACIAP9DQABAgMEBQYHEBESExQVFhcgAiAD/Q0ICQoLDA0ODxgZGhscHR4f/eQBIQUgBCAF/Q0AAQIDCAkKCxAREhMYGRobIAQgBf0NBAUGBwwNDg8UFRYXHB0eH/3kAQuTBAIMfwt7IARBAnQhCiAGQQJ0IQsCQANAIAcgAk8NASAAIAcgCmxqIQwgDCAKaiENQQAhCAJAA0AgCCADTw0BIAEgCCAKbGohDiAOIApqIQ8gDyAKaiEQIBAgCmohEf0MAAAAAAAAAAAAAAAAAAAAACEW/QwAAAAAAAAAAAAAAAAAAAAAIRf9DAAAAAAAAAAAAAAAAAAAAAAhGP0MAAAAAAAAAAAAAAAAAAAAACEZ/QwAAAAAAAAAAAAAAAAAAAAAIRr9DAAAAAAAAAAAAAAAAAAAAAAhG/0MAAAAAAAAAAAAAAAAAAAAACEc/QwAAAAAAAAAAAAAAAAAAAAAIR1BACEJAkADQCAJIApPDQEgDCAJav0ABAAhEyANIAlq/QAEACEUIA4gCWr9AAQAIRUgFiATIBX95gH95AEhFiAaIBQgFf3mAf3kASEaIA8gCWr9AAQAIRUgFyATIBX95gH95AEhFyAbIBQgFf3mAf3kASEbIBAgCWr9AAQAIRUgGCATIBX95gH95AEhGCAcIBQgFf3mAf3kASEcIBEgCWr9AAQAIRUgGSATIBX95gH95AEhGSAdIBQgFf3mAf3kASEdIAlBEGohCQwACwsgBSAHIAtsIAhBAnRqaiESIBIgFiAXIBggGRAB/QsEACASIAtqIBogGyAcIB0QAf0LBAAgCEEEaiEIDAALCyAHQQJqIQcMAAsLC6ECAgd/BXsgA0ECdCEHAkADQCAFIAJPDQEgASAFIAdsaiEIIAggB2ohCSAJIAdqIQogCiAHaiEL/QwAAAAAAAAAAAAAAAAAAAAAIQ39DAAAAAAAAAAAAAAAAAAAAAAhDv0MAAAAAAAAAAAAAAAAAAAAACEP/QwAAAAAAAAAAAAAAAAAAAAAIRBBACEGAkADQCAGIAdPDQEgACAGav0ABAAhDCANIAwgCCAGav0ABAD95gH95AEhDSAOIAwgCSAGav0ABAD95gH95AEhDiAPIAwgCiAGav0ABAD95gH95AEhDyAQIAwgCyAGav0ABAD95gH95AEhECAGQRBqIQYMAAsLIAQgBUECdGogDSAOIA8gEBAB/QsEACAFQQRqIQUMAAsLC5wCAgl/A3sgBUECdCEKAkADQCAHIAFPDQEgACAHIApsaiELIAMgByAEbEECdGohDCAGIAcgBGxBAnRqIQ1BACEIAkADQCAIIARPDQEgAiAMIAhBAnRqKAIAIApsaiEOIAIgDCAIQQJ0aigCBCAKbGohD/0MAAAAAAAAAAAAAAAAAAAAACER/QwAAAAAAAAAAAAAAAAAAAAAIRJBACEJAkADQCAJIApPDQEgCyAJav0ABAAhECARIBAgDiAJav0ABAD95gH95AEhESASIBAgDyAJav0ABAD95gH95AEhEiAJQRBqIQkMAAsLIA0gCEECdGogERAAOAIAIA0gCEECdGogEhAAOAIEIAhBAmohCAwACwsgB0EBaiEHDAALCwvUAQQIfwF9AXsBfyAGQQJ0IQoCQANAIAcgAU8NASAAIAcgCmxqIQsgAyAHIAVsQQJ0aiEMIAQgByAFbEECdGohDUEAIQgCQANAIAggBU8NASANIAhBAnRqKgIAIQ8gD0MAAAAAXARAIA/9EyEQIAIgDCAIQQJ0aigCACAKbGohDkEAIQkCQANAIAkgCk8NASALIAlqIREgESAR/QAEACAQIA4gCWr9AAQA/eYB/eQB/QsEACAJQRBqIQkMAAsLCyAIQQFqIQgMAAsLIAdBAWohBwwACwsL7AECAn8LeyAEQQJ0IQwgBf0TIRBDAACAPyAFk/0TIREgBv0TIRJDAACAPyAGk/0TIRMgB/0TIRQgCP0TIRUgCf0TIRYgCv0TIRcCQANAIAsgDE8NASABIAtq/QAEACENIBAgAiALav0ABAD95gEgESAN/eYB/eQBIQ4gEiADIAtq/QAEAP3mASATIA0gDf3mAf3mAf3kASEPIAIgC2ogDv0LBAAgAyALaiAP/QsEACAAIAtqIAAgC2r9AAQAIBb95gEgFyAO/eYBIA8gFP3mAf3jASAV/eQB/ecB/eUB/QsEACALQRBqIQsMAAsLC5MDAgx/B34gACkDACEXIAApAwghGCAAKQMQIRkgACkDGCEaIAApAyAhGyAAKQMoIRwgBSETAkADQCAKIANPDQEgAiAKQQN0aigCACELIAIgCkEDdGooAgQhDCABIAsgBGxqIQ0CQANAIAsgDE8NASAXIA0pAwCFeyAYIA0pAwiFe3wgGSANKQMQhXsgGiANKQMYhXt8fCAbIA0pAyCFeyAcIA0pAyiFe3x8IRYgDSAEaiEQIARBMEsEQCANQTBqIQ4gAEEwaiEPA0AgFiAPKQMAIA4pAwCFeyAPKQMIIA4pAwiFe3x8IRYgDkEQaiEOIA9BEGohDyAOIBBJDQALCyAWpyEVIBUgE00EQCAIIBFBAnRqIAs2AgAgCSARQQJ0aiAVNgIAIBFBAWohESAHIBVBAnRqIRIgEiASKAIAQQFqNgIAIBRBAWohFAJAA0AgByATQQJ0aigCACESIBQgEmsgBkkNASAUIBJrIRQgE0EBayETDAALCwsgC0EBaiELIBAhDQwACwsgCkEBaiEKDAALCyARC/sDAgd/B3sCQANAIAYgA08NASACIAZBAnRqIQwgASAMKAIAIARsaiEIIAEgDCgCBCAEbGohCSABIAwoAgggBGxqIQogASAMKAIMIARsaiEL/QwAAAAAAAAAAAAAAAAAAAAAIRD9DAAAAAAAAAAAAAAAAAAAAAAhEf0MAAAAAAAAAAAAAAAAAAAAACES/QwAAAAAAAAAAAAAAAAAAAAAIRNBACEHAkADQCAHIARPDQEgACAHav0ABAAhDyAP/YcBIQ0gD/2IASEOIAggB2r9AAQAIQ8gECANIA/9hwH9ugEgDiAP/YgB/boB/a4B/a4BIRAgCSAHav0ABAAhDyARIA0gD/2HAf26ASAOIA/9iAH9ugH9rgH9rgEhESAKIAdq/QAEACEPIBIgDSAP/YcB/boBIA4gD/2IAf26Af2uAf2uASESIAsgB2r9AAQAIQ8gEyANIA/9hwH9ugEgDiAP/YgB/boB/a4B/a4BIRMgB0EQaiEHDAALCyAFIAZBAnRqIQwgDCAQ/RsAIBD9GwFqIBD9GwIgEP0bA2pqNgIAIAwgEf0bACAR/RsBaiAR/RsCIBH9GwNqajYCBCAMIBL9GwAgEv0bAWogEv0bAiAS/RsDamo2AgggDCAT/RsAIBP9GwFqIBP9GwIgE/0bA2pqNgIMIAZBBGohBgwACwsL9wEEBn8CewF9AXsgA0ECdCEHAkADQCAFIAJPDQEgACAFIAdsaiEIIAEgBSAHbGohCf0MAAAAAAAAAAAAAAAAAAAAACEMQQAhBgJAA0AgBiAHTw0BIAggBmohCiAK/QAEACAJIAZq/QAEAP3kASELIAogC/0LBAAgDCALIAv95gH95AEhDCAGQRBqIQYMAAsLIAwQAJEhDSAEIAVBAnRqIA04AgAgDUMAAAAAXgRAQwAAgD8gDZX9EyEOQQAhBgJAA0AgBiAHTw0BIAggBmohCiAKIAr9AAQAIA795gH9CwQAIAZBEGohBgwACwsLIAVBAWohBQwACwsL4QECBn8DeyAEQQJ0IQcCQANAIAUgA08NASAAIAUgB2xqIQggASAFIAdsaiEJ/QwAAAAAAAAAAAAAAAAAAAAAIQtBACEGAkADQCAGIAdPDQEgCyAIIAZq/QAEACAJIAZq/QAEAP3mAf3kASELIAZBEGohBgwACwsgCxAA/RMhDEMAAIA/IAIgBUECdGoqAgCV/RMhDUEAIQYCQANAIAYgB08NASAIIAZqIQogCiANIAr9AAQAIAwgCSAGav0ABAD95gH95QH95gH9CwQAIAZBEGohBgwACwsgBUEBaiEFDAALCwuNBgIKfwt7IAZBAnQhCyABQQF0IQwgDCABaiENAkADQCAIIARPDQEgACAIIAFsaiEOQQAhCgJAA0AgCiALTw0B/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGf0MAAAAAAAAAAAAAAAAAAAAACEa/QwAAAAAAAAAAAAAAAAAAAAAIRv9DAAAAAAAAAAAAAAAAAAAAAAhHCAOIQ8gAyAKaiEQQQAhCSAKQSBqIAtNBEACQANAIAkgBU8NASAQ/QAEACESIBD9AAQQIRMgDyoCAP0TIRQgFSAUIBL95gH95AEhFSAWIBQgE/3mAf3kASEWIA8gAWoqAgD9EyEUIBcgFCAS/eYB/eQBIRcgGCAUIBP95gH95AEhGCAPIAxqKgIA/RMhFCAZIBQgEv3mAf3kASEZIBogFCAT/eYB/eQBIRogDyANaioCAP0TIRQgGyAUIBL95gH95AEhGyAcIBQgE/3mAf3kASEcIA8gAmohDyAQIAtqIRAgCUEBaiEJDAALCyAHIAggC2wgCmpqIREgESAV/QsEACARIBb9CwQQIBEgC2ohESARIBf9CwQAIBEgGP0LBBAgESALaiERIBEgGf0LBAAgESAa/QsEECARIAtqIREgESAb/QsEACARIBz9CwQQIApBIGohCgUCQANAIAkgBU8NASAQ/QAEACESIBUgDyoCAP0TIBL95gH95AEhFSAXIA8gAWoqAgD9EyAS/eYB/eQBIRcgGSAPIAxqKgIA/RMgEv3mAf3kASEZIBsgDyANaioCAP0TIBL95gH95AEhGyAPIAJqIQ8gECALaiEQIAlBAWohCQwACwsgByAIIAtsIApqaiERIBEgFf0LBAAgESALaiERIBEgF/0LBAAgESALaiERIBEgGf0LBAAgESALaiERIBEgG/0LBAAgCkEQaiEKCwwACwsgCEEEaiEIDAALCwv6AgEDeyAA/QwAAK7CAACuwgAArsIAAK7C/ekB/Qw7qrg/O6q4PzuquD87qrg//eYB/WohASAA/QwAAK7CAACuwgAArsIAAK7C/ekBIAH9DACAMT8AgDE/AIAxPwCAMT/95gH95QEgAf0Mg4BeuYOAXrmDgF65g4Beuf3mAf3lASEC/QxnaVA5Z2lQOWdpUDlnaVA5IQMgAyAC/eYB/QzOQ7c6zkO3Os5DtzrOQ7c6/eQBIQMgAyAC/eYB/QwIiQg8CIkIPAiJCDwIiQg8/eQBIQMgAyAC/eYB/QzBqSo9wakqPcGpKj3BqSo9/eQBIQMgAyAC/eYB/Qyqqio+qqoqPqqqKj6qqio+/eQBIQMgAyAC/eYB/QwAAAA/AAAAPwAAAD8AAAA//eQBIQMgAyACIAL95gH95gEgAv3kAf0MAACAPwAAgD8AAIA/AACAP/3kASEDIAD9DAAArsIAAK7CAACuwgAArsL9RiADIAH9+AFBF/2rAf2uAf1OC5gEBAh/A3sCfQN7IAJBAnQhDyAFQQJ0IRAgB/0TIRsCQANAIA0gBk8NASAAIA0gAWxBAnRqIREgAyANIARsQQJ0aiESIAkgDSABbEECdGohEyAKIA0gBGxBAnRqIRT9DAAAgP8AAID/AACA/wAAgP8hFUEAIQ4CQANAIA4gD08NASAVIBEgDmr9AAQA/ekBIRUgDkEQaiEODAALC0EAIQ4CQANAIA4gEE8NASAVIBIgDmr9AAQA/ekBIRUgDkEQaiEODAALCyAV/R8AIBX9HwGXIBX9HwIgFf0fA5eXIRggGP0TIRr9DAAAAAAAAAAAAAAAAAAAAAAhFkEAIQ4CQANAIA4gD08NASARIA5q/QAEACAa/eUBIBv95gEQDCEXIBMgDmogF/0LBAAgFiAX/eQBIRYgDkEQaiEODAALC0EAIQ4CQANAIA4gEE8NASASIA5q/QAEACAa/eUBIBv95gEQDCEXIBQgDmogF/0LBAAgFiAX/eQBIRYgDkEQaiEODAALCyAWEAAhGSALIA1BAnRqIBk4AgAgDCANQQJ0aiAYOAIAIAggGZX9EyEcQQAhDgJAA0AgDiAPTw0BIBMgDmogEyAOav0ABAAgHP3mAf0LBAAgDkEQaiEODAALC0EAIQ4CQANAIA4gEE8NASAUIA5qIBQgDmr9AAQAIBz95gH9CwQAIA5BEGohDgwACwsgDUEBaiENDAALCws=";
 
 export interface SimdMatmul {
   /** out (m x n) = A (m x k) * B (n x k)^T, same contract as matmulTransB. */
@@ -38,7 +38,23 @@ type DotsI8Export = (x: number, codes: number, ids: number, n: number, k: number
 type AddNormalizeExport = (x: number, s: number, rows: number, k: number, norms: number) => void;
 type NormBackwardExport = (g: number, y: number, norms: number, rows: number, k: number) => void;
 type WeightedRowsExport = (w: number, wr: number, wc: number, b: number, m: number, n: number, k: number, out: number) => void;
+type SoftmaxRowsExport = (
+  scores: number,
+  s: number,
+  n: number,
+  neg: number,
+  ns: number,
+  pool: number,
+  rows: number,
+  invTau: number,
+  scale: number,
+  coef: number,
+  negCoef: number,
+  sums: number,
+  maxes: number,
+) => void;
 interface Exports {
+  softmax_rows: SoftmaxRowsExport;
   add_normalize: AddNormalizeExport;
   norm_backward: NormBackwardExport;
   weighted_rows: WeightedRowsExport;
@@ -208,7 +224,7 @@ export function createSimdCorpus(corpus: Float32Array, count: number, d: number)
   if (!made) return null;
   const scratch = new Scratch(made.memory, corpusFloats);
   copyPadded(corpus, 0, count, d, scratch.floats(), 0, n4, k4);
-  const { abt, abt1, gather_dots: gatherDots, gather_axpys: gatherAxpys, add_normalize: addNormalize, norm_backward: normBackward, weighted_rows: weightedRows, adamw } =
+  const { abt, abt1, gather_dots: gatherDots, gather_axpys: gatherAxpys, add_normalize: addNormalize, norm_backward: normBackward, weighted_rows: weightedRows, softmax_rows: softmaxRows, adamw } =
     made.exports;
   const tile = Math.max(4, (Math.floor(32768 / k4) >> 2) << 2);
 
@@ -267,14 +283,13 @@ export function createSimdCorpus(corpus: Float32Array, count: number, d: number)
       // U and its AdamW moments, and the batch's buffers, padded to the kernels' shapes.
       const r4 = (r + 3) & ~3;
       const b4 = (batch + 3) & ~3;
-      const pool2 = (pool + 1) & ~1;
-      const [uAt, mAt, vAt, gradUAt, zAt, qAt, qnAt, cbAt, scoresAt, coefAt, negAt, negScoresAt, negCoefAt, gradAt, normsAt] = scratch.keep([
-        k4 * r4, k4 * r4, k4 * r4, k4 * r4, b4 * r4, b4 * k4, b4 * k4, b4 * k4, b4 * b4, b4 * b4, batch * pool2, batch * pool2, batch * pool2, b4 * k4, b4,
+      const pool4 = (pool + 3) & ~3;
+      const [uAt, mAt, vAt, gradUAt, zAt, qAt, qnAt, cbAt, scoresAt, coefAt, negAt, negScoresAt, negCoefAt, gradAt, normsAt, sumsAt, maxesAt] = scratch.keep([
+        k4 * r4, k4 * r4, k4 * r4, k4 * r4, b4 * r4, b4 * k4, b4 * k4, b4 * k4, b4 * b4, b4 * b4, b4 * pool4, b4 * pool4, b4 * pool4, b4 * k4, b4, b4, b4,
       ]);
       // Kept regions may hold an earlier temporary's data; padding must read as zeros.
-      scratch.floats().fill(0, uAt, normsAt + b4);
+      scratch.floats().fill(0, uAt, maxesAt + b4);
       const uTile = Math.max(4, (Math.floor(32768 / r4) >> 2) << 2);
-      let missing = 0;
       return {
         forward(rows, count, columns, columnCount, negatives): StepBuffers {
           const mem = scratch.floats();
@@ -291,48 +306,58 @@ export function createSimdCorpus(corpus: Float32Array, count: number, d: number)
           for (let j = 0; j < columnCount; j++) mem.copyWithin(cbAt + j * k4, columns[j]! * k4, (columns[j]! + 1) * k4);
           const columns4 = (columnCount + 3) & ~3;
           for (let t = 0; t < columns4; t += tile) abt(qnAt * 4, (cbAt + t * k4) * 4, rows2, Math.min(tile, columns4 - t), k4, (scoresAt + t) * 4, b4);
+          // Padding columns take no part in the softmax.
+          for (let i = 0; i < count; i++) mem.fill(-Infinity, scoresAt + i * b4 + columnCount, scoresAt + i * b4 + columns4);
           if (pool > 0) {
             for (let i = 0; i < count; i++) {
               for (let m = 0; m < pool; m++) {
                 const c = negatives[i * pool + m]!;
-                ints[negAt + i * pool2 + m] = c < 0 ? 0 : c;
+                ints[negAt + i * pool4 + m] = c < 0 ? 0 : c;
               }
             }
-            gatherDots(qnAt * 4, count, 0, negAt * 4, pool2, k4, negScoresAt * 4);
-            // A missing negative (-1) scores 0 and gets no gradient, as in the JS kernels.
-            missing = 0;
-            for (let e = 0; e < count * pool; e++) {
-              if (negatives[e]! < 0) {
-                const at = Math.floor(e / pool) * pool2 + (e % pool);
-                mem[negScoresAt + at] = 0;
-                ints[negAt + at] = -1;
-                missing++;
+            gatherDots(qnAt * 4, count, 0, negAt * 4, pool4, k4, negScoresAt * 4);
+            for (let i = 0; i < count; i++) {
+              for (let m = 0; m < pool; m++) {
+                // A missing negative (-1) scores 0, as in the JS kernels, and is never read in backward.
+                if (negatives[i * pool + m]! < 0) {
+                  mem[negScoresAt + i * pool4 + m] = 0;
+                  ints[negAt + i * pool4 + m] = -1;
+                }
               }
+              mem.fill(-Infinity, negScoresAt + i * pool4 + pool, negScoresAt + (i + 1) * pool4);
             }
           }
           return {
             scores: mem.subarray(scoresAt, scoresAt + b4 * b4),
-            coef: mem.subarray(coefAt, coefAt + b4 * b4),
-            negativeScores: mem.subarray(negScoresAt, negScoresAt + batch * pool2),
-            negativeCoef: mem.subarray(negCoefAt, negCoefAt + batch * pool2),
+            negativeScores: mem.subarray(negScoresAt, negScoresAt + b4 * pool4),
             stride: b4,
-            negativeStride: pool2,
+            negativeStride: pool4,
           };
         },
-        backward(count, columnCount, adam) {
+        backward(count, columnCount, targets, temperature, adam) {
+          const mem = scratch.floats();
+          const ints = scratch.ints();
+          const scale = 1 / (temperature * count);
+          const columns4 = (columnCount + 3) & ~3;
+          softmaxRows(scoresAt * 4, b4, columns4, negScoresAt * 4, pool4, pool4, count, 1 / temperature, scale, coefAt * 4, negCoefAt * 4, sumsAt * 4, maxesAt * 4);
+          let loss = 0;
+          for (let i = 0; i < count; i++) {
+            const t = targets[i]!;
+            mem[coefAt + i * b4 + t]! -= scale;
+            loss += Math.log(mem[sumsAt + i]!) - (mem[scoresAt + i * b4 + t]! - mem[maxesAt + i]!) / temperature;
+          }
           // d loss / d q' = sum_j coef_j c_j (batch columns, then negatives), back through the normalisation.
           weightedRows(coefAt * 4, b4 * 4, 4, cbAt * 4, (count + 3) & ~3, columnCount, k4, gradAt * 4);
-          // A padding or missing negative's coefficient is zero, so the kernel never reads its row.
           if (pool > 0) {
-            const mem = scratch.floats();
-            const ints = scratch.ints();
-            if (missing > 0) for (let e = 0; e < count * pool2; e++) if (ints[negAt + e]! < 0) mem[negCoefAt + e] = 0;
-            gatherAxpys(gradAt * 4, count, 0, negAt * 4, negCoefAt * 4, pool2, k4);
+            // The kernel skips zero coefficients, so a missing negative's index is never read.
+            for (let e = 0; e < count * pool4; e++) if (ints[negAt + e]! < 0) mem[negCoefAt + e] = 0;
+            gatherAxpys(gradAt * 4, count, 0, negAt * 4, negCoefAt * 4, pool4, k4);
           }
           normBackward(gradAt * 4, qnAt * 4, normsAt * 4, count, k4);
           // dU = G^T Z: the gradient read column-wise as weights on the rows of Z.
           weightedRows(gradAt * 4, 4, k4 * 4, zAt * 4, k4, count, r4, gradUAt * 4);
           adamw(uAt * 4, gradUAt * 4, mAt * 4, vAt * 4, k4 * r4, ...adamScalars(adam));
+          return loss;
         },
         readWeights(out) {
           const mem = scratch.floats();

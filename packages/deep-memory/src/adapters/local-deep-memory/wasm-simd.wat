@@ -506,4 +506,102 @@
         (br $cloop)))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br $iloop))))
+
+  ;; exp(x) for x <= 0 in each lane, 0 below -87 (so exp(-inf) = 0):
+  ;; x = n ln2 + f with |f| <= ln2 / 2, a degree-6 polynomial for exp(f)
+  ;; (Cephes expf, error about 1 float32 ulp), times 2^n through the exponent bits.
+  (func $exp_neg (param $x v128) (result v128)
+    (local $n v128) (local $f v128) (local $p v128)
+    (local.set $n (f32x4.nearest (f32x4.mul
+      (f32x4.max (local.get $x) (v128.const f32x4 -87 -87 -87 -87))
+      (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
+    (local.set $f (f32x4.sub
+      (f32x4.sub (f32x4.max (local.get $x) (v128.const f32x4 -87 -87 -87 -87))
+        (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+      (f32x4.mul (local.get $n) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $f)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    (local.set $p (f32x4.add
+      (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $f) (local.get $f))) (local.get $f))
+      (v128.const f32x4 1 1 1 1)))
+    (v128.and
+      (f32x4.ge (local.get $x) (v128.const f32x4 -87 -87 -87 -87))
+      (i32x4.add (local.get $p)
+        (i32x4.shl (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32.const 23)))))
+
+  ;; Softmax of each row's candidates: for r < rows, the n scores at
+  ;; scores + r*s and the pool at neg + r*ns (n, pool multiples of 4; a masked
+  ;; candidate is -inf), as logits score * invTau. Writes coef = scale *
+  ;; probability (same layouts), and per row the largest score and the sum of
+  ;; exp((score - largest) * invTau), from which the caller takes the loss.
+  ;; Every row needs one finite score. Byte offsets; s, ns in floats.
+  (func (export "softmax_rows") (param $scores i32) (param $s i32) (param $n i32) (param $neg i32) (param $ns i32) (param $pool i32)
+    (param $rows i32) (param $invTau f32) (param $scale f32) (param $coef i32) (param $negCoef i32) (param $sums i32) (param $maxes i32)
+    (local $r i32) (local $p i32) (local $nb i32) (local $pb i32) (local $sr i32) (local $nr i32) (local $cr i32) (local $qr i32)
+    (local $vmax v128) (local $vsum v128) (local $e v128) (local $max f32) (local $sum f32) (local $vm v128) (local $vt v128) (local $vc v128)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $pb (i32.shl (local.get $pool) (i32.const 2)))
+    (local.set $vt (f32x4.splat (local.get $invTau)))
+    (block $rend (loop $rloop
+      (br_if $rend (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $sr (i32.add (local.get $scores) (i32.shl (i32.mul (local.get $r) (local.get $s)) (i32.const 2))))
+      (local.set $nr (i32.add (local.get $neg) (i32.shl (i32.mul (local.get $r) (local.get $ns)) (i32.const 2))))
+      (local.set $cr (i32.add (local.get $coef) (i32.shl (i32.mul (local.get $r) (local.get $s)) (i32.const 2))))
+      (local.set $qr (i32.add (local.get $negCoef) (i32.shl (i32.mul (local.get $r) (local.get $ns)) (i32.const 2))))
+      (local.set $vmax (v128.const f32x4 -inf -inf -inf -inf))
+      (local.set $p (i32.const 0))
+      (block $m1end (loop $m1
+        (br_if $m1end (i32.ge_u (local.get $p) (local.get $nb)))
+        (local.set $vmax (f32x4.max (local.get $vmax) (v128.load (i32.add (local.get $sr) (local.get $p)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $m1)))
+      (local.set $p (i32.const 0))
+      (block $m2end (loop $m2
+        (br_if $m2end (i32.ge_u (local.get $p) (local.get $pb)))
+        (local.set $vmax (f32x4.max (local.get $vmax) (v128.load (i32.add (local.get $nr) (local.get $p)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $m2)))
+      (local.set $max (f32.max
+        (f32.max (f32x4.extract_lane 0 (local.get $vmax)) (f32x4.extract_lane 1 (local.get $vmax)))
+        (f32.max (f32x4.extract_lane 2 (local.get $vmax)) (f32x4.extract_lane 3 (local.get $vmax)))))
+      (local.set $vm (f32x4.splat (local.get $max)))
+      (local.set $vsum (v128.const i32x4 0 0 0 0))
+      (local.set $p (i32.const 0))
+      (block $e1end (loop $e1
+        (br_if $e1end (i32.ge_u (local.get $p) (local.get $nb)))
+        (local.set $e (call $exp_neg (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $sr) (local.get $p))) (local.get $vm)) (local.get $vt))))
+        (v128.store (i32.add (local.get $cr) (local.get $p)) (local.get $e))
+        (local.set $vsum (f32x4.add (local.get $vsum) (local.get $e)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $e1)))
+      (local.set $p (i32.const 0))
+      (block $e2end (loop $e2
+        (br_if $e2end (i32.ge_u (local.get $p) (local.get $pb)))
+        (local.set $e (call $exp_neg (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $nr) (local.get $p))) (local.get $vm)) (local.get $vt))))
+        (v128.store (i32.add (local.get $qr) (local.get $p)) (local.get $e))
+        (local.set $vsum (f32x4.add (local.get $vsum) (local.get $e)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $e2)))
+      (local.set $sum (call $hsum (local.get $vsum)))
+      (f32.store (i32.add (local.get $sums) (i32.shl (local.get $r) (i32.const 2))) (local.get $sum))
+      (f32.store (i32.add (local.get $maxes) (i32.shl (local.get $r) (i32.const 2))) (local.get $max))
+      (local.set $vc (f32x4.splat (f32.div (local.get $scale) (local.get $sum))))
+      (local.set $p (i32.const 0))
+      (block $c1end (loop $c1
+        (br_if $c1end (i32.ge_u (local.get $p) (local.get $nb)))
+        (v128.store (i32.add (local.get $cr) (local.get $p)) (f32x4.mul (v128.load (i32.add (local.get $cr) (local.get $p))) (local.get $vc)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $c1)))
+      (local.set $p (i32.const 0))
+      (block $c2end (loop $c2
+        (br_if $c2end (i32.ge_u (local.get $p) (local.get $pb)))
+        (v128.store (i32.add (local.get $qr) (local.get $p)) (f32x4.mul (v128.load (i32.add (local.get $qr) (local.get $p))) (local.get $vc)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $c2)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop))))
 )
