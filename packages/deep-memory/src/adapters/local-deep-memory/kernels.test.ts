@@ -174,6 +174,27 @@ describe("corpusKernels", () => {
     kernels.gatherAxpys(y, rows, idx, 3, coef);
     expectClose(y, expectedY);
   });
+
+  // d = 42 pads rows to 44 floats: the codes' last eight take four floats and four zeros.
+  it.each([37, 42])("gives ranking scores on int16 codes within 1e-4 of the exact score over the query's length, a zero query included (d = %i)", (dims) => {
+    const chunks = randomArray(count * dims);
+    const kernels = corpusKernels(chunks, count, dims);
+    expect(kernels.rankingScores).toBeDefined();
+    const rows = 3;
+    const x = randomArray(rows * dims);
+    x.fill(0, 2 * dims);
+    const approx = new Float32Array(rows * count);
+    kernels.rankingScores!(x, rows, approx);
+    const exact = naiveProduct(rows, count, dims, (i, p) => x[i * dims + p]!, (p, j) => chunks[j * dims + p]!);
+    for (let i = 0; i < rows; i++) {
+      const length = Math.sqrt(dot(x, x, dims, i * dims, i * dims));
+      for (let j = 0; j < count; j++) {
+        const want = length > 0 ? exact[i * count + j]! / length : 0;
+        const chunkLength = Math.sqrt(dot(chunks, chunks, dims, j * dims, j * dims));
+        expect(Math.abs(approx[i * count + j]! - want)).toBeLessThan(1e-4 * chunkLength);
+      }
+    }
+  });
 });
 
 describe("normalizeRows", () => {

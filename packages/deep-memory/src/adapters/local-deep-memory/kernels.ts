@@ -104,6 +104,12 @@ export interface CorpusKernels {
   gatherDots(x: Float32Array, rows: number, idx: Int32Array, count: number, out: Float32Array): void;
   /** y_r += sum_j coef[r * count + j] * corpus[idx[r * count + j]]; negative indexes are skipped. */
   gatherAxpys(y: Float32Array, rows: number, idx: Int32Array, count: number, coef: Float32Array): void;
+  /**
+   * Like scoreAll over the query's length, on int16 codes (relative error
+   * about 1e-4): for shortlisting, with the shortlist then scored exactly.
+   * Absent where there is no faster backend than scoreAll (plain JS).
+   */
+  rankingScores?(x: Float32Array, rows: number, out: Float32Array): void;
   /** A training step with its buffers resident beside the corpus; absent where the kernels have no such backend (plain JS). */
   trainingStep?(source: StepSource): TrainingStep;
 }

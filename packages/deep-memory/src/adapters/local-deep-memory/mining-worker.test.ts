@@ -14,7 +14,7 @@ describe("startCorpusWorker", () => {
     const excludeStart = Int32Array.from({ length: rows + 1 }, (_, i) => 2 * i);
     const exclude = Int32Array.from({ length: 2 * rows }, () => Math.floor(random.next() * count));
 
-    const worker = startCorpusWorker(corpus, count, d, { queries, rows, keep, exclude, excludeStart, width });
+    const worker = startCorpusWorker(corpus, count, d, { queries, rows, keep, exclude, excludeStart, width, margin: 16 });
     expect(worker).not.toBeNull();
     const fromWorker = await worker!.topK;
     worker!.close();
@@ -36,7 +36,7 @@ describe("startCorpusWorker", () => {
     const random = new SeededRandom(5);
     const [d, count] = [37, 203];
     const corpus = Float32Array.from({ length: count * d }, () => random.normal());
-    const job = { queries: corpus.slice(0, 2 * d), rows: 2, keep: Int32Array.of(3, 3), exclude: new Int32Array(0), excludeStart: new Int32Array(3), width: 3 };
+    const job = { queries: corpus.slice(0, 2 * d), rows: 2, keep: Int32Array.of(3, 3), exclude: new Int32Array(0), excludeStart: new Int32Array(3), width: 3, margin: 4 };
     const worker = startCorpusWorker(corpus, count, d, job)!;
     await worker.topK;
     // Lists of odd and even lengths, one the whole corpus.

@@ -20,6 +20,8 @@ export interface TopKJob {
   exclude: Int32Array;
   excludeStart: Int32Array;
   width: number;
+  /** How many more than it keeps a question shortlists on int16 codes and then scores exactly. */
+  margin: number;
 }
 
 interface WorkerApi {
@@ -60,45 +62,60 @@ export interface CorpusWorker {
  */
 const workerSource = `
 const { parentPort, workerData: w } = require("node:worker_threads");
-const { module, corpus, count, d, queries, rows, keep, exclude, excludeStart, width } = w;
-const k4 = (d + 3) & ~3, n4 = (count + 3) & ~3;
+const { module, corpus, count, d, queries, rows, keep, exclude, excludeStart, width, margin } = w;
+const k4 = (d + 3) & ~3, k8 = (d + 7) & ~7, n4 = (count + 3) & ~3;
 const blockRows = Math.max(4, Math.min(128, Math.floor(4194304 / count))) & ~1;
-const xAt = n4 * k4, outAt = xAt + blockRows * k4;
-const memory = new WebAssembly.Memory({ initial: Math.ceil(((outAt + blockRows * n4) * 4 + 16) / 65536) });
+const listMax = Math.min(width + margin, count) + 2;
+// Layout (floats): corpus, its int16 codes (two a float) and their scales, as in createSimdCorpus;
+// then the block's query rows, their codes and scales, the block's scores, a list's indexes and exact scores.
+const codesAt = n4 * k4, scalesAt = codesAt + (n4 * k8) / 2, xAt = scalesAt + n4, qAt = xAt + blockRows * k4;
+const qScalesAt = qAt + (blockRows * k8) / 2, outAt = qScalesAt + blockRows, idxAt = outAt + blockRows * n4, exactAt = idxAt + listMax;
+const memory = new WebAssembly.Memory({ initial: Math.ceil(((exactAt + listMax) * 4 + 16) / 65536) });
 const instance = new WebAssembly.Instance(module, { env: { memory } });
-const abt = instance.exports.abt;
-const mem = new Float32Array(memory.buffer);
+const { abt_i16: abtI16, gather_dots: gatherDots, quantize_rows: quantizeRows } = instance.exports;
+const mem = new Float32Array(memory.buffer), ints = new Int32Array(memory.buffer);
 for (let r = 0; r < count; r++) mem.set(corpus.subarray(r * d, (r + 1) * d), r * k4);
-const tile = Math.max(4, (Math.floor(32768 / k4) >> 2) << 2);
+quantizeRows(0, k4, n4, codesAt * 4, k8, scalesAt * 4);
+const tile = Math.max(4, (Math.floor(65536 / k8) >> 2) << 2);
 const out = new Int32Array(rows * width).fill(-1);
-const vals = new Float32Array(width);
+const shortlist = new Int32Array(listMax), position = new Int32Array(width), vals = new Float32Array(listMax);
 const mark = new Int32Array(count).fill(-1);
+// k best of src[at..at+n) into idx, ties to the lower index, NaN and skipped (mark) entries dropped: topK in kernels.ts.
+function top(src, at, n, k, q, idx) {
+  let found = 0;
+  for (let j = 0; j < n; j++) {
+    const s = src[at + j];
+    if (found === k && !(s > vals[k - 1])) continue;
+    if (s !== s || (q >= 0 && mark[j] === q)) continue;
+    let pos = found < k ? found : k - 1;
+    while (pos > 0 && s > vals[pos - 1]) { vals[pos] = vals[pos - 1]; idx[pos] = idx[pos - 1]; pos--; }
+    vals[pos] = s;
+    idx[pos] = j;
+    if (found < k) found++;
+  }
+  return found;
+}
 for (let start = 0; start < rows; start += blockRows) {
   const n = Math.min(blockRows, rows - start), n2 = (n + 1) & ~1;
   mem.fill(0, xAt, xAt + n2 * k4);
   for (let i = 0; i < n; i++) mem.set(queries.subarray((start + i) * d, (start + i + 1) * d), xAt + i * k4);
-  for (let t = 0; t < n4; t += tile) abt(xAt * 4, t * k4 * 4, n2, Math.min(tile, n4 - t), k4, (outAt + t) * 4, n4);
+  quantizeRows(xAt * 4, k4, n2, qAt * 4, k8, qScalesAt * 4);
+  for (let t = 0; t < n4; t += tile) abtI16(qAt * 4, codesAt * 4 + t * k8 * 2, n2, Math.min(tile, n4 - t), k8, (outAt + t) * 4, n4, (scalesAt + t) * 4);
   for (let i = 0; i < n; i++) {
-    const q = start + i, k = keep[q], o = outAt + i * n4, idx = q * width;
+    const q = start + i, k = keep[q];
     for (let e = excludeStart[q]; e < excludeStart[q + 1]; e++) mark[exclude[e]] = q;
-    let found = 0;
-    for (let j = 0; j < count; j++) {
-      const s = mem[o + j];
-      if (found === k && !(s > vals[k - 1])) continue;
-      if (s !== s || mark[j] === q) continue;
-      let pos = found < k ? found : k - 1;
-      while (pos > 0 && s > vals[pos - 1]) { vals[pos] = vals[pos - 1]; out[idx + pos] = out[idx + pos - 1]; pos--; }
-      vals[pos] = s;
-      out[idx + pos] = j;
-      if (found < k) found++;
-    }
+    // The int16 scores shortlist; the shortlist's exact scores (gather_dots, as the main thread's gatherDots) rank.
+    const listed = top(mem, outAt + i * n4, count, Math.min(k + margin, count), q, shortlist);
+    ints.set(shortlist.subarray(0, listed), idxAt);
+    ints[idxAt + listed] = 0;
+    gatherDots((xAt + i * k4) * 4, 1, 0, idxAt * 4, (listed + 1) & ~1, k4, exactAt * 4);
+    const found = top(mem, exactAt, listed, k, -1, position);
+    for (let m = 0; m < found; m++) out[q * width + m] = shortlist[position[m]];
   }
 }
 parentPort.postMessage(out, [out.buffer]);
 // Then score candidate lists with the same kernel the main thread's gatherDots uses (so the same floats).
 // A list is at most count long; its indexes and scores go where the score block was.
-const gatherDots = instance.exports.gather_dots;
-const ints = new Int32Array(memory.buffer);
 let lists = null;
 parentPort.on("message", (m) => {
   if (m.index) { lists = m; return; }

@@ -604,4 +604,121 @@
         (br $c2)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rloop))))
+
+  ;; hsum4 for i32 lanes.
+  (func $hsum4i (param $a v128) (param $b v128) (param $c v128) (param $d v128) (result v128)
+    (local $ab v128) (local $cd v128)
+    (local.set $ab (i32x4.add
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a) (local.get $b))
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a) (local.get $b))))
+    (local.set $cd (i32x4.add
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $c) (local.get $d))
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $c) (local.get $d))))
+    (i32x4.add
+      (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $ab) (local.get $cd))
+      (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $ab) (local.get $cd))))
+
+  ;; abt on int16 codes, for ranking: out[i*ldo + j] = scale[j] * sum_p a[i*k + p] * b[j*k + p]
+  ;; (i32 sums, exact while every partial sum fits: true for codes of rows
+  ;; scaled to length 32767). Eight codes a step through i32x4.dot_i16x8_s,
+  ;; twice the multiply-adds of the f32 kernel per instruction.
+  ;; Byte offsets; k (codes) % 8 == 0, m % 2 == 0, n % 4 == 0.
+  (func (export "abt_i16") (param $a i32) (param $b i32) (param $m i32) (param $n i32) (param $k i32) (param $out i32) (param $ldo i32) (param $scale i32)
+    (local $i i32) (local $j i32) (local $p i32) (local $kb i32) (local $ldb i32)
+    (local $a0 i32) (local $a1 i32) (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32) (local $o i32)
+    (local $x0 v128) (local $x1 v128) (local $y v128) (local $sv v128)
+    (local $c00 v128) (local $c01 v128) (local $c02 v128) (local $c03 v128)
+    (local $c10 v128) (local $c11 v128) (local $c12 v128) (local $c13 v128)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 1)))
+    (local.set $ldb (i32.shl (local.get $ldo) (i32.const 2)))
+    (block $iend (loop $iloop
+      (br_if $iend (i32.ge_u (local.get $i) (local.get $m)))
+      (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $kb))))
+      (local.set $a1 (i32.add (local.get $a0) (local.get $kb)))
+      (local.set $j (i32.const 0))
+      (block $jend (loop $jloop
+        (br_if $jend (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $b0 (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $kb))))
+        (local.set $b1 (i32.add (local.get $b0) (local.get $kb)))
+        (local.set $b2 (i32.add (local.get $b1) (local.get $kb)))
+        (local.set $b3 (i32.add (local.get $b2) (local.get $kb)))
+        (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+        (local.set $c02 (v128.const i32x4 0 0 0 0)) (local.set $c03 (v128.const i32x4 0 0 0 0))
+        (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
+        (local.set $c12 (v128.const i32x4 0 0 0 0)) (local.set $c13 (v128.const i32x4 0 0 0 0))
+        (local.set $p (i32.const 0))
+        (block $pend (loop $ploop
+          (br_if $pend (i32.ge_u (local.get $p) (local.get $kb)))
+          (local.set $x0 (v128.load (i32.add (local.get $a0) (local.get $p))))
+          (local.set $x1 (v128.load (i32.add (local.get $a1) (local.get $p))))
+          (local.set $y (v128.load (i32.add (local.get $b0) (local.get $p))))
+          (local.set $c00 (i32x4.add (local.get $c00) (i32x4.dot_i16x8_s (local.get $x0) (local.get $y))))
+          (local.set $c10 (i32x4.add (local.get $c10) (i32x4.dot_i16x8_s (local.get $x1) (local.get $y))))
+          (local.set $y (v128.load (i32.add (local.get $b1) (local.get $p))))
+          (local.set $c01 (i32x4.add (local.get $c01) (i32x4.dot_i16x8_s (local.get $x0) (local.get $y))))
+          (local.set $c11 (i32x4.add (local.get $c11) (i32x4.dot_i16x8_s (local.get $x1) (local.get $y))))
+          (local.set $y (v128.load (i32.add (local.get $b2) (local.get $p))))
+          (local.set $c02 (i32x4.add (local.get $c02) (i32x4.dot_i16x8_s (local.get $x0) (local.get $y))))
+          (local.set $c12 (i32x4.add (local.get $c12) (i32x4.dot_i16x8_s (local.get $x1) (local.get $y))))
+          (local.set $y (v128.load (i32.add (local.get $b3) (local.get $p))))
+          (local.set $c03 (i32x4.add (local.get $c03) (i32x4.dot_i16x8_s (local.get $x0) (local.get $y))))
+          (local.set $c13 (i32x4.add (local.get $c13) (i32x4.dot_i16x8_s (local.get $x1) (local.get $y))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br $ploop)))
+        (local.set $o (i32.add (local.get $out)
+          (i32.add (i32.mul (local.get $i) (local.get $ldb)) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $sv (v128.load (i32.add (local.get $scale) (i32.shl (local.get $j) (i32.const 2)))))
+        (v128.store (local.get $o) (f32x4.mul (local.get $sv)
+          (f32x4.convert_i32x4_s (call $hsum4i (local.get $c00) (local.get $c01) (local.get $c02) (local.get $c03)))))
+        (v128.store (i32.add (local.get $o) (local.get $ldb)) (f32x4.mul (local.get $sv)
+          (f32x4.convert_i32x4_s (call $hsum4i (local.get $c10) (local.get $c11) (local.get $c12) (local.get $c13)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $jloop)))
+      (local.set $i (i32.add (local.get $i) (i32.const 2)))
+      (br $iloop))))
+
+  ;; Int16 codes for abt_i16: for r < rows, x_r (k f32 at x + r*k*4, k % 4 == 0,
+  ;; zero padded) scaled to length 32767, rounded to nearest, written as
+  ;; ldc int16 codes at codes + r*ldc*2 (ldc = k rounded up to 8; padding 0),
+  ;; and scales[r] = length / 32767^2. A zero row gets zero codes and scale.
+  ;; Every partial sum of a dot product of two code rows then fits in int32.
+  (func (export "quantize_rows") (param $x i32) (param $k i32) (param $rows i32) (param $codes i32) (param $ldc i32) (param $scales i32)
+    (local $r i32) (local $p i32) (local $kb i32) (local $xr i32) (local $cr i32) (local $body i32)
+    (local $acc v128) (local $v v128) (local $len f32) (local $f v128)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    ;; Bytes of x read eight floats at a time; a last four go in alone.
+    (local.set $body (i32.and (local.get $kb) (i32.const -32)))
+    (block $rend (loop $rloop
+      (br_if $rend (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $xr (i32.add (local.get $x) (i32.mul (local.get $r) (local.get $kb))))
+      (local.set $cr (i32.add (local.get $codes) (i32.shl (i32.mul (local.get $r) (local.get $ldc)) (i32.const 1))))
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $p (i32.const 0))
+      (block $nend (loop $nloop
+        (br_if $nend (i32.ge_u (local.get $p) (local.get $kb)))
+        (local.set $v (v128.load (i32.add (local.get $xr) (local.get $p))))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $v) (local.get $v))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $nloop)))
+      (local.set $len (f32.sqrt (call $hsum (local.get $acc))))
+      (f32.store (i32.add (local.get $scales) (i32.shl (local.get $r) (i32.const 2)))
+        (f32.div (local.get $len) (f32.const 1073676289)))
+      (local.set $f (f32x4.splat (select (f32.div (f32.const 32767) (local.get $len)) (f32.const 0) (f32.gt (local.get $len) (f32.const 0)))))
+      (local.set $p (i32.const 0))
+      (block $qend (loop $qloop
+        (br_if $qend (i32.ge_u (local.get $p) (local.get $body)))
+        (v128.store (i32.add (local.get $cr) (i32.shr_u (local.get $p) (i32.const 1)))
+          (i16x8.narrow_i32x4_s
+            (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load (i32.add (local.get $xr) (local.get $p))) (local.get $f))))
+            (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load offset=16 (i32.add (local.get $xr) (local.get $p))) (local.get $f))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 32)))
+        (br $qloop)))
+      (if (i32.lt_u (local.get $body) (local.get $kb))
+        (then
+          (v128.store (i32.add (local.get $cr) (i32.shr_u (local.get $body) (i32.const 1)))
+            (i16x8.narrow_i32x4_s
+              (i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul (v128.load (i32.add (local.get $xr) (local.get $body))) (local.get $f))))
+              (v128.const i32x4 0 0 0 0)))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rloop))))
 )
