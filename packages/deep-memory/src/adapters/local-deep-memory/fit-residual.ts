@@ -85,12 +85,6 @@ interface ValidationScore {
   loss: number;
 }
 
-/**
- * Per-question candidate lists, packed: question i owns
- * index[start[i]..start[i+1]); the first head[i] are its best chunks under
- * plain search plus its answers, the rest a uniform sample of the other
- * chunks, each standing for tailWeight[i] of them.
- */
 /** A trained epoch awaiting its verdict: its weights, training loss, transformed validation questions and their scores (packed like CandidateLists.index). */
 interface EpochResult {
   epoch: number;
@@ -100,6 +94,12 @@ interface EpochResult {
   scores: Promise<Float32Array> | Float32Array;
 }
 
+/**
+ * Per-question candidate lists, packed: question i owns
+ * index[start[i]..start[i+1]); the first head[i] are its best chunks under
+ * plain search plus its answers, the rest a uniform sample of the other
+ * chunks, each standing for tailWeight[i] of them.
+ */
 interface CandidateLists {
   index: Int32Array;
   start: Int32Array;
