@@ -92,6 +92,8 @@ interface EpochResult {
   loss: number;
   queries: Float32Array;
   scores: Promise<Float32Array> | Float32Array;
+  /** Whether the scores are in (or their worker failed): judging it will not wait. */
+  ready: boolean;
 }
 
 /**
@@ -169,6 +171,9 @@ function rememberedShare(train: QuerySet, validation: QuerySet, corpusCount: num
  * have to fall this many places on errors of about 1e-4 to be missed.
  */
 const rescoreMargin = 16;
+
+/** How often (ms) an epoch yields to take in the worker's validation scores of the epoch before. */
+const pendingPollMs = 4;
 
 /** Share of the mining rows a worker thread takes while the main thread does the rest. */
 const workerShare = 0.5;
@@ -535,7 +540,7 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
       return sinceProgress >= settings.patience;
     };
 
-    for (let epoch = 1; epoch <= settings.maxEpochs; epoch++) {
+    epochs: for (let epoch = 1; epoch <= settings.maxEpochs; epoch++) {
       throwIfAborted(signal);
       random.shuffle(order);
       let lossSum = 0;
@@ -580,22 +585,34 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
           step,
         });
 
-        if (performance.now() - lastYield > 50) {
-          // Long epochs still let timers (and so abort signals) run.
+        // Long epochs still let timers (and so abort signals) run; while the
+        // worker scores the last epoch, every few ms, to judge it once it has.
+        if (performance.now() - lastYield > (pending ? pendingPollMs : 50)) {
           await yieldToEventLoop();
           lastYield = performance.now();
+          if (pending?.ready) {
+            const judged = pending;
+            pending = null;
+            // Stopping drops the rest of this epoch: the kept weights come from judged epochs only.
+            if (await judge(judged)) break epochs;
+          }
         }
       }
       batchStep.readWeights(u);
       const queries = transformValidation(u);
       const scores = worker ? worker.score(queries, validation.count) : scoresOf(queries);
-      // An epoch dropped when training stops early leaves its scores unread, and closing the worker rejects them.
-      if (scores instanceof Promise) scores.catch(() => {});
-      const current: EpochResult = { epoch, u: u.slice(), loss: exampleCount > 0 ? lossSum / exampleCount : 0, queries, scores };
+      const current: EpochResult = { epoch, u: u.slice(), loss: exampleCount > 0 ? lossSum / exampleCount : 0, queries, scores, ready: !worker };
+      if (scores instanceof Promise) {
+        // An epoch dropped when training stops leaves its scores unread, and closing the worker rejects them.
+        scores.then(
+          () => (current.ready = true),
+          () => (current.ready = true),
+        );
+      }
       // With a worker, this epoch's validation runs there while the next epoch
-      // trains here, and an epoch is judged once the next has trained: the same
-      // verdicts in the same order, so the same model, one epoch's batches
-      // wasted when training stops early.
+      // trains here, and an epoch is judged during or after the next: the same
+      // verdicts in the same order, so the same model; when training stops,
+      // part of an epoch's batches is wasted.
       const stop: boolean = worker ? pending !== null && (await judge(pending)) : await judge(current);
       pending = worker && !stop ? current : null;
       if (stop) break;
