@@ -2,10 +2,12 @@
  * Mining (scoring every question against the whole corpus and keeping each
  * one's best chunks) is most of the fixed cost of training; this hands a share
  * of the questions to one worker thread so both cores of a small machine
- * score at once. The worker runs the same wasm kernel and the same top-k
- * rule as the main thread, and results are placed by question, so the
- * outcome does not depend on scheduling. Null (the caller mines alone) where
- * worker threads or WebAssembly SIMD are missing: browsers, old runtimes.
+ * score at once, and then keeps the thread to score each epoch's validation
+ * while the main thread trains. The worker runs the same wasm kernels and
+ * the same top-k rule as the main thread, and results are placed by
+ * question, so the outcome does not depend on scheduling. Null (the caller
+ * works alone) where worker threads or WebAssembly SIMD are missing:
+ * browsers, old runtimes.
  */
 import { simdModule } from "./wasm-simd.js";
 
@@ -56,9 +58,10 @@ export interface CorpusWorker {
 
 /**
  * Plain JS so it runs as given in the worker whatever built this package. Its
- * top-k matches topK in kernels.ts (ties to the lower index, NaN skipped) and
- * its padding and tiling match createSimdCorpus, so each score is bit for bit
- * the one the main thread would compute.
+ * top-k matches topK in kernels.ts (ties to the lower index, NaN skipped),
+ * its int16 codes come from the same quantize_rows kernel, and its exact
+ * scores from gather_dots on the same padded rows as createSimdCorpus, so
+ * each result is bit for bit the one the main thread would compute.
  */
 const workerSource = `
 const { parentPort, workerData: w } = require("node:worker_threads");
