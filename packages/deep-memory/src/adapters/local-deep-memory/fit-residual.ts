@@ -560,7 +560,10 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
           }
           target[i] = columnOf[chunk]!;
         }
-        for (let i = 0; i < bs; i++) negIndex.set(negatives.subarray(queryRows[i]! * pool, (queryRows[i]! + 1) * pool), i * pool);
+        for (let i = 0; i < bs; i++) {
+          const from = queryRows[i]! * pool;
+          for (let m = 0; m < pool; m++) negIndex[i * pool + m] = negatives[from + m]!;
+        }
         const { scores, negativeScores, stride, negativeStride } = batchStep.forward(queryRows, bs, columns, nb, negIndex);
         for (let i = 0; i < bs; i++) {
           stamp++;

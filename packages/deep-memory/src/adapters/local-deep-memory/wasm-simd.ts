@@ -315,6 +315,7 @@ export function createSimdCorpus(corpus: Float32Array, count: number, d: number)
       // Kept regions may hold an earlier temporary's data; padding must read as zeros.
       scratch.floats().fill(0, uAt, maxesAt + b4);
       const uTile = Math.max(4, (Math.floor(32768 / r4) >> 2) << 2);
+      let views: StepBuffers = { scores: new Float32Array(0), negativeScores: new Float32Array(0), stride: b4, negativeStride: pool4 };
       return {
         forward(rows, count, columns, columnCount, negatives): StepBuffers {
           const mem = scratch.floats();
@@ -352,12 +353,16 @@ export function createSimdCorpus(corpus: Float32Array, count: number, d: number)
               mem.fill(-Infinity, negScoresAt + i * pool4 + pool, negScoresAt + (i + 1) * pool4);
             }
           }
-          return {
-            scores: mem.subarray(scoresAt, scoresAt + b4 * b4),
-            negativeScores: mem.subarray(negScoresAt, negScoresAt + b4 * pool4),
-            stride: b4,
-            negativeStride: pool4,
-          };
+          // New views only after the memory grew (a corpus kernel's scratch between batches).
+          if (views.scores.buffer !== mem.buffer) {
+            views = {
+              scores: mem.subarray(scoresAt, scoresAt + b4 * b4),
+              negativeScores: mem.subarray(negScoresAt, negScoresAt + b4 * pool4),
+              stride: b4,
+              negativeStride: pool4,
+            };
+          }
+          return views;
         },
         backward(count, columnCount, targets, temperature, adam) {
           const mem = scratch.floats();
