@@ -57,7 +57,6 @@ function normalizationBackwardTransposed(g: Float32Array, y: Float32Array, norms
 class JsTrainingStep implements TrainingStep {
   private readonly u: Float32Array;
   private readonly adam;
-  private readonly rows: Int32Array;
   private readonly zb: Float32Array;
   private readonly zbT: Float32Array;
   private readonly cb: Float32Array;
@@ -84,7 +83,6 @@ class JsTrainingStep implements TrainingStep {
     const { rank: r, batch: b, pool } = source;
     this.u = new Float32Array(d * r);
     this.adam = createAdamW(this.u);
-    this.rows = new Int32Array(b);
     this.zb = new Float32Array(b * r);
     this.zbT = new Float32Array(r * b);
     this.cb = new Float32Array(b * d);
@@ -106,7 +104,6 @@ class JsTrainingStep implements TrainingStep {
     const { d, source } = this;
     const { rank: r, pool } = source;
     const { scores, negativeScores, stride } = this.buffers;
-    this.rows.set(rows.subarray(0, count));
     gatherRows(source.z, rows, count, r, this.zb);
     gatherRows(this.corpus, columns, columnCount, d, this.cb);
     // q' = normalize(q + U z)
