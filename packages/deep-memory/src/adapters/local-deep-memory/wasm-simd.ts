@@ -234,7 +234,8 @@ export function createSimdCorpus(corpus: Float32Array, count: number, d: number)
   if (!made) return null;
   const scratch = new Scratch(made.memory, corpusFloats);
   copyPadded(corpus, 0, count, d, scratch.floats(), 0, n4, k4);
-  made.exports.quantize_rows(0, k4, n4, codesAt * 4, k8, scalesAt * 4);
+  // The codes are made on the first rankingScores: most users of these kernels (a memory's list centres) never rank.
+  let coded = false;
   // Two rows of A (int16) against B rows kept to about 128 KiB a call, as for f32.
   const codeTile = Math.max(4, (Math.floor(65536 / k8) >> 2) << 2);
   const { abt, abt1, abt_i16: abtI16, quantize_rows: quantizeRows, gather_dots: gatherDots, gather_axpys: gatherAxpys, add_normalize: addNormalize, norm_backward: normBackward, weighted_rows: weightedRows, softmax_rows: softmaxRows, adamw } =
@@ -291,6 +292,10 @@ export function createSimdCorpus(corpus: Float32Array, count: number, d: number)
       for (let r = 0; r < rows; r++) y.set(mem.subarray(yAt + r * k4, yAt + r * k4 + d), r * d);
     },
     rankingScores(x, rows, out) {
+      if (!coded) {
+        quantizeRows(0, k4, n4, codesAt * 4, k8, scalesAt * 4);
+        coded = true;
+      }
       const rows2 = (rows + 1) & ~1;
       const [xAt, qAt, qScalesAt, outAt] = scratch.reserve([rows2 * k4, (rows2 * k8) / 2, rows2, rows2 * n4]);
       copyPadded(x, 0, rows, d, scratch.floats(), xAt, rows2, k4);
