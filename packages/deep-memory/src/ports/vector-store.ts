@@ -22,9 +22,28 @@ export interface VectorSearchInput {
   k: number;
 }
 
-/** The host's vector database, seen through the two operations deep memory needs. */
+export interface TextSearchInput {
+  userId: string;
+  /** The user's query as typed: raw text, never an embedding. */
+  query: string;
+  k: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The host's vector database, seen through the operations deep memory needs:
+ * listing chunks and dense search, plus keyword search where the store has it.
+ */
 export interface VectorStore {
   listChunks(input: ListChunksInput): Promise<ChunkPage>;
   /** Top-k chunks by cosine similarity, best first. */
   search(input: VectorSearchInput): Promise<SearchHit[]>;
+  /**
+   * Optional capability: top-k chunks for a query string by a lexical
+   * relevance score (BM25 or the database's full-text ranking), best first.
+   * `score` is the store's own (higher is better; not comparable with cosine).
+   * Chunks that share no term with the query are not returned. A store
+   * without this method is searched dense-only.
+   */
+  textSearch?(input: TextSearchInput): Promise<SearchHit[]>;
 }
