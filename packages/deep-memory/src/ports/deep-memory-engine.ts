@@ -16,6 +16,13 @@ export interface EngineTrainInput {
   positives: number[][];
   /** Unit-length embeddings of every chunk searched over. */
   corpus: Float32Array[];
+  /**
+   * Questions the caller held back to choose settings on (epochs, weights):
+   * the engine may score them but never trains on or remembers them, so the
+   * caller can tune what comes after the engine (hybrid fusion) on the same
+   * questions. Without it the engine carves its own validation split.
+   */
+  validation?: { queries: Float32Array[]; positives: number[][] };
   seed: number;
   signal?: AbortSignal;
   onProgress?: (progress: EngineProgress) => void;
