@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { storableText } from "../errors/storable-text.js";
 import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
 import type { Embedder } from "../ports/embedder.js";
 import type { QuestionGenerator } from "../ports/question-generator.js";
@@ -83,7 +84,7 @@ export const trainerConfigSchema = z.object({
 });
 export type DeepMemoryTrainerConfig = z.input<typeof trainerConfigSchema>;
 
-export const userIdSchema = z.string().trim().min(1, "userId is required").max(256);
+export const userIdSchema = storableText().trim().min(1, "userId is required").max(256);
 /** Run and job ids are UUIDs the trainer generated; anything else is a validation error in every store alike. */
 const idSchema = z.uuid("must be a run or job id (a UUID)");
 
@@ -94,7 +95,7 @@ export const generateInputSchema = z
     maxPairs: z.number().int().min(1).max(1_000_000).optional(),
     concurrency: z.number().int().min(1).max(64).optional(),
     delayMs: z.number().int().min(0).max(600_000).optional(),
-    model: z.string().min(1).optional(),
+    model: storableText().min(1).optional(),
   })
   .strict();
 export type GenerateInput = z.input<typeof generateInputSchema>;
@@ -105,9 +106,9 @@ export type TrainInput = z.input<typeof trainInputSchema>;
 export const evaluateInputSchema = z
   .object({
     userId: userIdSchema,
-    queries: z.array(z.string().min(1)).min(1),
+    queries: z.array(storableText().min(1)).min(1),
     /** Per query: [chunkId, score] pairs; score > 0 counts as relevant. */
-    relevance: z.array(z.array(z.tuple([z.string().min(1), z.number()]))),
+    relevance: z.array(z.array(z.tuple([storableText().min(1), z.number()]))),
     topK: z.array(z.number().int().min(1).max(1000)).min(1).default([1, 3, 5, 10, 50, 100]),
     /** Which run's model to evaluate; defaults to the model search uses, else the last trained. */
     runId: idSchema.optional(),
@@ -122,7 +123,7 @@ export type EvaluateInput = z.input<typeof evaluateInputSchema>;
 export const searchInputSchema = z
   .object({
     userId: userIdSchema,
-    query: z.string().trim().min(1, "query is required").max(8000),
+    query: storableText().trim().min(1, "query is required").max(8000),
     k: z.number().int().min(1).max(1000).default(5),
     /** "auto" follows the user's setting; "on"/"off" force it (for admin comparisons). */
     deepMemory: z.enum(["auto", "on", "off"]).default("auto"),
@@ -146,11 +147,21 @@ export const importPairsInputSchema = z
   .object({
     userId: userIdSchema,
     pairs: z
-      .array(z.object({ question: z.string().trim().min(1).max(500), chunkId: z.string().min(1).max(512) }).strict())
+      .array(
+        z
+          .object({
+            question: storableText().trim().min(1).max(500),
+            // SQL stores keep chunk ids as text of at most 512 bytes.
+            chunkId: storableText()
+              .min(1)
+              .refine((id) => Buffer.byteLength(id) <= 512, "must be at most 512 bytes in UTF-8"),
+          })
+          .strict(),
+      )
       .min(1)
       .max(1_000_000),
     /** Where the pairs come from, e.g. "chat-feedback"; recorded as the run's generation model. */
-    source: z.string().trim().min(1).max(100).default("import"),
+    source: storableText().trim().min(1).max(100).default("import"),
   })
   .strict();
 export type ImportPairsInput = z.input<typeof importPairsInputSchema>;
