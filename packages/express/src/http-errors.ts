@@ -29,7 +29,8 @@ export function toHttpError(error: unknown): HttpError {
   const details = error.details === undefined ? undefined : wireDetails(error.details);
   const http: HttpError = { status, body: errorBody(error.code, error.message, details) };
   const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;
-  if (status === 429 && typeof retryAfterMs === "number" && retryAfterMs > 0) {
+  // 429 (rate limited) and 409 (a run is busy) say when trying again may succeed.
+  if ((status === 429 || status === 409) && typeof retryAfterMs === "number" && retryAfterMs > 0) {
     http.headers = { "retry-after": String(Math.ceil(retryAfterMs / 1000)) };
   }
   return http;

@@ -1,4 +1,13 @@
-import type { CompareSearchResult, GenerateResult, ImportPairsResult, RunDetail, RunStatusSnapshot, SettingsView, TrainingRun } from "@zip/deep-memory";
+import type {
+  CompareSearchResult,
+  GenerateResult,
+  ImportPairsResult,
+  RunDetail,
+  RunStatusSnapshot,
+  SettingsView,
+  TrainingRun,
+  TrainResult,
+} from "@zip/deep-memory";
 import {
   toWireRun,
   toWireRunMetrics,
@@ -21,10 +30,9 @@ import {
  */
 
 export function generateResponse(result: GenerateResult, eventsUrl: string): GenerateResponse {
-  const message =
-    result.totalChunks === 0
-      ? "Nothing new to generate: completed runs already cover every chunk"
-      : result.resumed
+  const message = result.joined
+    ? `Already generating training data (${result.totalChunks} chunks in this run); following that job`
+    : result.resumed
         ? `Resumed generating training data (${result.totalChunks} chunks in this run)`
         : `Generating training data for ${result.totalChunks} chunks`;
   return {
@@ -33,13 +41,20 @@ export function generateResponse(result: GenerateResult, eventsUrl: string): Gen
     total_chunks: result.totalChunks,
     existing_chunks: result.existingChunks,
     resumed: result.resumed,
+    joined: result.joined,
     message,
     events_url: eventsUrl,
   };
 }
 
-export function trainResponse(result: { jobId: string; runId: string }, eventsUrl: string): TrainResponse {
-  return { job_id: result.jobId, training_run_id: result.runId, message: "Training started", events_url: eventsUrl };
+export function trainResponse(result: TrainResult, eventsUrl: string): TrainResponse {
+  return {
+    job_id: result.jobId,
+    training_run_id: result.runId,
+    joined: result.joined,
+    message: result.joined ? "Already training this run; following that job" : "Training started",
+    events_url: eventsUrl,
+  };
 }
 
 export function importPairsResponse(result: ImportPairsResult): ImportPairsResponse {

@@ -16,6 +16,10 @@ export type ErrorCode =
   | "UNAUTHORIZED"
   | "NOT_FOUND"
   | "RUN_ALREADY_ACTIVE"
+  /** generate found no chunk without training pairs: nothing was started. */
+  | "NOTHING_TO_GENERATE"
+  /** HTTP-only: an Idempotency-Key was reused with a different request. */
+  | "IDEMPOTENCY_KEY_REUSED"
   | "INVALID_RUN_STATE"
   | "NO_TRAINED_MODEL"
   | "RATE_LIMITED"
@@ -71,17 +75,39 @@ export class UnauthorizedError extends DeepMemoryError {
 
 /** Also used for resources of another user, so their existence never leaks. */
 export class NotFoundError extends DeepMemoryError {
-  constructor(resource: "run" | "job" | "model" | "chunk", id: string) {
+  constructor(resource: "run" | "job" | "run or job" | "model" | "chunk", id: string) {
     super("NOT_FOUND", `No ${resource} with id ${JSON.stringify(id)}`, { details: { resource, id } });
   }
 }
 
 export class RunAlreadyActiveError extends DeepMemoryError {
   readonly runId: string;
-  constructor(runId: string, status: string) {
-    super("RUN_ALREADY_ACTIVE", `A training run is already ${status} for this user (run ${runId}); wait for it to finish`, {
-      details: { runId, status },
+  /** When trying again may succeed: the holder's lease ends then, or its job may have finished. */
+  readonly retryAfterMs: number | undefined;
+  constructor(runId: string, status: string, options: { retryAfterMs?: number } = {}) {
+    const retryAfterMs = options.retryAfterMs === undefined ? undefined : Math.max(1000, Math.ceil(options.retryAfterMs / 1000) * 1000);
+    const when = retryAfterMs === undefined ? "wait for it to finish" : `try again in ${retryAfterMs / 1000} s`;
+    super("RUN_ALREADY_ACTIVE", `A training run is already ${status} for this user (run ${runId}); ${when}`, {
+      details: { runId, status, ...(retryAfterMs === undefined ? {} : { retryAfterSeconds: retryAfterMs / 1000 }) },
     });
+    this.runId = runId;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** generate had nothing to do: every chunk already has pairs in a finished run. */
+export class NothingToGenerateError extends DeepMemoryError {
+  readonly runId: string | null;
+  constructor(runId: string | null, status: string | null, chunkCount: number) {
+    const which = runId ? ` (newest: run ${runId}, ${status})` : "";
+    const next = status === "generated" ? "train that run" : "add chunks to the knowledge base, then generate again";
+    super(
+      "NOTHING_TO_GENERATE",
+      chunkCount === 0
+        ? "The knowledge base has no chunks to generate questions for"
+        : `Every one of the ${chunkCount} chunks already has training pairs${which}: ${next}`,
+      { details: { runId, status, chunkCount } },
+    );
     this.runId = runId;
   }
 }

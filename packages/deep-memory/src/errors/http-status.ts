@@ -10,6 +10,9 @@ export const httpStatusByCode = {
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
   RUN_ALREADY_ACTIVE: 409,
+  NOTHING_TO_GENERATE: 409,
+  // The IETF Idempotency-Key draft: a key reused with another payload is 422.
+  IDEMPOTENCY_KEY_REUSED: 422,
   INVALID_RUN_STATE: 409,
   NO_TRAINED_MODEL: 409,
   RATE_LIMITED: 429,

@@ -75,6 +75,8 @@ export const generateResponseSchema = z.object({
   existing_chunks: z.number().int().nonnegative(),
   /** True when this call continued an unfinished run instead of starting a new one. */
   resumed: z.boolean(),
+  /** True when a job was already generating for the user: this is that job, nothing new started. */
+  joined: z.boolean(),
   message: z.string(),
   /** Where to follow the job's progress (Server-Sent Events). */
   events_url: z.string(),
@@ -89,6 +91,8 @@ export type TrainRequest = z.input<typeof trainRequestSchema>;
 export const trainResponseSchema = z.object({
   job_id: z.string(),
   training_run_id: z.string(),
+  /** True when the run was already training: this is that job, nothing new started. */
+  joined: z.boolean(),
   message: z.string(),
   events_url: z.string(),
 });

@@ -27,6 +27,7 @@ function setup(
     script?: (chunkId: string, call: number, input: GenerateQuestionsInput) => ScriptedReply | undefined;
     store?: InMemoryTrainingStore;
     clock?: () => Date;
+    instanceId?: string;
   } = {},
 ) {
   const corpus = syntheticCorpus({ chunks: opts.chunks ?? 12 });
@@ -41,6 +42,7 @@ function setup(
     engine: unusedEngine,
     options: { retryMinDelayMs: 1, retryMaxDelayMs: 5, concurrency: 3, ...opts.options },
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.instanceId ? { instanceId: opts.instanceId } : {}),
   });
   return { corpus, vectorStore, store, generator, trainer };
 }
@@ -91,17 +93,51 @@ describe("generate", () => {
     expect(() => trainer.subscribe({ userId: "user-b", jobId }, () => {})).toThrowError(expect.objectContaining({ code: "NOT_FOUND" }));
   });
 
-  it("refuses a second generate while the first is active, and allows other users", async () => {
+  it("joins the job already generating instead of starting a second run, and allows other users", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const { trainer } = setup({ chunks: 3, script: () => async (input) => (await gate, [`What does ${input.chunk.id} say about aspect 0?`]) });
+    const { trainer, store } = setup({ chunks: 3, script: () => async (input) => (await gate, [`What does ${input.chunk.id} say about aspect 0?`]) });
     const first = await trainer.generate({ userId });
-    await expect(trainer.generate({ userId })).rejects.toMatchObject({ code: "RUN_ALREADY_ACTIVE", runId: first.runId });
+    const [again, twice] = await Promise.all([trainer.generate({ userId }), trainer.generate({ userId })]);
+    expect(again).toMatchObject({ jobId: first.jobId, runId: first.runId, joined: true, resumed: false });
+    expect(twice).toMatchObject({ jobId: first.jobId, runId: first.runId, joined: true });
     const other = await trainer.generate({ userId: "user-b" });
     expect(other.runId).not.toBe(first.runId);
     release();
     await trainer.waitForJob({ userId, jobId: first.jobId });
     await trainer.waitForJob({ userId: "user-b", jobId: other.jobId });
+    expect((await store.listRuns(userId, { limit: 10, offset: 0 })).total).toBe(1);
+  });
+
+  it("two generates racing from two processes make one run: the second joins the first", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const store = new InMemoryTrainingStore();
+    const script = () => async (input: GenerateQuestionsInput) => (await gate, [`What does ${input.chunk.id} say about aspect 0?`]);
+    const a = setup({ chunks: 3, store, script });
+    const b = setup({ chunks: 3, store, script });
+    const [one, two] = await Promise.all([a.trainer.generate({ userId }), b.trainer.generate({ userId })]);
+    expect(one.runId).toBe(two.runId);
+    expect([one.joined, two.joined].sort()).toEqual([false, true]);
+    release();
+    const owner = one.joined ? b : a;
+    await owner.trainer.waitForJob({ userId, jobId: one.jobId });
+    expect((await store.listRuns(userId, { limit: 10, offset: 0 })).total).toBe(1);
+  });
+
+  it("with nothing new to cover, says so and creates no run; pairs not trained yet count as covered", async () => {
+    const { trainer, store, generator } = setup({ chunks: 4 });
+    const first = await trainer.generate({ userId });
+    await trainer.waitForJob({ userId, jobId: first.jobId });
+    for (let i = 0; i < 20; i++) {
+      await expect(trainer.generate({ userId })).rejects.toMatchObject({
+        code: "NOTHING_TO_GENERATE",
+        runId: first.runId,
+        message: expect.stringContaining("train that run"),
+      });
+    }
+    expect((await store.listRuns(userId, { limit: 100, offset: 0 })).total).toBe(1);
+    expect(generator.calls).toHaveLength(4);
   });
 
   it("stops cleanly at the pair cap, even with calls in flight", async () => {
@@ -199,7 +235,7 @@ describe("generate", () => {
     expect((await store.getRun(userId, first.runId))).toMatchObject({ status: "generated", error: null, processedChunks: 8 });
   });
 
-  it("survives a crash mid-run: a new trainer on the same store resumes once the dead lease expires", async () => {
+  it("survives a crash mid-run: a trainer of another process resumes once the dead lease expires, with Retry-After until then", async () => {
     let now = new Date("2026-01-01T00:00:00Z");
     const clock = () => now;
     const store = new InMemoryTrainingStore();
@@ -208,6 +244,7 @@ describe("generate", () => {
       store,
       clock,
       options: { concurrency: 2, leaseMs: 10_000 },
+      instanceId: "replica-a",
       script: (chunkId) => (chunkId >= "chunk-0006" ? (input) => hangUntilAborted(input.signal) : undefined),
     });
     const first = await crashed.trainer.generate({ userId });
@@ -218,11 +255,18 @@ describe("generate", () => {
     expect(orphan).toMatchObject({ status: "generating", processedChunks: 6 });
     expect(orphan?.leaseOwner).not.toBeNull();
 
-    const revived = setup({ chunks: 12, store, clock });
-    await expect(revived.trainer.generate({ userId })).rejects.toMatchObject({ code: "RUN_ALREADY_ACTIVE" });
+    // Another host cannot tell a dead replica from a slow one: it waits for the lease, and is told how long.
+    const revived = setup({ chunks: 12, store, clock, instanceId: "replica-b" });
+    await expect(revived.trainer.importPairs({ userId, pairs: [{ question: "q?", chunkId: "chunk-0000" }] })).rejects.toMatchObject({
+      code: "RUN_ALREADY_ACTIVE",
+      retryAfterMs: 10_000,
+      details: expect.objectContaining({ retryAfterSeconds: 10 }),
+    });
+    // generate joins the run it cannot take yet rather than refusing.
+    expect(await revived.trainer.generate({ userId })).toMatchObject({ runId: first.runId, jobId: first.jobId, joined: true });
     now = new Date(now.getTime() + 10_001);
     const resumed = await revived.trainer.generate({ userId });
-    expect(resumed).toMatchObject({ runId: first.runId, resumed: true });
+    expect(resumed).toMatchObject({ runId: first.runId, resumed: true, joined: false });
     await revived.trainer.waitForJob({ userId, jobId: resumed.jobId });
 
     const pairs = await pairsOf(store, first.runId);
@@ -276,9 +320,7 @@ describe("generate", () => {
       generator: new ScriptedGenerator(() => "never?"),
       engine: unusedEngine,
     });
-    const none = await empty.generate({ userId });
-    expect(none.totalChunks).toBe(0);
-    expect(await empty.waitForJob({ userId, jobId: none.jobId })).toMatchObject({ type: "completed", pairCount: 0 });
+    await expect(empty.generate({ userId })).rejects.toMatchObject({ code: "NOTHING_TO_GENERATE", message: expect.stringContaining("no chunks") });
 
     const { trainer, vectorStore, store, generator } = setup({ chunks: 2 });
     vectorStore.upsert([{ id: "blank", text: "   ", embedding: new Float32Array(32).fill(1) }]);

@@ -165,7 +165,9 @@ describe("train", () => {
     await expect(trainer.train({ userId, runId })).rejects.toMatchObject({ code: "INVALID_RUN_STATE" });
     await trainer.waitForJob({ userId, jobId });
     const job = await trainer.train({ userId, runId });
-    await expect(trainer.train({ userId, runId })).rejects.toMatchObject({ code: "INVALID_RUN_STATE" });
+    expect(job.joined).toBe(false);
+    // A second train while it trains follows the same job instead of failing or training twice.
+    expect(await trainer.train({ userId, runId })).toEqual({ jobId: job.jobId, runId, joined: true });
     await trainer.waitForJob({ userId, jobId: job.jobId });
     await expect(trainer.train({ userId, runId })).rejects.toMatchObject({ code: "INVALID_RUN_STATE" });
     expect((await store.getRun(userId, runId))?.status).toBe("completed");

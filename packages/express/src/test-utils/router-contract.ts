@@ -273,7 +273,7 @@ export function routerContract(expectedMajor: 4 | 5): void {
       worker.engine.gate.open();
       expect(during.map((e) => e.data.type)).toEqual(["status"]);
       expect(during[0]!.id).toBeUndefined();
-      expect(during[0]!.data).toMatchObject({ type: "status", kind: "train", status: { status: "training", active: false } });
+      expect(during[0]!.data).toMatchObject({ type: "status", kind: "train", status: { status: "training", active: true } });
       await worker.trainer.waitForJob({ userId: "alice", jobId: train.jobId });
       const after = await (await web.stream(train.jobId)).rest();
       expect(after[0]!.data).toMatchObject({ type: "completed", status: "completed", metrics: { verdict: "improved" }, synthesized: true });
@@ -320,14 +320,25 @@ export function routerContract(expectedMajor: 4 | 5): void {
     });
   });
 
-  it("two concurrent POST /generate for one user: exactly one 202, the other 409", async () => {
-    const ctx = await start(createTrainer({ generator: new GatedGenerator(new Gate(false)) }));
+  it("two concurrent POST /generate for one user: both 202 with the same job, one run", async () => {
+    const gate = new Gate(false);
+    const ctx = await start(createTrainer({ generator: new GatedGenerator(gate) }));
     const results = await Promise.all([ctx.call("POST", "generate"), ctx.call("POST", "generate")]);
-    expect(results.map((r) => r.status).sort()).toEqual([202, 409]);
-    expect(results.find((r) => r.status === 409)!.json!.error).toMatchObject({ code: "RUN_ALREADY_ACTIVE" });
-    expect(results.find((r) => r.status === 409)!.json!.error.details).toHaveProperty("training_run_id");
+    expect(results.map((r) => r.status)).toEqual([202, 202]);
+    expect(results[0]!.json!.job_id).toBe(results[1]!.json!.job_id);
+    expect(results.map((r) => r.json!.joined).sort()).toEqual([false, true]);
     // Another user is not blocked.
-    expect((await ctx.call("POST", "generate", { user: "bob" })).status).toBe(202);
+    const bob = await ctx.call("POST", "generate", { user: "bob" });
+    expect(bob.status).toBe(202);
+    gate.open();
+    await ctx.trainer.waitForJob({ userId: "alice", jobId: results[0]!.json!.job_id });
+    await ctx.trainer.waitForJob({ userId: "bob", jobId: bob.json!.job_id });
+    expect((await ctx.call("GET", "runs")).json!.total).toBe(1);
+    // Nothing new to cover: a 409 with its own code, and no empty run.
+    const again = await ctx.call("POST", "generate");
+    expect(again.status).toBe(409);
+    expect(again.json!.error).toMatchObject({ code: "NOTHING_TO_GENERATE" });
+    expect((await ctx.call("GET", "runs")).json!.total).toBe(1);
   });
 
   it("another user's runs, jobs and chunks answer 404 or stay invisible everywhere", async () => {

@@ -19,6 +19,12 @@ async function rejection(promise: Promise<unknown>): Promise<DeepMemoryClientErr
 }
 
 describe("createDeepMemoryClient", () => {
+  it("a second generate while one runs returns the same job", async () => {
+    const client = createDeepMemoryClient({ baseUrl: BASE_URL });
+    const first = await client.generate();
+    expect(await client.generate()).toMatchObject({ job_id: first.job_id, joined: true });
+  });
+
   it("calls every route and returns the protocol's typed bodies", async () => {
     const client = createDeepMemoryClient({ baseUrl: `${BASE_URL}/` });
     expect(client.baseUrl).toBe(BASE_URL);
@@ -55,10 +61,10 @@ describe("createDeepMemoryClient", () => {
 
   it("turns error bodies into DeepMemoryClientError with status, code, message and details", async () => {
     const client = createDeepMemoryClient({ baseUrl: BASE_URL });
-    await client.generate();
+    ctx.api.createRun({ status: "training" });
     const conflict = await rejection(client.generate());
     expect(conflict).toBeInstanceOf(DeepMemoryClientError);
-    expect(conflict).toMatchObject({ status: 409, code: "RUN_ALREADY_ACTIVE", message: expect.stringContaining("still generating") });
+    expect(conflict).toMatchObject({ status: 409, code: "RUN_ALREADY_ACTIVE", message: expect.stringContaining("still") });
 
     const missing = await rejection(client.getRun("nope"));
     expect(missing).toMatchObject({ status: 404, code: "NOT_FOUND" });

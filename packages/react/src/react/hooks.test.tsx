@@ -35,8 +35,8 @@ describe("useGenerateTrainingData and useTrainingRuns", () => {
     expect(result.current.runs.activeRun).toMatchObject({ id: started!.training_run_id, status: "generating", generate_job_id: started!.job_id });
   });
 
-  it("exposes a refused generation (409 RUN_ALREADY_ACTIVE) without throwing", async () => {
-    ctx.api.startGeneration();
+  it("exposes a refused generation (409 RUN_ALREADY_ACTIVE while a run trains) without throwing", async () => {
+    ctx.api.createRun({ status: "training" });
     const onError = vi.fn();
     const { result } = renderHookWithClient(() => useGenerateTrainingData({ onError }));
     let outcome: unknown = "unset";

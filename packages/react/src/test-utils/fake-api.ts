@@ -294,6 +294,22 @@ export function createFakeApi(options: FakeApiOptions = {}) {
     }),
     http.post(`${base}/generate`, () => {
       const active = [...state.runs.values()].find((run) => ["pending", "generating", "training"].includes(run.status));
+      // As the real server: a generate while one runs joins it; training blocks it.
+      if (active && active.status !== "training" && active.generate_job_id) {
+        return json(
+          generateResponseSchema.parse({
+            job_id: active.generate_job_id,
+            training_run_id: active.id,
+            total_chunks: active.total_chunks,
+            existing_chunks: 0,
+            resumed: false,
+            joined: true,
+            message: "Already generating training data; following that job",
+            events_url: `${base}/events/stream/${active.generate_job_id}`,
+          }),
+          202,
+        );
+      }
       if (active) return fail("RUN_ALREADY_ACTIVE", 409, `Run ${active.id} is still ${active.status}`);
       const run = createRun();
       const job = createJob(run.id, "generate");
@@ -305,6 +321,7 @@ export function createFakeApi(options: FakeApiOptions = {}) {
           total_chunks: run.total_chunks,
           existing_chunks: 0,
           resumed: false,
+          joined: false,
           message: "Generation started",
           events_url: `${base}/events/stream/${job.id}`,
         }),
@@ -318,7 +335,7 @@ export function createFakeApi(options: FakeApiOptions = {}) {
       if (run.status !== "generated") return fail("INVALID_RUN_STATE", 409, `Run ${run.id} is ${run.status}, not generated`);
       const job = createJob(run.id, "train");
       state.runs.set(run.id, { ...run, status: "training", train_job_id: job.id });
-      return json(trainResponseSchema.parse({ job_id: job.id, training_run_id: run.id, message: "Training started", events_url: `${base}/events/stream/${job.id}` }), 202);
+      return json(trainResponseSchema.parse({ job_id: job.id, training_run_id: run.id, joined: false, message: "Training started", events_url: `${base}/events/stream/${job.id}` }), 202);
     }),
     http.get(`${base}/runs`, ({ request }) => {
       const url = new URL(request.url);

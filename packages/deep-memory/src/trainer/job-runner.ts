@@ -1,0 +1,134 @@
+import { randomUUID } from "node:crypto";
+import { AbortedError, StoreError, toDeepMemoryError } from "../errors/errors.js";
+import type { JobEventInput } from "../events/events.js";
+import type { JobInfo, JobRegistry } from "../events/job-registry.js";
+import type { TrainingStore } from "../ports/training-store.js";
+import { holdLeaseOwner } from "./lease-holder.js";
+import type { RunLeases } from "./run-leases.js";
+
+/** A job id and its lease owner, held live in this process from before its run is leased. */
+export interface JobTicket {
+  jobId: string;
+  leaseOwner: string;
+  /** Ends the live hold; called when the job ends, or when it never starts. */
+  release(): void;
+}
+
+interface RunningJob {
+  info: JobInfo;
+  controller: AbortController;
+  done: Promise<void>;
+  /** Set by close({ releaseLeases: false }): leave the lease to expire, as a crash would. */
+  keepLease: boolean;
+}
+
+/**
+ * Background jobs of one trainer: each runs detached from the call that
+ * started it, renews its run's lease while it works, and reports through the
+ * job registry. Stopping (close) aborts them and leaves their runs resumable.
+ */
+export class JobRunner {
+  private readonly running = new Map<string, RunningJob>();
+  private closed = false;
+
+  constructor(
+    private readonly store: TrainingStore,
+    private readonly jobs: JobRegistry,
+    private readonly leases: RunLeases,
+    private readonly leaseMs: number,
+    private readonly clock: () => Date,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * A new job id whose lease owner counts as alive in this process at once:
+   * a second call racing this one must not mistake the run for abandoned in
+   * the moment between leasing it and starting the job.
+   */
+  ticket(): JobTicket {
+    const jobId = randomUUID();
+    const leaseOwner = this.leases.ownerFor(jobId);
+    return { jobId, leaseOwner, release: holdLeaseOwner(leaseOwner) };
+  }
+
+  start(info: Omit<JobInfo, "active" | "createdAt">, ticket: JobTicket, work: (signal: AbortSignal) => Promise<void>): void {
+    this.jobs.create(info);
+    const controller = new AbortController();
+    const heartbeat = setInterval(() => {
+      void this.store
+        .updateRun(info.userId, info.runId, { leaseExpiresAt: this.leases.expiry() }, { leaseOwner: ticket.leaseOwner }, this.clock())
+        .then((run) => {
+          if (!run) controller.abort(new StoreError("Another worker took over this run"));
+        })
+        .catch(() => {
+          // A missed heartbeat is retried on the next tick; the lease outlives several ticks.
+        });
+    }, Math.max(50, Math.floor(this.leaseMs / 3)));
+    heartbeat.unref?.();
+    const job: RunningJob = { info: this.jobs.get(info.userId, info.jobId)!, controller, keepLease: false, done: Promise.resolve() };
+    job.done = (async () => {
+      try {
+        await work(controller.signal);
+      } finally {
+        clearInterval(heartbeat);
+        this.running.delete(info.jobId);
+        ticket.release();
+      }
+    })();
+    this.running.set(info.jobId, job);
+  }
+
+  emit(jobId: string, event: JobEventInput): void {
+    this.jobs.emit(jobId, event);
+  }
+
+  /**
+   * Ends a job that threw: the run is marked failed with the error (resumable
+   * by the next generate or train), unless the trainer is closing, in which
+   * case the run is only released. Emits the job's `failed` event either way.
+   */
+  async fail(
+    info: { userId: string; runId: string; jobId: string; leaseOwner: string },
+    failedPhase: "generating" | "training",
+    error: unknown,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const running = this.running.get(info.jobId);
+    const closing = signal.aborted && this.closed;
+    const failure = toDeepMemoryError(closing ? (signal.reason ?? error) : error);
+    const guard = { leaseOwner: info.leaseOwner };
+    try {
+      if (closing) {
+        // Shutting down is not a failure of the run: leave it resumable.
+        if (!running?.keepLease) {
+          await this.store.updateRun(info.userId, info.runId, { leaseOwner: null, leaseExpiresAt: null }, guard, this.clock());
+        }
+      } else {
+        await this.store.updateRun(
+          info.userId,
+          info.runId,
+          { status: "failed", error: failure.message, failedPhase, leaseOwner: null, leaseExpiresAt: null },
+          guard,
+          this.clock(),
+        );
+      }
+    } catch {
+      // The store itself is failing; the expired lease lets the next call recover the run.
+    }
+    this.emit(info.jobId, { type: "failed", error: { code: failure.code, message: failure.message } });
+  }
+
+  async close(options: { releaseLeases?: boolean } = {}): Promise<void> {
+    this.closed = true;
+    const release = options.releaseLeases ?? true;
+    const jobs = [...this.running.values()];
+    for (const job of jobs) {
+      job.keepLease = !release;
+      job.controller.abort(new AbortedError("The trainer was closed"));
+    }
+    await Promise.allSettled(jobs.map((j) => j.done));
+  }
+}
