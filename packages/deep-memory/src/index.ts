@@ -1,3 +1,21 @@
+export * from "./errors/index.js";
+export * from "./domain/index.js";
+export type * from "./ports/index.js";
+export * from "./events/index.js";
+export * from "./evaluation/index.js";
+export * from "./trainer/index.js";
+export { InMemoryTrainingStore } from "./adapters/training-store/in-memory-training-store.js";
+export { InMemoryVectorStore, type InMemoryDocument } from "./adapters/vector-store/in-memory-vector-store.js";
+export { withRetry, type RetryOptions, type RetryInfo } from "./retry/with-retry.js";
+export { OpenAIEmbedder, type OpenAIEmbedderOptions } from "./adapters/openai/openai-embedder.js";
+export {
+  OpenAIQuestionGenerator,
+  buildQuestionPrompt,
+  type OpenAIQuestionGeneratorOptions,
+  type QuestionPrompt,
+} from "./adapters/openai/openai-question-generator.js";
+export { PseudoQueryGenerator, PSEUDO_QUERY_MODEL, type PseudoQueryGeneratorOptions } from "./adapters/question-generator/pseudo-query-generator.js";
+export { LocalDeepMemory, localDeepMemoryOptionsSchema, type LocalDeepMemoryOptions } from "./adapters/local-deep-memory/local-deep-memory.js";
 export {
   readModelFile,
   MODEL_FILE_FORMAT,
