@@ -8,9 +8,11 @@ export { InMemoryTrainingStore } from "./adapters/training-store/in-memory-train
 export { InMemoryVectorStore, type InMemoryDocument } from "./adapters/vector-store/in-memory-vector-store.js";
 export { withRetry, type RetryOptions, type RetryInfo } from "./retry/with-retry.js";
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from "./adapters/openai/openai-embedder.js";
+export { parseRetryAfterMs } from "./adapters/openai/openai-errors.js";
 export {
   OpenAIQuestionGenerator,
   buildQuestionPrompt,
+  cleanGeneratedQuestions,
   type OpenAIQuestionGeneratorOptions,
   type QuestionPrompt,
 } from "./adapters/openai/openai-question-generator.js";
