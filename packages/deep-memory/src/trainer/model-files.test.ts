@@ -138,6 +138,10 @@ describe("importModel", () => {
     const second = await target.importModel({ userId, file: file.slice().buffer });
     expect(second).toMatchObject({ runId: first.runId, alreadyImported: true, activated: true });
     expect((await target.listRuns({ userId })).total).toBe(1);
+    const [x, y] = await Promise.all([target.importModel({ userId: "user-b", file }), target.importModel({ userId: "user-b", file })]);
+    expect(x.runId).toBe(y.runId);
+    expect(x.runId).not.toBe(first.runId);
+    expect((await target.listRuns({ userId: "user-b" })).total).toBe(1);
     await target.close();
   });
 
@@ -249,7 +253,12 @@ describe("importModel", () => {
 /** The same round trip through the SQL stores: weights as bytea, metrics as jsonb. */
 async function roundTripOn(store: TrainingStore) {
   const target = trainerWith(store);
-  const first = await target.importModel({ userId, file });
+  // Two replicas importing the file they ship at the same moment end with one run.
+  const [a, b] = await Promise.all([target.importModel({ userId, file }), trainerWith(store).importModel({ userId, file })]);
+  expect(a.runId).toBe(b.runId);
+  expect([a.alreadyImported, b.alreadyImported].sort()).toEqual([false, true]);
+  expect((await store.listRuns(userId, { limit: 10, offset: 0 })).total).toBe(1);
+  const first = a.alreadyImported ? b : a;
   expect(first).toMatchObject({ activated: true, alreadyImported: false });
   expect(await target.importModel({ userId, file })).toMatchObject({ runId: first.runId, alreadyImported: true });
   await target.updateSettings({ userId, enabled: true });

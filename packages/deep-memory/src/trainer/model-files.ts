@@ -1,7 +1,6 @@
-import { randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import * as z from "zod";
 import { runMetricsSchema, type RunMetrics } from "../domain/metrics.js";
-import type { TrainingRun } from "../domain/run.js";
 import { ModelFileInvalidError, ModelIncompatibleError, NoTrainedModelError, NotFoundError, StoreError, toDeepMemoryError } from "../errors/errors.js";
 import { parseOrThrow } from "../errors/validation.js";
 import type { TrainerContext } from "./context.js";
@@ -45,8 +44,17 @@ export interface ImportModelResult {
   header: ModelFileHeader;
 }
 
-/** The run marker that lets a second import of the same file find the first. */
+/** Recorded as the run's generation model: where its model came from. */
 const fileMarker = (sha256: string) => `model-file:${sha256.slice(0, 16)}`;
+
+/** A UUID (version 8, RFC 9562) derived from the user and the file's checksum. */
+function importRunId(userId: string, fileSha256: string): string {
+  const h = createHash("sha256").update(`deep-memory-model-file\0${userId}\0${fileSha256}`).digest();
+  h[6] = 0x80 | (h[6]! & 0x0f);
+  h[8] = 0x80 | (h[8]! & 0x3f);
+  const hex = h.subarray(0, 16).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /**
  * The trained model of a run as a portable file (see model-file-format.ts):
@@ -99,36 +107,46 @@ export async function importModel(ctx: TrainerContext, input: ImportModelInput):
 
   const { store } = ctx.config;
   const marker = fileMarker(parsed.sha256);
-  const earlier = await findImportRun(ctx, userId, marker);
-  if (earlier?.status === "completed" && (await store.getModel(userId, earlier.id))) {
+  // One run id per (user, file): replicas importing the same file at once meet on the same row.
+  const runId = importRunId(userId, parsed.sha256);
+  const already = async (): Promise<ImportModelResult> => {
     const settings = await store.getSettings(userId);
-    const activated = settings?.modelRunId === earlier.id;
-    return { runId: earlier.id, alreadyImported: true, activated, reason: activated ? null : "this file was imported before; its run is not the user's current model", header: parsed.header };
-  }
+    const activated = settings?.modelRunId === runId;
+    return { runId, alreadyImported: true, activated, reason: activated ? null : "this file was imported before; its run is not the user's current model", header: parsed.header };
+  };
+  let run = await store.getRun(userId, runId);
+  if (run?.status === "completed") return already();
 
   const now = ctx.clock();
-  // Created "failed" (inert: nothing resumes or trains it) and completed once the model is stored,
-  // so a crash in between leaves no half-imported run that looks usable; importing again finishes it.
-  const run =
-    (earlier?.status === "failed" ? earlier : null) ??
-    (await store.createRun(
-      {
-        id: randomUUID(),
-        userId,
-        status: "failed",
-        totalChunks: 0,
-        existingChunks: 0,
-        generation: { ...parsed.header.source.generation, model: marker },
-        generateJobId: null,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-      },
-      now,
-    ));
+  if (!run) {
+    try {
+      // Created "failed" (inert: nothing resumes or trains it) and completed once the model is stored,
+      // so a crash in between leaves no half-imported run that looks usable; importing again finishes it.
+      run = await store.createRun(
+        {
+          id: runId,
+          userId,
+          status: "failed",
+          totalChunks: 0,
+          existingChunks: 0,
+          generation: { ...parsed.header.source.generation, model: marker },
+          generateJobId: null,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+        },
+        now,
+      );
+    } catch (error) {
+      // Another process created it a moment ago: finish or join its import.
+      run = await store.getRun(userId, runId);
+      if (!run) throw error;
+      if (run.status === "completed") return already();
+    }
+  }
   const createdAt = new Date(parsed.header.createdAt);
   try {
     await store.saveModel({
-      runId: run.id,
+      runId,
       userId,
       engine: parsed.header.engine,
       format: parsed.header.format,
@@ -140,16 +158,20 @@ export async function importModel(ctx: TrainerContext, input: ImportModelInput):
     });
     const done = await store.updateRun(
       userId,
-      run.id,
+      runId,
       { status: "completed", metrics, error: null, failedPhase: null, generatedAt: createdAt, completedAt: now },
       { status: ["failed"] },
       now,
     );
-    if (!done) throw new StoreError(`Run ${run.id} changed while its model file was imported`);
+    if (!done) {
+      // A concurrent import of the same file completed it first.
+      if ((await store.getRun(userId, runId))?.status === "completed") return already();
+      throw new StoreError(`Run ${runId} changed while its model file was imported`);
+    }
   } catch (error) {
     const failure = toDeepMemoryError(error);
     await store
-      .updateRun(userId, run.id, { error: `The model-file import failed (${failure.message}); import the file again` }, { status: ["failed"] }, ctx.clock())
+      .updateRun(userId, runId, { error: `The model-file import failed (${failure.message}); import the file again` }, { status: ["failed"] }, ctx.clock())
       .catch(() => {
         // The store is down; the run stays failed and a second import of the file reuses it.
       });
@@ -158,13 +180,13 @@ export async function importModel(ctx: TrainerContext, input: ImportModelInput):
 
   const improved = metrics.verdict === "improved";
   const activated = activate && improved;
-  if (activated) await store.saveSettings(userId, { modelRunId: run.id, lastTrainingRunId: run.id, lastTrainedAt: createdAt }, ctx.clock());
+  if (activated) await store.saveSettings(userId, { modelRunId: runId, lastTrainingRunId: runId, lastTrainedAt: createdAt }, ctx.clock());
   const reason = activated
     ? null
     : !improved
       ? `Not activated: where it was trained, the model did not beat plain search (${metrics.reason})`
       : "Not activated: imported with activate: false";
-  return { runId: run.id, alreadyImported: false, activated, reason, header: parsed.header };
+  return { runId, alreadyImported: false, activated, reason, header: parsed.header };
 }
 
 function parseMetrics(header: ModelFileHeader): RunMetrics {
@@ -207,18 +229,5 @@ async function assertCompatible(ctx: TrainerContext, file: ModelFile): Promise<v
       expected: engine.name,
       actual: header.format,
     });
-  }
-}
-
-async function findImportRun(ctx: TrainerContext, userId: string, marker: string): Promise<TrainingRun | null> {
-  let fallback: TrainingRun | null = null;
-  for (let offset = 0; ; offset += 100) {
-    const { runs, total } = await ctx.config.store.listRuns(userId, { limit: 100, offset });
-    for (const run of runs) {
-      if (run.generation.model !== marker) continue;
-      if (run.status === "completed") return run;
-      fallback ??= run.status === "failed" ? run : null;
-    }
-    if (offset + 100 >= total || runs.length === 0) return fallback;
   }
 }
