@@ -24,6 +24,10 @@ export type ErrorCode =
   | "IDEMPOTENCY_KEY_REUSED"
   | "INVALID_RUN_STATE"
   | "NO_TRAINED_MODEL"
+  /** A model file that is damaged, truncated or not a deep-memory model file. */
+  | "MODEL_FILE_INVALID"
+  /** A model made for another embedding model, dimension or engine than this trainer's. */
+  | "MODEL_INCOMPATIBLE"
   | "RATE_LIMITED"
   | "UPSTREAM_FAILED"
   | "GENERATION_OUTPUT_INVALID"
@@ -152,6 +156,24 @@ export class NoTrainedModelError extends DeepMemoryError {
   static override readonly brand: string = "NoTrainedModelError";
   constructor(reason: string) {
     super("NO_TRAINED_MODEL", reason);
+  }
+}
+
+/** The bytes given as a model file are not a complete, undamaged deep-memory model file. */
+export class ModelFileInvalidError extends DeepMemoryError {
+  constructor(message: string, options: DeepMemoryErrorOptions = {}) {
+    super("MODEL_FILE_INVALID", message, options);
+  }
+}
+
+/**
+ * A model that cannot be applied here: trained on another embedding model's
+ * vectors, for another dimension, or by an engine this trainer does not run.
+ * Applying it would search with meaningless vectors, so it is refused.
+ */
+export class ModelIncompatibleError extends DeepMemoryError {
+  constructor(message: string, details: { field: "embeddingModel" | "dimensions" | "engine" | "format"; expected: string | number; actual: string | number }) {
+    super("MODEL_INCOMPATIBLE", message, { details });
   }
 }
 
