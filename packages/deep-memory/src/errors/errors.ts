@@ -161,6 +161,7 @@ export class NoTrainedModelError extends DeepMemoryError {
 
 /** The bytes given as a model file are not a complete, undamaged deep-memory model file. */
 export class ModelFileInvalidError extends DeepMemoryError {
+  static override readonly brand: string = "ModelFileInvalidError";
   constructor(message: string, options: DeepMemoryErrorOptions = {}) {
     super("MODEL_FILE_INVALID", message, options);
   }
@@ -172,6 +173,7 @@ export class ModelFileInvalidError extends DeepMemoryError {
  * Applying it would search with meaningless vectors, so it is refused.
  */
 export class ModelIncompatibleError extends DeepMemoryError {
+  static override readonly brand: string = "ModelIncompatibleError";
   constructor(message: string, details: { field: "embeddingModel" | "dimensions" | "engine" | "format"; expected: string | number; actual: string | number }) {
     super("MODEL_INCOMPATIBLE", message, { details });
   }
