@@ -55,9 +55,9 @@ export interface FusionScore {
 
 /**
  * Picks the fusion with the best mean of recall@10 and nDCG@10 over the
- * questions (queries without a relevant chunk are skipped); earlier
- * candidates win ties. Where the legs have no lexical candidates at all,
- * only dense search is possible.
+ * questions (queries without a relevant chunk are skipped), preferring the
+ * earliest candidate that comes within half a question of the best. Where
+ * the legs have no lexical candidates at all, only dense search is possible.
  */
 export function chooseFusion(input: LegRankings & { relevant: readonly ReadonlySet<string>[]; candidates?: readonly Fusion[] }): {
   fusion: Fusion;
@@ -66,9 +66,13 @@ export function chooseFusion(input: LegRankings & { relevant: readonly ReadonlyS
   const hasLexical = input.lexical?.some((l) => l.length > 0) ?? false;
   const candidates = hasLexical ? (input.candidates ?? fusionCandidates()) : [denseOnly];
   const scores = candidates.map((fusion) => scoreFusion(fusion, input));
-  let best = 0;
-  for (let i = 1; i < scores.length; i++) if (objective(scores[i]!) > objective(scores[best]!) + 1e-12) best = i;
-  return { fusion: candidates[best]!, scores };
+  const questions = input.relevant.filter((r) => r.size > 0).length;
+  const top = Math.max(...scores.map(objective));
+  // Within half a question's worth of the best, the earliest (simplest) candidate is taken:
+  // a difference that small on a few dozen questions is noise, not a better fusion.
+  const margin = questions ? 0.5 / questions : 0;
+  const chosen = scores.findIndex((s) => objective(s) >= top - margin - 1e-12);
+  return { fusion: candidates[chosen]!, scores };
 }
 
 const objective = (s: FusionScore) => (s.recallAt10 + s.ndcgAt10) / 2;

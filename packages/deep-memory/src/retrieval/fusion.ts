@@ -11,7 +11,7 @@ const weightsSchema = z
 /**
  * How dense (vector) and lexical (keyword) rankings are combined. `dense`
  * uses the vector leg alone. `rrf` is reciprocal-rank fusion: each leg adds
- * weight / (k + rank), so only ranks matter. `weighted` adds each leg's
+ * weight / (k + rank), so only ranks matter (equal scores share a rank). `weighted` adds each leg's
  * scores after normalising them per query over its own candidates (min-max
  * to [0, 1], or z-score), which lets a confident leg count for more.
  */
@@ -64,8 +64,10 @@ export function fuseRankings<T extends RankedHit>(dense: readonly T[], lexical: 
     });
   };
   if (fusion.method === "rrf") {
-    add(d, (i) => wd / (fusion.k + i + 1), 0);
-    add(l, (i) => wl / (fusion.k + i + 1), depth);
+    const rd = tiedRanks(d);
+    const rl = tiedRanks(l);
+    add(d, (i) => wd / (fusion.k + rd[i]!), 0);
+    add(l, (i) => wl / (fusion.k + rl[i]!), depth);
   } else {
     const nd = normalizeScores(d, fusion.normalization);
     const nl = normalizeScores(l, fusion.normalization);
@@ -85,6 +87,18 @@ export function fuseRankings<T extends RankedHit>(dense: readonly T[], lexical: 
     .sort((a, b) => b.score - a.score || a.order - b.order)
     .slice(0, k)
     .map(({ hit, score }) => ({ ...hit, score }));
+}
+
+/**
+ * 1-based ranks where equal scores share the best rank of their group
+ * ("1, 2, 2, 4"): a keyword leg that scores many chunks alike (one common
+ * query word) says nothing about their order, and must not favour whichever
+ * came first.
+ */
+function tiedRanks(hits: readonly RankedHit[]): number[] {
+  const ranks: number[] = [];
+  hits.forEach((hit, i) => ranks.push(i > 0 && hit.score === hits[i - 1]!.score ? ranks[i - 1]! : i + 1));
+  return ranks;
 }
 
 function normalizeScores(hits: readonly RankedHit[], method: "min-max" | "z-score"): number[] {
