@@ -105,8 +105,9 @@ export interface TrainedWithFusion {
  * directly: a seeded share of the training questions is held back as
  * validation (the engine may stop on it, never trains on it), then the
  * fusion is chosen on those questions with the trained transform. Where
- * hybrid search already finds 98% of them (questions that share the chunks'
- * words), the default fusion is kept, as the trainer does.
+ * hybrid search is the better plain search and already finds 98% of them
+ * (questions that share the chunks' words), the default fusion is kept, as
+ * the trainer does (it decides that on its held-out questions).
  */
 export async function trainWithFusion(input: {
   engine: DeepMemoryEngine;
@@ -134,8 +135,12 @@ export async function trainWithFusion(input: {
     relevant: validation.map((q) => new Set(q.positives.map((p) => input.corpusIds[p]!))),
   });
   const plainHybrid = await legs.metrics(null, defaultHybridFusion);
+  const plainDense = await legs.metrics(null, denseOnly);
   const choice = chooseFusion({ dense: await legs.denseFor(transform), lexical: legs.lexical, relevant: legs.queries.relevant });
-  const saturated = (plainHybrid["recall@10"] ?? 0) >= saturatedHeldOutRecall;
+  // As the trainer: only where hybrid is the better plain search and already finds 98%.
+  const hybridBetter = (plainHybrid["recall@10"] ?? 0) > (plainDense["recall@10"] ?? 0) ||
+    (plainHybrid["recall@10"] === plainDense["recall@10"] && (plainHybrid["ndcg@10"] ?? 0) >= (plainDense["ndcg@10"] ?? 0));
+  const saturated = hybridBetter && (plainHybrid["recall@10"] ?? 0) >= saturatedHeldOutRecall;
   return {
     model,
     transform,
