@@ -251,8 +251,10 @@ export class PgVectorStore implements VectorStore {
       sql.transaction(async (tx) => {
         if (this.schema.index === "hnsw") {
           const ef = Math.min(Math.max(input.k, DEFAULT_EF_SEARCH), MAX_EF_SEARCH);
-          await tx.query("select set_config('hnsw.ef_search', $1::text, true)", [String(ef)]);
-          if (iterative) await tx.query("select set_config('hnsw.iterative_scan', 'strict_order', true)");
+          await tx.query(
+            `select set_config('hnsw.ef_search', $1::text, true)${iterative ? ", set_config('hnsw.iterative_scan', 'strict_order', true)" : ""}`,
+            [String(ef)],
+          );
         }
         const first = await tx.query(this.queries.search, params);
         if (first.rows.length >= input.k || this.schema.index === "none") return first.rows;
