@@ -8,11 +8,21 @@ export { InMemoryTrainingStore } from "./adapters/training-store/in-memory-train
 export { InMemoryVectorStore, type InMemoryDocument } from "./adapters/vector-store/in-memory-vector-store.js";
 export { withRetry, type RetryOptions, type RetryInfo } from "./retry/with-retry.js";
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from "./adapters/openai/openai-embedder.js";
+export { parseRetryAfterMs } from "./adapters/openai/openai-errors.js";
 export {
   OpenAIQuestionGenerator,
   buildQuestionPrompt,
+  cleanGeneratedQuestions,
   type OpenAIQuestionGeneratorOptions,
   type QuestionPrompt,
 } from "./adapters/openai/openai-question-generator.js";
 export { PseudoQueryGenerator, PSEUDO_QUERY_MODEL, type PseudoQueryGeneratorOptions } from "./adapters/question-generator/pseudo-query-generator.js";
 export { LocalDeepMemory, localDeepMemoryOptionsSchema, type LocalDeepMemoryOptions } from "./adapters/local-deep-memory/local-deep-memory.js";
+export {
+  readModelFile,
+  MODEL_FILE_FORMAT,
+  MODEL_FILE_VERSION,
+  modelFileHeaderSchema,
+  type ModelFile,
+  type ModelFileHeader,
+} from "./trainer/model-file-format.js";
