@@ -9,6 +9,7 @@ export default defineConfig({
     "pglite/index": "src/adapters/pglite/index.ts",
     "supabase/index": "src/adapters/supabase/index.ts",
     "deeplake/index": "src/adapters/deeplake/index.ts",
+    "pgvector/index": "src/adapters/pgvector/index.ts",
   },
   format: ["esm", "cjs"],
   dts: true,
@@ -16,5 +17,7 @@ export default defineConfig({
   sourcemap: true,
   target: "node20",
   // p-retry is ESM-only; bundling it keeps the CommonJS build loadable by require().
-  noExternal: ["p-retry", "is-network-error"],
+  // So is pgvector (its vector text format helpers; 0.3 also asks for Node 22),
+  // bundled into the /pgvector entry so users install only pg or PGlite.
+  noExternal: ["p-retry", "is-network-error", "pgvector"],
 });

@@ -70,6 +70,21 @@ function answer(query: string) {
       .slice(0, Number(search[5]));
     return HttpResponse.json(columns([...search[1]!.split(", "), "score"], rows));
   }
+  const bm25 =
+    /^select (.+), score from \(select \*, BM25_SIMILARITY\(text, '([^']*)'\) as score(?: where (.+?))? order by BM25_SIMILARITY\(text, '([^']*)'\) DESC limit (\d+)\)$/.exec(
+      query,
+    );
+  if (bm25) {
+    expect(bm25[4]).toBe(bm25[2]);
+    // A stand-in for the server's BM25: how many query words the text has (0 for none, as BM25 scores them).
+    const words = bm25[2]!.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+    const rows = dataset
+      .map((sample, index) => ({ sample, index, score: words.filter((w) => sample.text.toLowerCase().split(/\s+/).includes(w)).length }))
+      .filter((r) => matches(r.sample, bm25[3]))
+      .sort((a, b) => b.score - a.score || a.index - b.index)
+      .slice(0, Number(bm25[5]));
+    return HttpResponse.json(columns([...bm25[1]!.split(", "), "score"], rows));
+  }
   const list = /^select (.+) from \(select \* where row_number\(\) >= (\d+)(?: and (.+?))? limit (\d+)\)$/.exec(query);
   if (list) {
     const rows = dataset
@@ -311,5 +326,62 @@ describe("DeepLakeVectorStore options", () => {
     expect(() => new DeepLakeVectorStore({ path: "s3://bucket/ds", token: TOKEN })).toThrow(ValidationError);
     expect(() => new DeepLakeVectorStore({ path: "hub://acme/ds", token: "" })).toThrow(ValidationError);
     expect(() => new DeepLakeVectorStore({ org: "acme", dataset: "support-docs", token: TOKEN })).not.toThrow();
+  });
+});
+
+describe("DeepLakeVectorStore textSearch", () => {
+  it("is absent unless the dataset has a BM25 index and the option says so", () => {
+    expect(store().textSearch).toBeUndefined();
+    expect(store({ textSearch: true }).textSearch).toBeTypeOf("function");
+  });
+
+  it("sends BM25_SIMILARITY TQL in the cosine query's shape and leaves out chunks that share no term", async () => {
+    const hits = await store({ textSearch: true, filter: (userId) => ({ user_id: userId }) }).textSearch!({
+      userId: "bob",
+      query: "number 7",
+      k: 4,
+    });
+    expect(requests.map((r) => r.query)).toEqual([
+      "select text, metadata, id, score from (select *, BM25_SIMILARITY(text, 'number 7') as score where metadata['user_id'] == 'bob' " +
+        "order by BM25_SIMILARITY(text, 'number 7') DESC limit 4)",
+    ]);
+    expect(hits.map((h) => [h.id, h.score])).toEqual([
+      ["doc-7", 2],
+      ["doc-1", 1],
+      ["doc-3", 1],
+      ["doc-5", 1],
+    ]);
+    expect(hits[0]).toMatchObject({ text: "Chunk number 7", metadata: { user_id: "bob", n: 7 } });
+    requests.length = 0;
+    expect(await store({ textSearch: true }).textSearch!({ userId: "bob", query: "nothing here", k: 5 })).toEqual([]);
+    expect(requests).toHaveLength(1);
+  });
+
+  it("turns characters TQL cannot quote into spaces instead of refusing the question", async () => {
+    const hits = await store({ textSearch: true }).textSearch!({ userId: "alice", query: "what's chunk\\ 12?\n", k: 1 });
+    expect(requests[0]!.query).toContain("BM25_SIMILARITY(text, 'what s chunk 12?')");
+    expect(hits.map((h) => h.id)).toEqual(["doc-12"]);
+    requests.length = 0;
+    expect(await store({ textSearch: true }).textSearch!({ userId: "alice", query: "' \\ '", k: 3 })).toEqual([]);
+    expect(await store({ textSearch: true }).textSearch!({ userId: "alice", query: "chunk", k: 0 })).toEqual([]);
+    expect(requests).toHaveLength(0);
+  });
+
+  it("reports a dataset without a BM25 index as the service's non-retryable error", async () => {
+    server.use(
+      http.post(ENDPOINT, () => HttpResponse.json({ description: "Column text does not have a bm25 index" }, { status: 400 })),
+    );
+    const error = await store({ textSearch: true }).textSearch!({ userId: "alice", query: "chunk", k: 3 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ status: 400, retryable: false, message: expect.stringContaining("bm25 index") });
+  });
+
+  it("stops at once when the caller aborts", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(store({ textSearch: true }).textSearch!({ userId: "alice", query: "chunk", k: 3, signal: controller.signal })).rejects.toMatchObject({
+      code: "ABORTED",
+    });
+    expect(requests).toHaveLength(0);
   });
 });

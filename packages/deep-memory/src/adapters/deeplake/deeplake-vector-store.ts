@@ -1,7 +1,7 @@
 import type { Chunk, SearchHit } from "../../domain/chunk.js";
-import { UpstreamError, ValidationError } from "../../errors/errors.js";
-import type { ChunkPage, ListChunksInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
-import { listQuery, metadataFilter, searchQuery, type MetadataFilter } from "./tql.js";
+import { AbortedError, UpstreamError, ValidationError } from "../../errors/errors.js";
+import type { ChunkPage, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
+import { listQuery, metadataFilter, searchQuery, searchTextLiteral, textSearchQuery, type MetadataFilter } from "./tql.js";
 
 export interface DeepLakeVectorStoreOptions {
   /** The dataset, as `hub://<org>/<dataset>`; or give `org` and `dataset`. */
@@ -20,6 +20,14 @@ export interface DeepLakeVectorStoreOptions {
    * Without it every user sees the whole dataset.
    */
   filter?: (userId: string) => MetadataFilter;
+  /**
+   * Lexical search, for hybrid search: TQL's `BM25_SIMILARITY` on the text
+   * tensor, which needs a BM25 index on it (deeplake 4:
+   * `ds["text"].create_index(deeplake.types.TextIndex(deeplake.types.BM25))`).
+   * Off by default: without the index the service refuses the query, so a
+   * dataset without one stays dense-only.
+   */
+  textSearch?: boolean;
   /** Per request; the Python client waited 170 s. */
   timeoutMs?: number;
   /** Retries of 502, 504 and connection failures (default 3), with exponential backoff. */
@@ -99,6 +107,11 @@ export class DeepLakeVectorStore implements VectorStore {
   private readonly maxRetries: number;
   private readonly retryDelayMs: number;
   private readonly fetchImpl: typeof fetch;
+  /**
+   * Top-k chunks for a query string by BM25 on the server, best first;
+   * present only with the `textSearch` option.
+   */
+  readonly textSearch?: (input: TextSearchInput) => Promise<SearchHit[]>;
 
   constructor(options: DeepLakeVectorStoreOptions) {
     ({ org: this.org, dataset: this.dataset } = parseDatasetPath(options));
@@ -111,6 +124,7 @@ export class DeepLakeVectorStore implements VectorStore {
     this.maxRetries = options.maxRetries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 500;
     this.fetchImpl = options.fetch ?? globalThis.fetch;
+    if (options.textSearch) this.textSearch = (input) => this.rankText(input);
   }
 
   /** The cursor is the dataset row to continue from. */
@@ -165,8 +179,36 @@ export class DeepLakeVectorStore implements VectorStore {
     });
   }
 
+  private async rankText(input: TextSearchInput): Promise<SearchHit[]> {
+    if (!Number.isSafeInteger(input.k) || input.k < 0) throw new ValidationError("k must be a non-negative integer");
+    if (typeof input.query !== "string") throw new ValidationError("query must be a string");
+    if (input.signal?.aborted) throw new AbortedError();
+    const textLiteral = searchTextLiteral(input.query);
+    if (input.k === 0 || textLiteral === "") return [];
+    const { id, text, metadata } = this.tensors;
+    const query = textSearchQuery({
+      returnTensors: [text, metadata, id],
+      textTensor: text,
+      textLiteral,
+      k: input.k,
+      filter: metadataFilter(metadata, this.filter?.(input.userId)),
+    });
+    const response = await this.query(query, input.signal);
+    return (
+      rowsOf(response)
+        .map((row, i) => {
+          const hit: SearchHit = { id: String(scalar(row[id])), text: String(scalar(row[text]) ?? ""), score: Number(scalar(row.score ?? response.score?.[i])) };
+          const meta = toMetadata(row[metadata]);
+          if (meta) hit.metadata = meta;
+          return hit;
+        })
+        // BM25 ranks every row; a chunk sharing no term with the query scores 0 and is left out.
+        .filter((hit) => hit.score > 0)
+    );
+  }
+
   /** One TQL query, retrying 502, 504 and connection failures as Activeloop's client did. */
-  private async query(tql: string): Promise<QueryResponse> {
+  private async query(tql: string, signal?: AbortSignal): Promise<QueryResponse> {
     const url = `${this.baseUrl}/api/query/dataset/${encodeURIComponent(this.org)}/${encodeURIComponent(this.dataset)}`;
     for (let attempt = 0; ; attempt++) {
       let response: Response;
@@ -179,9 +221,10 @@ export class DeepLakeVectorStore implements VectorStore {
             "Content-Type": "application/json",
           },
           body: JSON.stringify({ query: tql }),
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs),
         });
       } catch (error) {
+        if (signal?.aborted) throw new AbortedError();
         if ((error as Error)?.name === "TimeoutError") {
           throw new UpstreamError(PROVIDER, `DeepLake query timed out after ${this.timeoutMs} ms`, { retryable: true, cause: error });
         }

@@ -89,6 +89,37 @@ export function searchQuery(input: SearchQueryInput): string {
   return `select ${tensors}, score from (select *, ${distance} as score${where} order by ${distance} DESC limit ${nonNegativeInteger(input.k, "k")})`;
 }
 
+/**
+ * A query string as a TQL text literal for BM25: characters TQL cannot quote
+ * (quotes, backslashes, control characters) become spaces, which BM25's
+ * tokenizer treats as separators anyway. Empty when nothing is left.
+ */
+export function searchTextLiteral(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = text.replace(/['\\\u0000-\u001f\u007f]/g, " ").replace(/\s+/g, " ").trim();
+  return cleaned === "" ? "" : `'${cleaned}'`;
+}
+
+export interface TextSearchQueryInput {
+  returnTensors: string[];
+  textTensor: string;
+  /** From searchTextLiteral. */
+  textLiteral: string;
+  k: number;
+  filter: string;
+}
+
+/**
+ * BM25 search (deeplake 4 TQL; the text tensor needs a BM25 index): the cosine
+ * query's shape with `BM25_SIMILARITY(text, '...')` as the score.
+ */
+export function textSearchQuery(input: TextSearchQueryInput): string {
+  const similarity = `BM25_SIMILARITY(${tensorName(input.textTensor)}, ${input.textLiteral})`;
+  const where = input.filter ? ` where ${input.filter}` : "";
+  const tensors = input.returnTensors.map(tensorName).join(", ");
+  return `select ${tensors}, score from (select *, ${similarity} as score${where} order by ${similarity} DESC limit ${nonNegativeInteger(input.k, "k")})`;
+}
+
 export interface ListQueryInput {
   returnTensors: string[];
   /** First dataset row to consider (the cursor). */

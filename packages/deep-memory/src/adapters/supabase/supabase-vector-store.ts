@@ -1,7 +1,8 @@
 import type { SupabaseClient } from "@supabase/supabase-js";
 import type { Chunk, SearchHit } from "../../domain/chunk.js";
-import { UpstreamError, ValidationError } from "../../errors/errors.js";
-import type { ChunkPage, ListChunksInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
+import { AbortedError, UpstreamError, ValidationError } from "../../errors/errors.js";
+import { toStorableText } from "../../errors/storable-text.js";
+import type { ChunkPage, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
 import type { PostgrestResult } from "./postgrest-errors.js";
 
 export interface SupabaseVectorStoreOptions {
@@ -19,6 +20,15 @@ export interface SupabaseVectorStoreOptions {
    * every user sees the whole table.
    */
   filter?: (userId: string) => Record<string, unknown>;
+  /**
+   * Lexical search, for hybrid search: `true` calls `match_documents_text`
+   * over RPC (BM25, from supabase/vector-store/documents-text-search.sql, which
+   * documents.sql includes); `{ queryName }` calls a function of yours with the
+   * same arguments (query_text, match_count, filter) and columns (id, content,
+   * metadata, score). Off by default, so a table without that SQL stays
+   * dense-only instead of failing every hybrid search.
+   */
+  textSearch?: boolean | { queryName?: string };
 }
 
 type Row = Record<string, unknown>;
@@ -65,6 +75,11 @@ export class SupabaseVectorStore implements VectorStore {
   private readonly queryName: string;
   private readonly cols: { id: string; content: string; metadata: string; embedding: string };
   private readonly filter: ((userId: string) => Record<string, unknown>) | undefined;
+  /**
+   * Top-k documents for a query string by the database's BM25, best first;
+   * present only when the `textSearch` option is on.
+   */
+  readonly textSearch?: (input: TextSearchInput) => Promise<SearchHit[]>;
 
   constructor(options: SupabaseVectorStoreOptions) {
     this.client = options.client;
@@ -72,6 +87,10 @@ export class SupabaseVectorStore implements VectorStore {
     this.queryName = options.queryName ?? "match_documents";
     this.cols = { id: "id", content: "content", metadata: "metadata", embedding: "embedding", ...options.columns };
     this.filter = options.filter;
+    if (options.textSearch) {
+      const name = (typeof options.textSearch === "object" && options.textSearch.queryName) || "match_documents_text";
+      this.textSearch = (input) => this.rankText(name, input);
+    }
   }
 
   /**
@@ -117,6 +136,37 @@ export class SupabaseVectorStore implements VectorStore {
     return { chunks, nextCursor: exhausted || chunks.length === 0 ? null : after };
   }
 
+  private async rankText(queryName: string, input: TextSearchInput): Promise<SearchHit[]> {
+    if (!Number.isInteger(input.k) || input.k < 0) throw new ValidationError("k must be a non-negative integer");
+    if (typeof input.query !== "string") throw new ValidationError("query must be a string");
+    if (input.signal?.aborted) throw new AbortedError();
+    if (input.k === 0 || input.query.trim() === "") return [];
+    const args = { query_text: toStorableText(input.query), match_count: input.k, filter: this.filter?.(input.userId) ?? {} };
+    const rows = await this.rpcPages(queryName, args, input.k, "text search", input.signal);
+    return rows.map((row) => {
+      const hit: SearchHit = { id: String(row.id), text: String(row.content ?? ""), score: Number(row.score) };
+      const meta = toMetadata(row.metadata);
+      if (meta) hit.metadata = meta;
+      return hit;
+    });
+  }
+
+  /** An RPC's rows up to `k`, across the project's max_rows (which caps function results too). */
+  private async rpcPages(name: string, args: Record<string, unknown>, k: number, action: string, signal?: AbortSignal): Promise<Row[]> {
+    const rows: Row[] = [];
+    while (rows.length < k) {
+      let request = this.client.rpc(name, args).range(rows.length, k - 1);
+      if (signal) request = request.abortSignal(signal);
+      const result = (await request) as PostgrestResult;
+      if (signal?.aborted) throw new AbortedError();
+      if (result.error) throw upstream(result, action);
+      const page = (result.data ?? []) as Row[];
+      if (page.length === 0) break;
+      rows.push(...page);
+    }
+    return rows;
+  }
+
   async search(input: VectorSearchInput): Promise<SearchHit[]> {
     if (!Number.isInteger(input.k) || input.k < 0) throw new ValidationError("k must be a non-negative integer");
     if (input.k === 0) return [];
@@ -125,15 +175,7 @@ export class SupabaseVectorStore implements VectorStore {
       throw new ValidationError("The query embedding must be a non-empty vector of finite numbers");
     }
     const args = { query_embedding: embedding, match_count: input.k, filter: this.filter?.(input.userId) ?? {} };
-    // The project's max_rows caps RPC results too; page for a k above it.
-    const rows: Row[] = [];
-    while (rows.length < input.k) {
-      const result = (await this.client.rpc(this.queryName, args).range(rows.length, input.k - 1)) as PostgrestResult;
-      if (result.error) throw upstream(result, "search");
-      const page = (result.data ?? []) as Row[];
-      if (page.length === 0) break;
-      rows.push(...page);
-    }
+    const rows = await this.rpcPages(this.queryName, args, input.k, "search");
     return rows
       .map((row) => {
         const hit: SearchHit = { id: String(row.id), text: String(row.content ?? ""), score: Number(row.similarity) };
