@@ -208,6 +208,8 @@ def main() -> None:
         kept = [row for row in previous["rows"] if row["method"] not in ran]
         result["rows"] = sorted(kept + rows, key=lambda row: ALL_METHODS.index(row["method"]))
         result["command"] = previous["command"] + " ; " + result["command"]
+        if result["embeddings"]["corpusEmbedSeconds"] is None:
+            result["embeddings"]["corpusEmbedSeconds"] = previous["embeddings"].get("corpusEmbedSeconds")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(table(result))
