@@ -7,7 +7,8 @@ import {
 } from "@zip/deep-memory/protocol";
 import express, { type Request, type Response, type Router } from "express";
 import { authenticate, resolveContext, type JobEventsOptions, type ResolvedContext } from "./context.js";
-import { httpError, sendError, sendJson, toHttpError, validationError, zodIssues, type HttpError } from "./http-errors.js";
+import { jsonErrorHandler, methodNotAllowed } from "./express-errors.js";
+import { httpError, requestFailure, sendError, sendJson, toHttpError, validationError, zodIssues, type HttpError } from "./http-errors.js";
 import { jobEventsHandler } from "./job-events.js";
 import {
   generateResponse,
@@ -65,15 +66,10 @@ function hasBody(req: Request): boolean {
   return Number.isFinite(length) && length > 0;
 }
 
-/** body-parser's failures as API errors. */
+/** body-parser's failures as API errors; null when the client is gone (nobody to answer). */
 function bodyError(error: unknown): HttpError | null {
-  const type = (error as { type?: unknown })?.type;
-  if (type === "request.aborted") return null; // the client is gone; nobody to answer
-  if (type === "entity.too.large") return httpError("PAYLOAD_TOO_LARGE", "The request body is larger than this server accepts");
-  if (type === "encoding.unsupported" || type === "charset.unsupported") {
-    return httpError("UNSUPPORTED_MEDIA_TYPE", "The request body must be UTF-8 JSON");
-  }
-  return httpError("INVALID_JSON", "The request body is not valid JSON");
+  if ((error as { type?: unknown })?.type === "request.aborted") return null;
+  return requestFailure(error) ?? httpError("INVALID_JSON", "The request body could not be read");
 }
 
 function readJson(parser: express.RequestHandler, req: Request, res: Response): Promise<void> {
@@ -220,9 +216,12 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
     })),
   );
 
-  if (options.serveEvents ?? true) router.get(expressPath(r.jobEvents.path), jobEventsHandler(ctx));
+  const serveEvents = options.serveEvents ?? true;
+  if (serveEvents) router.get(expressPath(r.jobEvents.path), jobEventsHandler(ctx));
 
+  const served: { path: string; method: string }[] = Object.values(r).filter((spec) => spec !== r.jobEvents || serveEvents);
   if (options.openApi ?? true) {
+    served.push({ path: "/openapi.json", method: "get" });
     const extra = typeof options.openApi === "object" ? options.openApi : {};
     router.get("/openapi.json", (req, res) => {
       sendJson(
@@ -232,7 +231,20 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
       );
     });
   }
+  answerEveryMethodAsJson(router, served, ctx.onError);
   return router;
+}
+
+/**
+ * The router's own paths answer any other method with 405 (OPTIONS with 204),
+ * and every error raised on them (a malformed percent-encoded id, say) as JSON.
+ * Paths it does not serve stay the host's.
+ */
+function answerEveryMethodAsJson(router: Router, served: readonly { path: string; method: string }[], onError: (error: unknown, req: Request) => void): void {
+  const methods = new Map<string, string[]>();
+  for (const { path, method } of served) methods.set(path, [...(methods.get(path) ?? []), method.toUpperCase()]);
+  for (const [path, allowed] of methods) router.all(expressPath(path), methodNotAllowed(allowed));
+  router.use(jsonErrorHandler({ onError }));
 }
 
 /**
@@ -243,6 +255,9 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
  */
 export function createJobEventsRouter(options: JobEventsOptions): Router {
   const router = express.Router();
-  router.get(expressPath(deepMemoryRoutes.jobEvents.path.replace(/^\/events/, "")), jobEventsHandler(resolveContext(options)));
+  const ctx = resolveContext(options);
+  const path = deepMemoryRoutes.jobEvents.path.replace(/^\/events/, "");
+  router.get(expressPath(path), jobEventsHandler(ctx));
+  answerEveryMethodAsJson(router, [{ path, method: "get" }], ctx.onError);
   return router;
 }

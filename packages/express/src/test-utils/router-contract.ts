@@ -167,6 +167,28 @@ export function routerContract(expectedMajor: 4 | 5): void {
     expect(runs.runs[0]).toMatchObject({ status: "generated", pair_count: 3, generation: { model: "import:chat-feedback" } });
   });
 
+  it("refuses text a store cannot keep before the trainer sees it, and the next valid import goes through at once", async () => {
+    const ctx = await start();
+    const importSpy = vi.spyOn(ctx.trainer, "importPairs");
+    const searchSpy = vi.spyOn(ctx.trainer, "compareSearch");
+    const chunk = chunkId("alice", 1);
+    for (const [path, raw] of [
+      ["import", `{"pairs":[{"question":"What\\u0000?","chunk_id":"${chunk}"}]}`],
+      ["import", `{"pairs":[{"question":"q","chunk_id":"${chunk}"}],"source":"\\ud83d"}`],
+      ["search", '{"query":"x\\u0000"}'],
+    ] as const) {
+      const res = await ctx.call("POST", path, { raw, headers: { "content-type": "application/json" } });
+      expect(res.status, raw).toBe(400);
+      expect(res.json!.error.code).toBe("VALIDATION_FAILED");
+      expect(res.json!.error.message).toContain("NUL");
+    }
+    expect(importSpy).not.toHaveBeenCalled();
+    expect(searchSpy).not.toHaveBeenCalled();
+    expect((await ctx.call("GET", "runs")).json!.total).toBe(0);
+    const ok = await ctx.call("POST", "import", { body: { pairs: [{ question: questionFor(chunk, 0), chunk_id: chunk }] } });
+    expect(ok.status).toBe(201);
+  });
+
   describe("event stream", () => {
     async function finishedJob() {
       const ctx = await start();
@@ -414,6 +436,17 @@ export function routerContract(expectedMajor: 4 | 5): void {
       ["a body that is not JSON", "PUT", "settings", { raw: "enabled=true", headers: { "content-type": "application/x-www-form-urlencoded" } }, 415, "UNSUPPORTED_MEDIA_TYPE"],
       ["a body in another charset", "PUT", "settings", { raw: '{"enabled":true}', headers: { "content-type": "application/json; charset=latin1" } }, 415, "UNSUPPORTED_MEDIA_TYPE"],
       ["an oversized body", "POST", "search", { body: { query: "x".repeat(3000) } }, 413, "PAYLOAD_TOO_LARGE"],
+      ["an id with malformed percent-encoding", "GET", "runs/%ZZ", {}, 400, "VALIDATION_FAILED", "(path)"],
+      ["a job id with an encoded lone surrogate", "GET", "events/stream/%ED%A0%80", {}, 400, "VALIDATION_FAILED", "(path)"],
+      ["a status id that is not UTF-8", "GET", "status/%FF%FE", {}, 400, "VALIDATION_FAILED", "(path)"],
+      ["a body that is not the gzip it claims", "POST", "search", { raw: '{"query":"x"}', headers: { "content-type": "application/json", "content-encoding": "gzip" } }, 400, "INVALID_JSON"],
+      ["an unknown Content-Encoding", "POST", "search", { raw: '{"query":"x"}', headers: { "content-type": "application/json", "content-encoding": "x-zip" } }, 415, "UNSUPPORTED_MEDIA_TYPE"],
+      ["a NUL in an imported question", "POST", "import", { raw: '{"pairs":[{"question":"a\\u0000b","chunk_id":"alice-chunk-01"}]}', headers: { "content-type": "application/json" } }, 400, "VALIDATION_FAILED", "pairs.0.question"],
+      ["a lone surrogate in a chunk id", "POST", "import", { raw: '{"pairs":[{"question":"q","chunk_id":"\\ud800"}]}', headers: { "content-type": "application/json" } }, 400, "VALIDATION_FAILED", "pairs.0.chunk_id"],
+      ["a NUL in an import source", "POST", "import", { body: { pairs: [{ question: "q", chunk_id: "alice-chunk-01" }], source: "chat\u0000" } }, 400, "VALIDATION_FAILED", "source"],
+      ["a NUL in a search query", "POST", "search", { body: { query: "a\u0000" } }, 400, "VALIDATION_FAILED", "query"],
+      ["DELETE on a route that has none", "DELETE", "settings", {}, 405, "METHOD_NOT_ALLOWED"],
+      ["GET on a POST route", "GET", "generate", {}, 405, "METHOD_NOT_ALLOWED"],
     ];
 
     it.each(cases)("%s", async (_name, method, path, init, status, code, path0) => {
@@ -423,6 +456,17 @@ export function routerContract(expectedMajor: 4 | 5): void {
       const body = errorBodySchema.parse(res.json);
       expect(body.error.code).toBe(code);
       if (path0) expect((body.error.details!.issues as { path: string }[]).map((i) => i.path)).toContain(path0);
+    });
+
+    it("answers OPTIONS on its routes with 204 and Allow, and says which methods in a 405", async () => {
+      const ctx = await start();
+      const options = await ctx.call("OPTIONS", "settings");
+      expect(options.status).toBe(204);
+      expect(options.headers.get("allow")).toBe("GET, HEAD, PUT, OPTIONS");
+      const wrong = await ctx.call("PATCH", `runs/${"0b9f3a9e-2c4d-4f6e-8a1b-3c5d7e9f1a2b"}`);
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+      expect(wrong.headers.get("content-type")).toMatch(/^application\/json/);
     });
 
     it("accepts POST /generate with no body at all, or an empty object", async () => {
