@@ -60,13 +60,13 @@ const statusFailures: Record<number, [ErrorCode, string]> = {
  * A failure of the request itself rather than of the work it asked for:
  * body-parser's typed errors (bad JSON, a charset or Content-Encoding it cannot
  * read, a broken gzip stream, too large), a URIError from decoding a
- * malformed percent-encoded path, and the 4xx errors of the http-errors
- * convention (`expose: true`, as serve-static and send throw them). Null for
+ * malformed percent-encoded path, the 4xx errors of the http-errors
+ * convention (`expose: true`) and of send's file lookups (serve-static). Null for
  * anything else. Messages are this module's own, never the library's.
  */
 export function requestFailure(error: unknown): HttpError | null {
   if (typeof error !== "object" || error === null) return null;
-  const e = error as { type?: unknown; status?: unknown; statusCode?: unknown; expose?: unknown; code?: unknown };
+  const e = error as { type?: unknown; status?: unknown; statusCode?: unknown; expose?: unknown; code?: unknown; syscall?: unknown };
   if (typeof e.type === "string" && e.type in bodyFailures) {
     const [code, message] = bodyFailures[e.type]!;
     return httpError(code, message);
@@ -75,7 +75,9 @@ export function requestFailure(error: unknown): HttpError | null {
     return httpError("VALIDATION_FAILED", "The URL is not valid percent-encoded UTF-8", { issues: [{ path: "(path)", message: "malformed percent-encoding" }] });
   }
   const status = typeof e.status === "number" ? e.status : typeof e.statusCode === "number" ? e.statusCode : null;
-  if (e.expose !== true || status === null || status < 400 || status > 499) return null;
+  // send (under express.static) marks a missing file's fs error 404 without `expose`; a provider's error with a status is not a request failure.
+  const fromRequest = e.expose === true || typeof e.syscall === "string";
+  if (!fromRequest || status === null || status < 400 || status > 499) return null;
   // body-parser wraps a zlib failure (a body that is not the gzip/deflate/br it claims to be) in a plain 400.
   if (status === 400 && typeof e.code === "string" && e.code.startsWith("Z_")) {
     return httpError("INVALID_JSON", "The request body could not be decompressed as its Content-Encoding says");

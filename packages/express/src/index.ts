@@ -2,4 +2,4 @@ export { createDeepMemoryRouter, createJobEventsRouter, type DeepMemoryRouterOpt
 export type { DeepMemoryTrainerApi, GetUserId, JobEventsOptions } from "./context.js";
 export { supabaseAuth, bearerToken, type SupabaseAuthOptions } from "./supabase-auth.js";
 export { toHttpError, requestFailure, type HttpError } from "./http-errors.js";
-export { jsonErrorHandler, jsonNotFound, type JsonErrorHandlerOptions } from "./express-errors.js";
+export { jsonErrorHandler, jsonNotFound, methodNotAllowed, type JsonErrorHandlerOptions } from "./express-errors.js";
