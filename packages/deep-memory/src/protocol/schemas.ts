@@ -120,6 +120,8 @@ export const importPairsResponseSchema = z.object({
   duplicates_removed: z.number().int().nonnegative(),
   /** Pairs left out because their chunk is not in the user's knowledge base. */
   unknown_chunk_ids: z.array(z.string()),
+  /** True when this request finished the same import that had failed or been interrupted (its run, nothing stored twice). */
+  resumed: z.boolean(),
 });
 export type ImportPairsResponse = z.infer<typeof importPairsResponseSchema>;
 
