@@ -138,7 +138,7 @@ export function eventStreamContract(start: StartRouter, track: (setup: TestSetup
       ]) {
         const opened = await ctx.stream(jobId, {}, user);
         expect(opened.response.status, `${jobId} as ${user}`).toBe(404);
-        expect(errorBodySchema.parse(await opened.response.json()).error.code).toBe("NOT_FOUND");
+        expect(errorBodySchema.parse(await opened.response.json()).error).toMatchObject({ code: "NOT_FOUND", message: `No job with id "${jobId}"` });
       }
       // An id that cannot be a job id is a validation error, not a lookup.
       const malformed = await ctx.stream("no-such-job", {}, "alice");
