@@ -37,7 +37,8 @@ export function Table({ className, ...props }: HTMLAttributes<HTMLTableElement>)
     <div className="relative w-full">
       <div
         ref={ref}
-        className="w-full overflow-x-auto focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
+        // relative: absolutely placed content (a screen-reader-only label) stays inside the scrolling box instead of widening the page.
+        className="relative w-full overflow-x-auto focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
         data-scrollable={scrollable}
         {...(scrollable ? { tabIndex: 0, role: "region", "aria-label": "Table, scrolls sideways" } : {})}
       >
