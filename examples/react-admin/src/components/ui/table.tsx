@@ -34,20 +34,22 @@ function useHorizontalOverflow() {
 export function Table({ className, ...props }: HTMLAttributes<HTMLTableElement>) {
   const { ref, scrollable, moreRight } = useHorizontalOverflow();
   return (
-    <div className="relative w-full">
-      <div
-        ref={ref}
-        // relative: absolutely placed content (a screen-reader-only label) stays inside the scrolling box instead of widening the page.
-        className="relative w-full overflow-x-auto focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
-        data-scrollable={scrollable}
-        {...(scrollable ? { tabIndex: 0, role: "region", "aria-label": "Table, scrolls sideways" } : {})}
-      >
-        <table className={cn("w-full caption-bottom text-sm", className)} {...props} />
+    <div className="w-full">
+      <div className="relative">
+        <div
+          ref={ref}
+          // relative: absolutely placed content (a screen-reader-only label) stays inside the scrolling box instead of widening the page.
+          className="relative w-full overflow-x-auto focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
+          data-scrollable={scrollable}
+          {...(scrollable ? { tabIndex: 0, role: "region", "aria-label": "Table, scrolls sideways" } : {})}
+        >
+          <table className={cn("w-full caption-bottom text-sm", className)} {...props} />
+        </div>
+        {moreRight && <div aria-hidden="true" className="pointer-events-none absolute inset-y-0 right-0 w-10 bg-gradient-to-l from-card to-transparent" />}
       </div>
-      {moreRight && <div aria-hidden="true" className="pointer-events-none absolute inset-y-0 right-0 w-10 bg-gradient-to-l from-card to-transparent" />}
       {scrollable && (
         <p className="mt-1 text-xs text-muted-foreground" data-testid="scroll-hint">
-          Swipe or scroll sideways to see every column →
+          Scroll sideways for more columns →
         </p>
       )}
     </div>
