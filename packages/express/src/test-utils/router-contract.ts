@@ -160,6 +160,24 @@ export function routerContract(expectedMajor: 4 | 5): void {
 
   idempotencyContract(start);
 
+  it("a second POST /train while the run trains follows that job (joined), and another run's train is told when to retry", async () => {
+    const ctx = await start();
+    const gen = (await ctx.call("POST", "generate")).json!;
+    await ctx.trainer.waitForJob({ userId: "alice", jobId: gen.job_id });
+    ctx.engine.gate.close();
+    const first = await ctx.call("POST", "train", { body: { training_run_id: gen.training_run_id } });
+    const second = await ctx.call("POST", "train", { body: { training_run_id: gen.training_run_id } });
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(second.json).toMatchObject({ job_id: first.json!.job_id, joined: true });
+    const chunk = chunkId("alice", 0);
+    const busy = await ctx.call("POST", "import", { body: { pairs: [{ question: questionFor(chunk, 9), chunk_id: chunk }] } });
+    expect(busy.status).toBe(409);
+    expect(busy.json!.error).toMatchObject({ code: "RUN_ALREADY_ACTIVE", details: { training_run_id: gen.training_run_id, status: "training" } });
+    expect(Number(busy.headers.get("retry-after"))).toBeGreaterThan(0);
+    ctx.engine.gate.open();
+    await ctx.trainer.waitForJob({ userId: "alice", jobId: first.json!.job_id });
+  });
+
   it("another user's runs, jobs and chunks answer 404 or stay invisible everywhere", async () => {
     const ctx = await start();
     const gen = (await ctx.call("POST", "generate")).json!;
