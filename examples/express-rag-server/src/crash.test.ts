@@ -15,7 +15,7 @@ import { DEMO_USER_ID } from "./auth.js";
 import { openBackend } from "./backend.js";
 import { startServer } from "./server.js";
 import { offlineProviders } from "./test-utils/offline-providers.js";
-import { createTestDatabase, describeEachStore, type TestDatabase } from "./test-utils/stores.js";
+import { createTestDatabase, describeEachStore, until, type TestDatabase } from "./test-utils/stores.js";
 
 // tsx as a loader of this very process (its CLI would run the script in a grandchild that SIGKILL does not reach).
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
@@ -99,16 +99,6 @@ async function api(url: string, method: string, path: string, body?: unknown): P
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, any> };
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function byChunk(pairs: readonly TrainingPair[]): Record<string, string[]> {

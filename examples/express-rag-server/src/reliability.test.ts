@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { ClosableTrainingStore } from "./backend.js";
 import { startServer, type RunningServer, type StartOptions } from "./server.js";
 import { offlineProviders } from "./test-utils/offline-providers.js";
-import { createTestDatabase, describeEachStore, type TestDatabase } from "./test-utils/stores.js";
+import { createTestDatabase, describeEachStore, until, type TestDatabase } from "./test-utils/stores.js";
 
 /** An LLM that quotes its chunk: whatever the chunk holds, NUL and broken surrogates included, ends up in a question. */
 class QuotingGenerator implements QuestionGenerator {
@@ -46,16 +46,6 @@ function client(server: RunningServer, user: string) {
     const text = await response.text();
     return { status: response.status, headers: response.headers, json: text ? (JSON.parse(text) as Record<string, any>) : {} };
   };
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describeEachStore("the example server", (kind) => {
