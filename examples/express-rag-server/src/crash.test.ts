@@ -43,10 +43,16 @@ function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
+/** This process's environment without the child's own settings: a DATABASE_URL exported for the test run must not send the PGlite case to PostgreSQL. */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  const own = new Set(["DATABASE_URL", "DATA_DIR", "INSTANCE_ID", "GENERATION_DELAY_MS", "EMBED_DELAY_MS", "WRITE_DELAY_MS", "LEASE_MS"]);
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !own.has(name)));
+}
+
 /** Starts the example server in a child process and waits until it listens. */
 async function spawnServer(env: Record<string, string>): Promise<Child> {
   const child = spawn(process.execPath, ["--import", tsxLoader, "--conditions=@zip/source", childScript], {
-    env: { ...process.env, ...env },
+    env: { ...inheritedEnv(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(child);
