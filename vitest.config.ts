@@ -7,6 +7,6 @@ export default defineConfig({
   // Vitest transforms test files for Node through its SSR pipeline, which has its own resolve conditions.
   ssr: { resolve: { conditions: ["@zip/source"] } },
   test: {
-    projects: ["packages/*/vitest.config.ts", "packages/react/compat-react18/vitest.config.ts", "examples/*/vitest.config.ts"],
+    projects: ["packages/*/vitest.config.ts", "packages/react/compat-react18/vitest.config.ts", "examples/*/vitest.config.ts", "scripts/vitest.config.ts"],
   },
 });

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DeepMemoryTrainer } from "@zip/deep-memory";
-import { createDeepMemoryRouter, createJobEventsRouter, type GetUserId } from "@zip/deep-memory-express";
+import { createDeepMemoryRouter, createJobEventsRouter, jsonErrorHandler, jsonNotFound, type GetUserId } from "@zip/deep-memory-express";
 import cors from "cors";
 import express, { type Express } from "express";
 import type { Answerer } from "./answer.js";
@@ -30,19 +30,25 @@ export interface AppOptions {
 /**
  * The example RAG backend as an Express app: its chat endpoint, the
  * deep-memory REST API at /v1/api/deep-memory, job events at
- * /v1/api/events/stream/:jobId, and the admin screen at "/".
+ * /v1/api/events/stream/:jobId, and the admin screen at "/". Every answer
+ * that is not the admin app itself is JSON with a code, errors included,
+ * whatever NODE_ENV says.
  */
 export function createApp(options: AppOptions): Express {
   const { trainer, getUserId } = options;
   const app = express();
   app.disable("x-powered-by");
+  // Production settings whatever NODE_ENV is: Express's own last-resort handler then never prints a stack.
+  app.set("env", "production");
 
   if (options.corsOrigins && options.corsOrigins.length > 0) {
     app.use(
       "/v1/api",
       cors({
         origin: [...options.corsOrigins],
-        allowedHeaders: ["content-type", "authorization", "last-event-id", DEV_USER_HEADER],
+        allowedHeaders: ["content-type", "authorization", "last-event-id", "idempotency-key", DEV_USER_HEADER],
+        // Readable by the admin app on another origin: when to retry a 409/429, and whether an answer was replayed.
+        exposedHeaders: ["retry-after", "idempotent-replayed"],
         maxAge: 600,
       }),
     );
@@ -54,15 +60,16 @@ export function createApp(options: AppOptions): Express {
   app.use("/v1/api", createChatRouter({ trainer, getUserId, answerer: options.answerer }));
   app.use(API_PATHS.deepMemory, createDeepMemoryRouter({ trainer, getUserId, eventsBasePath: API_PATHS.events }));
   app.use(API_PATHS.events, createJobEventsRouter({ trainer, getUserId }));
-  app.use("/v1/api", (_req, res) => {
-    res.status(404).json({ error: { code: "NOT_FOUND", message: "No such API route" } });
-  });
+  app.use("/v1/api", jsonNotFound());
 
   const adminDir = options.adminDir;
   if (adminDir && existsSync(join(adminDir, "index.html"))) {
     // Hashed asset names never change content, so they may be cached for good; index.html never is.
-    app.use("/assets", express.static(join(adminDir, "assets"), { immutable: true, maxAge: "1y", fallthrough: false }));
-    app.use(express.static(adminDir, { index: false, maxAge: 0 }));
+    const assets = express.static(join(adminDir, "assets"), { immutable: true, maxAge: "1y", fallthrough: false });
+    // Files are read with GET and HEAD only; any other method falls through to the JSON 404.
+    app.use("/assets", (req, res, next) => (req.method === "GET" || req.method === "HEAD" ? assets(req, res, next) : next()));
+    // No directory redirects (an HTML page): a folder path falls through to the app's index.html.
+    app.use(express.static(adminDir, { index: false, maxAge: 0, redirect: false }));
     app.get(/^\/(?!v1\/).*/, (_req, res) => {
       res.set("cache-control", "no-cache").sendFile(join(adminDir, "index.html"));
     });
@@ -76,5 +83,8 @@ export function createApp(options: AppOptions): Express {
         );
     });
   }
+  // Anything else (another method, a missing asset, a path outside the assets folder) and every error: JSON.
+  app.use(jsonNotFound());
+  app.use(jsonErrorHandler({ onError: (error) => console.error("[example-server]", error) }));
   return app;
 }

@@ -1,5 +1,5 @@
 import { describeFusion, type DeepMemoryTrainer } from "@zip/deep-memory";
-import { toHttpError, type GetUserId } from "@zip/deep-memory-express";
+import { methodNotAllowed, toHttpError, type GetUserId } from "@zip/deep-memory-express";
 import express, { type Request, type Response, type Router } from "express";
 import { z } from "zod";
 import type { Answerer } from "./answer.js";
@@ -74,12 +74,13 @@ export function createChatRouter(options: { trainer: Pick<DeepMemoryTrainer, "se
       res.status(http.status).set(http.headers ?? {}).json(http.body);
     }
   });
-  // A malformed JSON body reaches here from express.json().
+  router.all("/chat", methodNotAllowed(["POST"]));
+  // express.json()'s failures (malformed JSON, a charset it cannot read, a broken gzip body, too large) reach here.
   router.use("/chat", (error: unknown, _req: Request, res: Response, next: (error?: unknown) => void) => {
-    const type = (error as { type?: unknown })?.type;
-    if (type === "entity.parse.failed") return void res.status(400).json({ error: { code: "INVALID_JSON", message: "The request body is not valid JSON" } });
-    if (type === "entity.too.large") return void res.status(413).json({ error: { code: "PAYLOAD_TOO_LARGE", message: "The message is too long" } });
-    next(error);
+    if (res.headersSent) return next(error);
+    const http = toHttpError(error);
+    if (http.status >= 500) console.error("[chat]", error);
+    res.status(http.status).set(http.headers ?? {}).json(http.body);
   });
   return router;
 }

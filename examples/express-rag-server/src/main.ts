@@ -5,6 +5,9 @@
  *   OPENAI_API_KEY=... pnpm example:server   # OpenAI embeddings, gpt-4o questions and answers
  *
  * Environment: PORT (3000), HOST (127.0.0.1), DEEP_MEMORY_DATA_DIR (.deep-memory/example-server),
+ * DATABASE_URL (keep runs in PostgreSQL instead of the PGlite folder), DEEP_MEMORY_INSTANCE_ID (this server's
+ * name in run leases; a restart under the same name resumes its interrupted runs at once; default: the PGlite
+ * folder, or host and port with DATABASE_URL),
  * ADMIN_DIR (../react-admin/dist), CORS_ORIGINS (the Vite dev server's), GENERATION_DELAY_MS (0),
  * SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL (verify Supabase access tokens instead of the dev x-user-id header),
  * DEEP_MEMORY_MODEL_DIR (where the local embedding model lives, docs/local-models.md).
@@ -25,6 +28,8 @@ async function main() {
   const auth = authFromEnv(env);
   const running = await startServer({
     dataDir: env.DEEP_MEMORY_DATA_DIR ?? ".deep-memory/example-server",
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    ...(env.DEEP_MEMORY_INSTANCE_ID ? { instanceId: env.DEEP_MEMORY_INSTANCE_ID } : {}),
     port,
     host: env.HOST ?? "127.0.0.1",
     adminDir,
@@ -36,6 +41,7 @@ async function main() {
   const { backend } = running;
   console.log(`Example RAG backend ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${running.url}`);
   console.log(`  ${backend.passages.length} passages of the example knowledge base; ${backend.providers.label}`);
+  console.log(`  runs kept in  ${env.DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : (env.DEEP_MEMORY_DATA_DIR ?? ".deep-memory/example-server")}; lease id ${backend.instanceId ?? "host:pid"}`);
   console.log(`  admin screen  ${running.url}/`);
   console.log(`  chat          POST ${running.url}/v1/api/chat {"message": "..."}`);
   console.log(`  deep memory   ${running.url}/v1/api/deep-memory (OpenAPI: /v1/api/deep-memory/openapi.json)`);

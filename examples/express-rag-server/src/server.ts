@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { GetUserId } from "@zip/deep-memory-express";
 import { createApp } from "./app.js";
 import { authFromEnv } from "./auth.js";
-import { openBackend, type Backend, type BackendOptions } from "./backend.js";
+import { defaultInstanceId, openBackend, type Backend, type BackendOptions } from "./backend.js";
 
 export interface StartOptions extends BackendOptions {
   /** 0 picks a free port. Default 3000. */
@@ -29,7 +29,8 @@ export interface RunningServer {
 
 /** Opens the backend and listens. Used by main.ts, the tests and the admin app's browser tests. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const backend = await openBackend(options);
+  const instanceId = options.instanceId ?? defaultInstanceId({ ...options, port: options.port ?? 3000 });
+  const backend = await openBackend({ ...options, ...(instanceId ? { instanceId } : {}) });
   const auth = options.getUserId ? { kind: options.authLabel ?? "custom", getUserId: options.getUserId } : authFromEnv();
   const app = createApp({
     trainer: backend.trainer,

@@ -107,6 +107,15 @@ describe.skipIf(missing !== null)("the admin screen in Chromium against the exam
     await expect.poll(async () => Number(await generating.getAttribute("aria-valuenow"))).toBeGreaterThan(afterReload);
     await screenshot("generating-after-reload");
 
+    // The history's row and the workflow card read the same live job: the same pair count at any moment.
+    const counts = await page.evaluate(() => {
+      const detail = document.querySelector('[data-testid="live-progress"]')?.textContent ?? "";
+      const row = document.querySelector('[data-testid="history"] tr[data-selected="true"] [data-testid="history-pairs"]')?.textContent ?? "";
+      return { live: /([\d,]+) pairs?/.exec(detail)?.[1]?.replace(/,/g, "") ?? null, row: row.replace(/,/g, "").trim() };
+    });
+    expect(counts.live).not.toBeNull();
+    expect(counts.row).toBe(counts.live);
+
     // Review: pair count, statistics and a sample of the questions.
     const summary = page.getByTestId("generated-summary");
     await summary.waitFor({ timeout: 30_000 });
@@ -116,14 +125,34 @@ describe.skipIf(missing !== null)("the admin screen in Chromium against the exam
     expect(await review.innerText()).toContain("Questions per chunk");
     await screenshot("review");
 
-    // Train, then read the held-out metrics and the recall chart.
+    // Train, then read the held-out metrics and the recall chart. The bar starts from 0 and only rises (never "100%" then 0).
+    await page.evaluate(() => {
+      const values: number[] = [];
+      (window as unknown as { trainingBar: number[] }).trainingBar = values;
+      new MutationObserver(() => {
+        const bar = document.querySelector('[role="progressbar"][aria-label="Training deep memory"]');
+        const value = bar ? Number(bar.getAttribute("aria-valuenow")) : null;
+        if (value !== null && values.at(-1) !== value) values.push(value);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-valuenow"] });
+    });
     await page.getByRole("button", { name: "Start training" }).click();
     const result = page.getByTestId("training-result");
     await result.waitFor({ timeout: 60_000 });
     expect(await result.innerText()).toContain("Beats plain search");
     const chart = page.getByRole("img", { name: /Recall before and after deep memory/ });
     expect(await chart.locator("rect").count()).toBe(8);
+    const bar = await page.evaluate(() => (window as unknown as { trainingBar: number[] }).trainingBar);
+    expect(bar.length).toBeGreaterThan(0);
+    expect(bar[0]).toBeLessThan(100);
+    expect(bar).toEqual([...bar].sort((a, b) => a - b));
     await screenshot("trained-metrics");
+
+    // Generate again with nothing new: the screen says everything is covered, and starts no run.
+    await page.getByRole("button", { name: "Generate training data" }).click();
+    const nothing = page.getByTestId("nothing-to-generate");
+    await nothing.waitFor();
+    expect(await nothing.innerText()).toContain("Everything is covered");
+    expect(await page.getByTestId("history").getByRole("row").count()).toBe(2);
 
     // Enable with the keyboard: the switch is a real button.
     await toggle.focus();
@@ -157,6 +186,10 @@ describe.skipIf(missing !== null)("the admin screen in Chromium against the exam
     // The same screen at a phone's width: everything readable, nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
     await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // Tables wider than the screen scroll inside their card, and say so.
+    const historyRegion = page.getByTestId("history").locator("xpath=..");
+    await expect.poll(() => historyRegion.getAttribute("data-scrollable")).toBe("true");
+    expect(await page.getByTestId("scroll-hint").first().isVisible()).toBe(true);
     await screenshot("phone");
     await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot("phone-top", false);

@@ -137,12 +137,15 @@ async function streamFromStore(ctx: ResolvedContext, res: Response, userId: stri
     res.status(204).end();
     return;
   }
-  // getStatus resolves a job id through the store (findRunByJobId) and 404s for another user's.
-  const snapshot = await ctx.trainer.getStatus({ userId, id: jobId });
+  const noSuchJob = httpError("NOT_FOUND", `No job with id ${JSON.stringify(jobId)}`, { resource: "job", id: jobId });
+  // getStatus resolves a job id through the store (findRunByJobId) and 404s for another user's; this route names only jobs.
+  const snapshot = await ctx.trainer.getStatus({ userId, id: jobId }).catch((error: unknown) => {
+    if ((error as { code?: unknown })?.code === "NOT_FOUND") return null;
+    throw error;
+  });
+  if (!snapshot) return sendError(res, noSuchJob);
   const run = await ctx.trainer.getRunSummary({ userId, runId: snapshot.runId });
-  if (run.generateJobId !== jobId && run.trainJobId !== jobId) {
-    return sendError(res, httpError("NOT_FOUND", `No job with id ${JSON.stringify(jobId)}`, { resource: "job", id: jobId }));
-  }
+  if (run.generateJobId !== jobId && run.trainJobId !== jobId) return sendError(res, noSuchJob);
   const event = eventFromRun(run, jobId, statusResponse(snapshot));
   openStream(res, ctx.retryMs);
   res.write(encodeJobStreamEvent(event));

@@ -7,7 +7,17 @@ import {
 } from "@zip/deep-memory/protocol";
 import express, { type Request, type Response, type Router } from "express";
 import { authenticate, resolveContext, type JobEventsOptions, type ResolvedContext } from "./context.js";
-import { httpError, sendError, sendJson, toHttpError, validationError, zodIssues, type HttpError } from "./http-errors.js";
+import { jsonErrorHandler, methodNotAllowed } from "./express-errors.js";
+import { httpError, requestFailure, sendError, sendJson, toHttpError, validationError, zodIssues, type HttpError } from "./http-errors.js";
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
+  IdempotencyCache,
+  parseIdempotencyKey,
+  requestFingerprint,
+  type IdempotencyOptions,
+  type IdempotentReply,
+} from "./idempotency.js";
 import { jobEventsHandler } from "./job-events.js";
 import {
   generateResponse,
@@ -34,6 +44,13 @@ export interface DeepMemoryRouterOptions extends JobEventsOptions {
   serveEvents?: boolean;
   /** Serve the OpenAPI document at GET <mount>/openapi.json (no auth). Default true. */
   openApi?: boolean | Omit<OpenApiOptions, "basePath" | "eventsBasePath">;
+  /**
+   * `Idempotency-Key` on POST requests: the same key (per user) with the same
+   * request replays the first answer; with another request it is a 422.
+   * Answers are kept in this process's memory (default 24 h, 10,000 keys).
+   * `false` ignores the header. Default on.
+   */
+  idempotency?: boolean | IdempotencyOptions;
 }
 
 interface Call<P, Q, B> {
@@ -44,10 +61,7 @@ interface Call<P, Q, B> {
   body: B;
 }
 
-interface Reply {
-  status: number;
-  body: unknown;
-}
+type Reply = IdempotentReply;
 
 type Output<S> = S extends { _zod: { output: infer O } } ? O : undefined;
 type CallOf<R extends RouteSpec> = Call<Output<R["params"]>, Output<R["query"]>, Output<R["body"]>>;
@@ -65,31 +79,36 @@ function hasBody(req: Request): boolean {
   return Number.isFinite(length) && length > 0;
 }
 
-/** body-parser's failures as API errors. */
+/** body-parser's failures as API errors; null when the client is gone (nobody to answer). */
 function bodyError(error: unknown): HttpError | null {
-  const type = (error as { type?: unknown })?.type;
-  if (type === "request.aborted") return null; // the client is gone; nobody to answer
-  if (type === "entity.too.large") return httpError("PAYLOAD_TOO_LARGE", "The request body is larger than this server accepts");
-  if (type === "encoding.unsupported" || type === "charset.unsupported") {
-    return httpError("UNSUPPORTED_MEDIA_TYPE", "The request body must be UTF-8 JSON");
-  }
-  return httpError("INVALID_JSON", "The request body is not valid JSON");
+  if ((error as { type?: unknown })?.type === "request.aborted") return null;
+  return requestFailure(error) ?? httpError("INVALID_JSON", "The request body could not be read");
 }
 
 function readJson(parser: express.RequestHandler, req: Request, res: Response): Promise<void> {
   return new Promise((resolve, reject) => parser(req, res, (error?: unknown) => (error ? reject(error) : resolve())));
 }
 
+interface RouteContext {
+  ctx: ResolvedContext;
+  parser: express.RequestHandler;
+  idempotency: IdempotencyCache | null;
+}
+
 /**
  * One route: authenticate first (an anonymous caller learns nothing, not
  * even validation details), then read and validate params, query and body
- * against the protocol's schemas, then call the trainer.
+ * against the protocol's schemas, then call the trainer (once per
+ * Idempotency-Key: a repeat replays the first answer).
  */
-function handle<R extends RouteSpec>(ctx: ResolvedContext, route: R, parser: express.RequestHandler, run: (call: CallOf<R>) => Promise<Reply>) {
+function handle<R extends RouteSpec>(routes: RouteContext, route: R, run: (call: CallOf<R>) => Promise<Reply>) {
+  const { ctx, parser } = routes;
+  const idempotency = route.method === "post" ? routes.idempotency : null;
   return async (req: Request, res: Response): Promise<void> => {
     try {
       const userId = await authenticate(ctx, req);
       if (typeof userId !== "string") return sendError(res, userId);
+      const key = idempotency ? parseIdempotencyKey(req.headers[IDEMPOTENCY_KEY_HEADER]) : undefined;
 
       const params = route.params ? route.params.safeParse(req.params) : { success: true as const, data: undefined };
       if (!params.success) return sendError(res, validationError(zodIssues(params.error), "path"));
@@ -115,8 +134,23 @@ function handle<R extends RouteSpec>(ctx: ResolvedContext, route: R, parser: exp
         body = parsed.data;
       }
 
-      const reply = await run({ req, userId, params: params.data, query: query.data, body } as CallOf<R>);
-      sendJson(res, reply.status, reply.body);
+      // The trainer's refusals become answers here, so a replay repeats them too.
+      const execute = async (): Promise<Reply> => {
+        try {
+          return await run({ req, userId, params: params.data, query: query.data, body } as CallOf<R>);
+        } catch (error) {
+          const http = toHttpError(error);
+          if (http.status >= 500) ctx.onError(error, req);
+          return http;
+        }
+      };
+      if (!idempotency || key === undefined) {
+        const reply = await execute();
+        return sendJson(res, reply.status, reply.body, reply.headers);
+      }
+      const fingerprint = requestFingerprint({ method: route.method, route: route.path, params: params.data, body });
+      const reply = await idempotency.run({ userId, key, fingerprint }, execute);
+      sendJson(res, reply.status, reply.body, { ...reply.headers, ...(reply.replayed ? { [IDEMPOTENT_REPLAYED_HEADER]: "true" } : {}) });
     } catch (error) {
       const http = toHttpError(error);
       if (http.status >= 500) ctx.onError(error, req);
@@ -134,6 +168,8 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
   const ctx = resolveContext(options);
   const { trainer } = ctx;
   const parser = express.json({ limit: options.bodyLimit ?? "1mb", type: jsonTypes, strict: true });
+  const idempotency = options.idempotency === false ? null : new IdempotencyCache(options.idempotency === true ? {} : options.idempotency);
+  const routes: RouteContext = { ctx, parser, idempotency };
   const router = express.Router();
   const r = deepMemoryRoutes;
   const eventsUrl = (req: Request, jobId: string) =>
@@ -141,7 +177,7 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
 
   router.post(
     expressPath(r.generate.path),
-    handle(ctx, r.generate, parser, async ({ req, userId, body }) => {
+    handle(routes, r.generate, async ({ req, userId, body }) => {
       if (body.max_pairs !== undefined && body.max_pairs > trainer.options.maxPairs) {
         const message = `must not exceed this server's cap of ${trainer.options.maxPairs}`;
         throw new ValidationError(`Invalid request body: max_pairs: ${message}`, [{ path: "max_pairs", message }]);
@@ -157,7 +193,7 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
 
   router.post(
     expressPath(r.train.path),
-    handle(ctx, r.train, parser, async ({ req, userId, body }) => {
+    handle(routes, r.train, async ({ req, userId, body }) => {
       const result = await trainer.train({ userId, runId: body.training_run_id });
       return { status: 202, body: trainResponse(result, eventsUrl(req, result.jobId)) };
     }),
@@ -165,7 +201,7 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
 
   router.post(
     expressPath(r.importPairs.path),
-    handle(ctx, r.importPairs, parser, async ({ userId, body }) => {
+    handle(routes, r.importPairs, async ({ userId, body }) => {
       const result = await trainer.importPairs({
         userId,
         pairs: body.pairs.map((p) => ({ question: p.question, chunkId: p.chunk_id })),
@@ -177,7 +213,7 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
 
   router.get(
     expressPath(r.listRuns.path),
-    handle(ctx, r.listRuns, parser, async ({ userId, query }) => ({
+    handle(routes, r.listRuns, async ({ userId, query }) => ({
       status: 200,
       body: runListResponse(await trainer.listRuns({ userId, limit: query.limit, offset: query.offset })),
     })),
@@ -185,7 +221,7 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
 
   router.get(
     expressPath(r.getRun.path),
-    handle(ctx, r.getRun, parser, async ({ userId, params }) => ({
+    handle(routes, r.getRun, async ({ userId, params }) => ({
       status: 200,
       body: runDetailResponse(await trainer.getRun({ userId, runId: params.runId })),
     })),
@@ -193,7 +229,7 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
 
   router.get(
     expressPath(r.getStatus.path),
-    handle(ctx, r.getStatus, parser, async ({ userId, params }) => ({
+    handle(routes, r.getStatus, async ({ userId, params }) => ({
       status: 200,
       body: statusResponse(await trainer.getStatus({ userId, id: params.id })),
     })),
@@ -201,12 +237,12 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
 
   router.get(
     expressPath(r.getSettings.path),
-    handle(ctx, r.getSettings, parser, async ({ userId }) => ({ status: 200, body: settingsResponse(await trainer.getSettings({ userId })) })),
+    handle(routes, r.getSettings, async ({ userId }) => ({ status: 200, body: settingsResponse(await trainer.getSettings({ userId })) })),
   );
 
   router.put(
     expressPath(r.updateSettings.path),
-    handle(ctx, r.updateSettings, parser, async ({ userId, body }) => ({
+    handle(routes, r.updateSettings, async ({ userId, body }) => ({
       status: 200,
       body: settingsResponse(await trainer.updateSettings({ userId, enabled: body.enabled })),
     })),
@@ -214,15 +250,18 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
 
   router.post(
     expressPath(r.search.path),
-    handle(ctx, r.search, parser, async ({ userId, body }) => ({
+    handle(routes, r.search, async ({ userId, body }) => ({
       status: 200,
       body: searchResponse(body.query, body.k, await trainer.compareSearch({ userId, query: body.query, k: body.k })),
     })),
   );
 
-  if (options.serveEvents ?? true) router.get(expressPath(r.jobEvents.path), jobEventsHandler(ctx));
+  const serveEvents = options.serveEvents ?? true;
+  if (serveEvents) router.get(expressPath(r.jobEvents.path), jobEventsHandler(ctx));
 
+  const served: { path: string; method: string }[] = Object.values(r).filter((spec) => spec !== r.jobEvents || serveEvents);
   if (options.openApi ?? true) {
+    served.push({ path: "/openapi.json", method: "get" });
     const extra = typeof options.openApi === "object" ? options.openApi : {};
     router.get("/openapi.json", (req, res) => {
       sendJson(
@@ -232,7 +271,20 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
       );
     });
   }
+  answerEveryMethodAsJson(router, served, ctx.onError);
   return router;
+}
+
+/**
+ * The router's own paths answer any other method with 405 (OPTIONS with 204),
+ * and every error raised on them (a malformed percent-encoded id, say) as JSON.
+ * Paths it does not serve stay the host's.
+ */
+function answerEveryMethodAsJson(router: Router, served: readonly { path: string; method: string }[], onError: (error: unknown, req: Request) => void): void {
+  const methods = new Map<string, string[]>();
+  for (const { path, method } of served) methods.set(path, [...(methods.get(path) ?? []), method.toUpperCase()]);
+  for (const [path, allowed] of methods) router.all(expressPath(path), methodNotAllowed(allowed));
+  router.use(jsonErrorHandler({ onError }));
 }
 
 /**
@@ -243,6 +295,9 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
  */
 export function createJobEventsRouter(options: JobEventsOptions): Router {
   const router = express.Router();
-  router.get(expressPath(deepMemoryRoutes.jobEvents.path.replace(/^\/events/, "")), jobEventsHandler(resolveContext(options)));
+  const ctx = resolveContext(options);
+  const path = deepMemoryRoutes.jobEvents.path.replace(/^\/events/, "");
+  router.get(expressPath(path), jobEventsHandler(ctx));
+  answerEveryMethodAsJson(router, [{ path, method: "get" }], ctx.onError);
   return router;
 }

@@ -63,6 +63,7 @@ export function importPairsResponse(result: ImportPairsResult): ImportPairsRespo
     imported: result.imported,
     duplicates_removed: result.duplicatesRemoved,
     unknown_chunk_ids: result.unknownChunkIds,
+    resumed: result.resumed,
   };
 }
 

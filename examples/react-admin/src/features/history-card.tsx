@@ -58,7 +58,9 @@ export function HistoryCard({ selectedRunId, onSelect, className }: { selectedRu
                     <TableCell>
                       <Badge variant={badge.variant}>{badge.label}</Badge>
                     </TableCell>
-                    <TableCell className="text-right tabular-nums">{run.pair_count.toLocaleString()}</TableCell>
+                    <TableCell className="text-right tabular-nums" data-testid="history-pairs">
+                      {run.pair_count.toLocaleString()}
+                    </TableCell>
                     <TableCell className="text-right whitespace-nowrap tabular-nums">
                       {m ? `${percent(m.held_out.without_model["recall@10"])} → ${percent(m.held_out.with_model["recall@10"])}` : "–"}
                     </TableCell>

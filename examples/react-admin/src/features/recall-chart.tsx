@@ -1,5 +1,6 @@
 import type { RunMetricsWire } from "@zip/deep-memory-react";
 import { useId, useLayoutEffect, useRef, useState } from "react";
+import { Table } from "../components/ui/table.js";
 import { percent } from "../lib/format.js";
 
 const KS = [1, 3, 5, 10] as const;
@@ -80,49 +81,47 @@ export function RecallChart({ metrics }: { metrics: RunMetricsWire }) {
           })}
         </svg>
       </div>
-      <div className="overflow-x-auto">
-        <table className="w-full text-sm tabular-nums">
-          <thead>
-            <tr className="border-b text-muted-foreground">
-              <th scope="col" className="py-1.5 pr-2 text-left font-medium">
-                <span className="sr-only">Search</span>
+      <Table className="tabular-nums" data-testid="recall-table">
+        <thead>
+          <tr className="border-b text-muted-foreground">
+            <th scope="col" className="py-1.5 pr-2 text-left font-medium">
+              <span className="sr-only">Search</span>
+            </th>
+            {rows.map((r) => (
+              <th key={r.k} scope="col" className="px-2 py-1.5 text-right font-medium">
+                recall@{r.k}
               </th>
-              {rows.map((r) => (
-                <th key={r.k} scope="col" className="px-2 py-1.5 text-right font-medium">
-                  recall@{r.k}
-                </th>
-              ))}
-              <th scope="col" className="px-2 py-1.5 text-right font-medium">
-                nDCG@10
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            <tr className="border-b">
-              <th scope="row" className="py-1.5 pr-2 text-left font-normal whitespace-nowrap">
-                Plain search
-              </th>
-              {rows.map((r) => (
-                <td key={r.k} className="px-2 py-1.5 text-right">
-                  {percent(r.plain)}
-                </td>
-              ))}
-              <td className="px-2 py-1.5 text-right">{percent(plain["ndcg@10"])}</td>
-            </tr>
-            <tr>
-              <th scope="row" className="py-1.5 pr-2 text-left font-medium whitespace-nowrap">
-                Deep memory
-              </th>
-              {rows.map((r) => (
-                <td key={r.k} className="px-2 py-1.5 text-right font-medium">
-                  {percent(r.deep)}
-                </td>
-              ))}
-              <td className="px-2 py-1.5 text-right font-medium">{percent(deep["ndcg@10"])}</td>
-            </tr>
-          </tbody>
-        </table>
-      </div>
+            ))}
+            <th scope="col" className="px-2 py-1.5 text-right font-medium">
+              nDCG@10
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr className="border-b">
+            <th scope="row" className="py-1.5 pr-2 text-left font-normal whitespace-nowrap">
+              Plain search
+            </th>
+            {rows.map((r) => (
+              <td key={r.k} className="px-2 py-1.5 text-right">
+                {percent(r.plain)}
+              </td>
+            ))}
+            <td className="px-2 py-1.5 text-right">{percent(plain["ndcg@10"])}</td>
+          </tr>
+          <tr>
+            <th scope="row" className="py-1.5 pr-2 text-left font-medium whitespace-nowrap">
+              Deep memory
+            </th>
+            {rows.map((r) => (
+              <td key={r.k} className="px-2 py-1.5 text-right font-medium">
+                {percent(r.deep)}
+              </td>
+            ))}
+            <td className="px-2 py-1.5 text-right font-medium">{percent(deep["ndcg@10"])}</td>
+          </tr>
+        </tbody>
+      </Table>
     </figure>
   );
 }

@@ -5,6 +5,7 @@ import {
   useTrainingRuns,
   type DeepMemoryClientError,
   type JobError,
+  type NothingToGenerate,
   type TrainingRunResult,
 } from "@zip/deep-memory-react";
 import { useId, useState, type ReactNode } from "react";
@@ -14,7 +15,7 @@ import { Button } from "../components/ui/button.js";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "../components/ui/card.js";
 import { Input, Label } from "../components/ui/input.js";
 import { Progress } from "../components/ui/progress.js";
-import { plural } from "../lib/format.js";
+import { plural, shortId } from "../lib/format.js";
 import { RecallChart } from "./recall-chart.js";
 import { ReviewSection } from "./review-section.js";
 
@@ -79,7 +80,16 @@ export function WorkflowCard({ runId, runsLoading, onRunStarted, className }: Wo
                 {generate.isPending ? "Starting…" : "Generate training data"}
               </Button>
             </form>
-            <ErrorAlert title="Generation did not start" error={generate.error} />
+            {generate.nothingToGenerate ? (
+              <NothingNew nothing={generate.nothingToGenerate} shown={generate.nothingToGenerate.runId === runId} onShow={onRunStarted} />
+            ) : (
+              <ErrorAlert title="Generation did not start" error={generate.error} />
+            )}
+            {generate.joined && generating && (
+              <p role="status" className="text-sm text-muted-foreground" data-testid="joined">
+                Already generating: following the job that was running.
+              </p>
+            )}
             {generating && (
               <LiveProgress
                 run={run}
@@ -107,6 +117,11 @@ export function WorkflowCard({ runId, runsLoading, onRunStarted, className }: Wo
               {status === "completed" && <span className="text-sm text-muted-foreground">This run is trained. Generate again to train on new chunks.</span>}
             </div>
             <ErrorAlert title="Training did not start" error={train.error} />
+            {train.joined && status === "training" && (
+              <p role="status" className="text-sm text-muted-foreground">
+                Already training this run: following that job.
+              </p>
+            )}
             {status === "training" && <LiveProgress run={run} label="Training deep memory" detail={trainingDetail(run)} />}
             {status === "completed" && run.metrics && (
               <div className="flex flex-col gap-3" data-testid="training-result">
@@ -178,13 +193,38 @@ function LiveProgress({ run, label, detail }: { run: TrainingRunResult; label: s
   );
 }
 
+/** Generate found every chunk covered: not a failure, a pointer to the run to train (or to look at). */
+function NothingNew({ nothing, shown, onShow }: { nothing: NothingToGenerate; shown: boolean; onShow: (runId: string) => void }) {
+  const { runId, runStatus } = nothing;
+  return (
+    <Alert variant="info" data-testid="nothing-to-generate">
+      <AlertTitle>Everything is covered</AlertTitle>
+      <AlertDescription>
+        {runId && runStatus === "generated"
+          ? `Every chunk already has training questions: train run ${shortId(runId)}.`
+          : runId
+            ? `Every chunk already has training questions (run ${shortId(runId)}, ${runStatus}). Add chunks to the knowledge base to generate more.`
+            : nothing.message}
+      </AlertDescription>
+      {runId && !shown && (
+        <Button variant="outline" size="sm" className="mt-2" onClick={() => onShow(runId)}>
+          Show run {shortId(runId)}
+        </Button>
+      )}
+    </Alert>
+  );
+}
+
 function ErrorAlert({ title, error, className }: { title: string; error: DeepMemoryClientError | JobError | null; className?: string }) {
   if (!error) return null;
+  const retryAfterMs = "retryAfterMs" in error ? error.retryAfterMs : null;
   return (
     <Alert variant="destructive" className={className}>
       <AlertTitle>{title}</AlertTitle>
       <AlertDescription>
-        {error.message} <span className="font-mono text-xs opacity-80">({error.code})</span>
+        {error.message}
+        {retryAfterMs !== null && retryAfterMs > 0 && !/try again/i.test(error.message) ? ` Try again in ${Math.ceil(retryAfterMs / 1000)} s.` : ""}{" "}
+        <span className="font-mono text-xs opacity-80">({error.code})</span>
       </AlertDescription>
     </Alert>
   );

@@ -15,6 +15,8 @@ export type ErrorCode =
   | "PAYLOAD_TOO_LARGE"
   /** HTTP-only: the request body is not JSON (or not UTF-8). */
   | "UNSUPPORTED_MEDIA_TYPE"
+  /** HTTP-only: the route exists but not with this method (the `Allow` header lists those it has). */
+  | "METHOD_NOT_ALLOWED"
   | "UNAUTHORIZED"
   | "NOT_FOUND"
   | "RUN_ALREADY_ACTIVE"

@@ -4,15 +4,18 @@ import { runMetricsSchema, type RunMetrics } from "../domain/metrics.js";
 import { fusionSchema } from "../retrieval/fusion.js";
 import { trainingPairSchema, trainingRunSchema, type TrainingPair, type TrainingRun } from "../domain/run.js";
 import { distributionSchema, runStatisticsSchema, runStatusSnapshotSchema, settingsViewSchema } from "../domain/views.js";
+import { storableText } from "../errors/storable-text.js";
 import { toWire, wireSchema } from "./wire-case.js";
 
 /*
  * Request and response bodies of the deep-memory HTTP API, in snake_case.
  * Request schemas are strict: an unknown field (a `user_id`, say) is a 400,
- * never silently honoured. Response schemas describe what servers send.
+ * never silently honoured. Every request string must be storable (no NUL, no
+ * unpaired surrogate): PostgreSQL text cannot keep it, so it is a 400 here
+ * rather than a failed write later. Response schemas describe what servers send.
  */
 
-const id = z.string().trim().min(1).max(256);
+const id = storableText().trim().min(1).max(256);
 
 // ---------------------------------------------------------------- shared resources
 
@@ -104,10 +107,10 @@ export type TrainResponse = z.infer<typeof trainResponseSchema>;
 export const importPairsRequestSchema = z
   .object({
     pairs: z
-      .array(z.object({ question: z.string().trim().min(1).max(2000), chunk_id: id }).strict())
+      .array(z.object({ question: storableText().trim().min(1).max(2000), chunk_id: id }).strict())
       .min(1)
       .max(100_000),
-    source: z.string().trim().min(1).max(100).optional().describe('Where the pairs come from, e.g. "chat-feedback".'),
+    source: storableText().trim().min(1).max(100).optional().describe('Where the pairs come from, e.g. "chat-feedback".'),
   })
   .strict();
 export type ImportPairsRequest = z.input<typeof importPairsRequestSchema>;
@@ -118,6 +121,8 @@ export const importPairsResponseSchema = z.object({
   duplicates_removed: z.number().int().nonnegative(),
   /** Pairs left out because their chunk is not in the user's knowledge base. */
   unknown_chunk_ids: z.array(z.string()),
+  /** True when this request finished the same import that had failed or been interrupted (its run, nothing stored twice). */
+  resumed: z.boolean(),
 });
 export type ImportPairsResponse = z.infer<typeof importPairsResponseSchema>;
 
@@ -160,7 +165,7 @@ export type UpdateSettingsRequest = z.input<typeof updateSettingsRequestSchema>;
 
 export const searchRequestSchema = z
   .object({
-    query: z.string().trim().min(1).max(8000),
+    query: storableText().trim().min(1).max(8000),
     k: z.number().int().min(1).max(100).default(5),
   })
   .strict();

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Chunk } from "../domain/chunk.js";
-import type { RunStatus, TrainingRun } from "../domain/run.js";
+import type { ChunkOutcome, RunStatus, TrainingRun } from "../domain/run.js";
 import { NothingToGenerateError, RunAlreadyActiveError, StoreError, ValidationError } from "../errors/errors.js";
-import { isStorableText } from "../errors/storable-text.js";
+import { isStorableText, toStorableText } from "../errors/storable-text.js";
 import { parseOrThrow } from "../errors/validation.js";
 import { normalizeQuestion } from "../evaluation/split.js";
 import type { QuestionGenerator } from "../ports/question-generator.js";
@@ -201,7 +201,7 @@ async function runGeneration(
       options: ctx.options,
       signal,
       callbacks: {
-        record: async (outcome) => (await store.recordChunk(userId, run.id, outcome, leaseOwner, ctx.clock())).run,
+        record: async (outcome) => (await store.recordChunk(userId, run.id, storableOutcome(outcome), leaseOwner, ctx.clock())).run,
         onRecorded: (stored, outcome) => {
           if (outcome.status === "skipped") {
             ctx.runner.emit(jobId, { type: "chunk_skipped", chunkId: outcome.chunkId, reason: outcome.reason ?? "skipped" });
@@ -229,6 +229,19 @@ async function runGeneration(
   } catch (error) {
     await ctx.runner.fail({ userId, runId: run.id, jobId, leaseOwner }, "generating", error, signal);
   }
+}
+
+/**
+ * A generator may echo what a chunk holds, NUL or a broken surrogate
+ * included, and one such question would fail the chunk's write (PostgreSQL
+ * text cannot hold NUL) and with it the run: its questions are made storable.
+ */
+function storableOutcome(outcome: ChunkOutcome): ChunkOutcome {
+  if (outcome.questions.every(isStorableText) && (outcome.reason === null || isStorableText(outcome.reason))) return outcome;
+  const questions = outcome.questions.map((q) => toStorableText(q).trim()).filter((q) => q.length > 0);
+  const reason = outcome.reason === null ? null : toStorableText(outcome.reason);
+  if (outcome.status === "done" && questions.length === 0) return { ...outcome, status: "skipped", questions, reason: "no storable questions" };
+  return { ...outcome, questions, reason };
 }
 
 /** Percent of a generation from the run's own counters, so every process reports the same figure. */

@@ -6,6 +6,7 @@ import { collectChunks } from "./corpus.js";
 import { finishedRunStatuses } from "./generate-run.js";
 import type { JobTicket } from "./job-runner.js";
 import { trainInputSchema, type TrainInput } from "./options.js";
+import { isImportRun } from "./run-leases.js";
 import { trainAndEvaluate, type TrainingPhaseProgress } from "./training.js";
 
 export interface TrainResult {
@@ -117,13 +118,17 @@ async function runTraining(ctx: TrainerContext, run: TrainingRun, ticket: JobTic
   }
 }
 
-/** Every run whose pairs are final, newest first. */
+/**
+ * Every run whose pairs are final, newest first. An import that failed
+ * midway is not: its pairs are a part of what the user sent (importing the
+ * same pairs again finishes that run), and training on a part would skew it.
+ */
 async function finishedRunIds(ctx: TrainerContext, userId: string): Promise<string[]> {
   const finished = new Set<string>(finishedRunStatuses);
   const ids: string[] = [];
   for (let offset = 0; ; offset += 100) {
     const { runs, total } = await ctx.config.store.listRuns(userId, { limit: 100, offset });
-    ids.push(...runs.filter((r) => finished.has(r.status)).map((r) => r.id));
+    ids.push(...runs.filter((r) => finished.has(r.status) && !(r.status === "failed" && isImportRun(r))).map((r) => r.id));
     if (offset + 100 >= total || runs.length === 0) return ids;
   }
 }

@@ -3,82 +3,28 @@
  * major version (router.test.ts: Express 5; router.express4.test.ts: 4).
  */
 import {
-  errorBodySchema,
   generateResponseSchema,
   importPairsResponseSchema,
   PROTOCOL_VERSION,
   PROTOCOL_VERSION_HEADER,
-  RUN_FAILED_CODE,
   runDetailResponseSchema,
   runListResponseSchema,
   searchResponseSchema,
   settingsResponseSchema,
   statusResponseSchema,
-  SYNTHESIZED_EVENT_SEQ,
   trainResponseSchema,
   type JobStreamEvent,
 } from "@zip/deep-memory/protocol";
-import { UpstreamError } from "@zip/deep-memory";
 import express from "express";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { createDeepMemoryRouter, createJobEventsRouter, type DeepMemoryRouterOptions } from "../index.js";
-import { chunkId, createTrainer, eventually, Gate, GatedGenerator, listen, openStream, questionFor, type RunningServer, type TestSetup } from "./fixtures.js";
-
-const BASE = "/v1/api/deep-memory";
-const userHeader = "x-test-user";
+import { describe, expect, it, vi } from "vitest";
+import { BASE, contractHarness } from "./contract-harness.js";
+import { eventStreamContract } from "./contract-event-stream.js";
+import { idempotencyContract } from "./contract-idempotency.js";
+import { requestErrorContract } from "./contract-request-errors.js";
+import { chunkId, createTrainer, Gate, GatedGenerator, questionFor } from "./fixtures.js";
 
 export function routerContract(expectedMajor: 4 | 5): void {
-  const servers: RunningServer[] = [];
-  const setups: TestSetup[] = [];
-
-  afterEach(async () => {
-    for (const s of setups.splice(0)) {
-      s.generator.gate.open();
-      s.engine.gate.open();
-      await s.trainer.close();
-    }
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
-
-  async function start(
-    setup: TestSetup = createTrainer(),
-    options: Partial<DeepMemoryRouterOptions> = {},
-    mount: (app: express.Express, router: express.Router) => void = (app, router) => app.use(BASE, router),
-  ) {
-    setups.push(setup);
-    const app = express();
-    const router = createDeepMemoryRouter({
-      trainer: setup.trainer,
-      getUserId: (req) => req.get(userHeader) ?? null,
-      onError: () => {},
-      ...options,
-    });
-    mount(app, router);
-    const server = await listen(app);
-    servers.push(server);
-    const call = async (method: string, path: string, init: { user?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) => {
-      const headers: Record<string, string> = { ...init.headers };
-      if (init.user !== null) headers[userHeader] = init.user ?? "alice";
-      let body: string | undefined;
-      if (init.raw !== undefined) body = init.raw;
-      else if (init.body !== undefined) {
-        body = JSON.stringify(init.body);
-        headers["content-type"] ??= "application/json";
-      }
-      const response = await fetch(`${server.url}${path.startsWith("/") ? path : `${BASE}/${path}`}`, { method, headers, body });
-      const text = await response.text();
-      let json: Record<string, any> | null = null;
-      try {
-        json = text ? (JSON.parse(text) as Record<string, any>) : null;
-      } catch {
-        // Not JSON (e.g. Express's own HTML 404 for a path the router does not serve).
-      }
-      return { status: response.status, headers: response.headers, json };
-    };
-    const stream = (jobId: string, headers: Record<string, string> = {}, user = "alice", query = "") =>
-      openStream(`${server.url}${BASE}/events/stream/${jobId}${query}`, { [userHeader]: user, ...headers });
-    return { ...setup, server, call, stream };
-  }
+  const { start, track } = contractHarness();
 
   it(`runs on Express ${expectedMajor}`, () => {
     // The router uses whichever Express the host has; check this suite got the intended one.
@@ -167,158 +113,29 @@ export function routerContract(expectedMajor: 4 | 5): void {
     expect(runs.runs[0]).toMatchObject({ status: "generated", pair_count: 3, generation: { model: "import:chat-feedback" } });
   });
 
-  describe("event stream", () => {
-    async function finishedJob() {
-      const ctx = await start();
-      const gen = (await call0(ctx)).json!;
-      const all = await (await ctx.stream(gen.job_id)).rest();
-      return { ...ctx, jobId: gen.job_id as string, all };
+  it("refuses text a store cannot keep before the trainer sees it, and the next valid import goes through at once", async () => {
+    const ctx = await start();
+    const importSpy = vi.spyOn(ctx.trainer, "importPairs");
+    const searchSpy = vi.spyOn(ctx.trainer, "compareSearch");
+    const chunk = chunkId("alice", 1);
+    for (const [path, raw] of [
+      ["import", `{"pairs":[{"question":"What\\u0000?","chunk_id":"${chunk}"}]}`],
+      ["import", `{"pairs":[{"question":"q","chunk_id":"${chunk}"}],"source":"\\ud83d"}`],
+      ["search", '{"query":"x\\u0000"}'],
+    ] as const) {
+      const res = await ctx.call("POST", path, { raw, headers: { "content-type": "application/json" } });
+      expect(res.status, raw).toBe(400);
+      expect(res.json!.error.code).toBe("VALIDATION_FAILED");
+      expect(res.json!.error.message).toContain("NUL");
     }
-    const call0 = (ctx: Awaited<ReturnType<typeof start>>) => ctx.call("POST", "generate");
-
-    it("replays exactly the events after Last-Event-ID, and everything without one", async () => {
-      const { stream, jobId, all } = await finishedJob();
-      expect((await (await stream(jobId)).rest()).map((e) => e.id)).toEqual(all.map((e) => e.id));
-      const resumed = await (await stream(jobId, { "last-event-id": "3" })).rest();
-      expect(resumed.map((e) => e.data)).toEqual(all.slice(3).map((e) => e.data));
-      const viaQuery = await (await stream(jobId, {}, "alice", "?last_event_id=30")).rest();
-      expect(viaQuery.map((e) => e.id)).toEqual(["31", "32", "33"]);
-      const polyfill = await (await stream(jobId, {}, "alice", "?lastEventId=32")).rest();
-      expect(polyfill.map((e) => e.id)).toEqual(["33"]);
-      // The header wins over the query: EventSource keeps the header current.
-      const both = await (await stream(jobId, { "last-event-id": "32" }, "alice", "?last_event_id=1")).rest();
-      expect(both.map((e) => e.id)).toEqual(["33"]);
-    });
-
-    it("answers 204 (EventSource stops reconnecting) for a finished job with nothing after Last-Event-ID", async () => {
-      const { stream, jobId, all } = await finishedJob();
-      const opened = await stream(jobId, { "last-event-id": all.at(-1)!.id! });
-      expect(opened.response.status).toBe(204);
-    });
-
-    it("rejects a malformed Last-Event-ID or unknown query fields with 400", async () => {
-      const { stream, jobId } = await finishedJob();
-      for (const [headers, query] of [
-        [{ "last-event-id": "abc" }, ""],
-        [{ "last-event-id": "-1" }, ""],
-        [{}, "?last_event_id=1.5"],
-        [{}, "?user_id=bob"],
-      ] as const) {
-        const opened = await stream(jobId, headers, "alice", query);
-        expect(opened.response.status, JSON.stringify([headers, query])).toBe(400);
-        expect(errorBodySchema.parse(await opened.response.json()).error.code).toBe("VALIDATION_FAILED");
-      }
-    });
-
-    it("follows a live job, sends heartbeats, and a reconnect resumes without gaps or duplicates", async () => {
-      const gate = new Gate(false);
-      const ctx = await start(createTrainer({ generator: new GatedGenerator(gate) }), { heartbeatMs: 20, retryMs: 1234 });
-      const job = (await ctx.call("POST", "generate")).json!.job_id as string;
-      const first = await ctx.stream(job);
-      const seen = [await first.next(), await first.next()];
-      expect(seen.map((e) => e!.data.type)).toEqual(["started", "progress"]);
-      await eventually(() => first.comments.includes("heartbeat"), "a heartbeat comment");
-      expect(ctx.trainer.jobListenerCount(job)).toBe(1);
-      first.abort();
-      await eventually(() => ctx.trainer.jobListenerCount(job) === 0, "the server to release the listener");
-
-      const second = await ctx.stream(job, { "last-event-id": seen[1]!.id! });
-      gate.open();
-      const rest = await second.rest();
-      const seqs = [...seen, ...rest].map((e) => Number(e!.id));
-      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
-      expect(rest.at(-1)!.data.type).toBe("completed");
-      await eventually(() => ctx.trainer.jobListenerCount(job) === 0, "listeners released after the terminal event");
-    });
-
-    it("advises a retry delay", async () => {
-      const ctx = await start(undefined, { retryMs: 1234 });
-      const gen = (await ctx.call("POST", "generate")).json!;
-      const response = await fetch(`${ctx.server.url}${BASE}/events/stream/${gen.job_id}`, { headers: { [userHeader]: "alice" } });
-      expect(await response.text()).toMatch(/^retry: 1234\n\n/);
-    });
-
-    it("many clients disconnecting mid-stream leave no listener behind", async () => {
-      const gate = new Gate(false);
-      const ctx = await start(createTrainer({ generator: new GatedGenerator(gate) }));
-      const gen = (await ctx.call("POST", "generate")).json!;
-      const streams = await Promise.all(Array.from({ length: 8 }, () => ctx.stream(gen.job_id)));
-      await Promise.all(streams.map((s) => s.next()));
-      expect(ctx.trainer.jobListenerCount(gen.job_id)).toBe(8);
-      for (const s of streams) s.abort();
-      await eventually(() => ctx.trainer.jobListenerCount(gen.job_id) === 0, "all listeners released");
-      gate.open();
-      await ctx.trainer.waitForJob({ userId: "alice", jobId: gen.job_id });
-    });
-
-    it("rebuilds the end of a job that ran in another process from the stored run", async () => {
-      // Two trainers over one store stand for two server processes behind a load balancer.
-      const worker = createTrainer({ instanceId: "worker" });
-      setups.push(worker);
-      const web = await start(createTrainer({ store: worker.store, world: worker.world, instanceId: "web" }));
-      const gen = await worker.trainer.generate({ userId: "alice" });
-      await worker.trainer.waitForJob({ userId: "alice", jobId: gen.jobId });
-
-      const events = await (await web.stream(gen.jobId)).rest();
-      expect(events).toHaveLength(1);
-      expect(events[0]!.id).toBe(String(SYNTHESIZED_EVENT_SEQ));
-      expect(events[0]!.data).toMatchObject({ type: "completed", status: "generated", pair_count: 120, synthesized: true, kind: "generate" });
-      expect((await web.stream(gen.jobId, { "last-event-id": String(SYNTHESIZED_EVENT_SEQ) })).response.status).toBe(204);
-      expect((await web.stream(gen.jobId, {}, "bob")).response.status).toBe(404);
-
-      // While it still runs over there: a status snapshot, then the stream closes (EventSource polls via retry).
-      worker.engine.gate.close();
-      const train = await worker.trainer.train({ userId: "alice", runId: gen.runId });
-      const during = await (await web.stream(train.jobId)).rest();
-      worker.engine.gate.open();
-      expect(during.map((e) => e.data.type)).toEqual(["status"]);
-      expect(during[0]!.id).toBeUndefined();
-      expect(during[0]!.data).toMatchObject({ type: "status", kind: "train", status: { status: "training", active: true } });
-      await worker.trainer.waitForJob({ userId: "alice", jobId: train.jobId });
-      const after = await (await web.stream(train.jobId)).rest();
-      expect(after[0]!.data).toMatchObject({ type: "completed", status: "completed", metrics: { verdict: "improved" }, synthesized: true });
-
-      // A job that failed over there: its stored error, under the RUN_FAILED code.
-      worker.generator.failure = new UpstreamError("llm", "invalid API key", { status: 401, retryable: false });
-      const failing = await worker.trainer.generate({ userId: "bob" });
-      await worker.trainer.waitForJob({ userId: "bob", jobId: failing.jobId });
-      const failed = await (await web.stream(failing.jobId, {}, "bob")).rest();
-      expect(failed.map((e) => e.data)).toMatchObject([
-        { type: "failed", synthesized: true, kind: "generate", error: { code: RUN_FAILED_CODE, message: expect.stringContaining("invalid API key") } },
-      ]);
-    });
-
-    it("404s an unknown job, and a job of another user, alike", async () => {
-      const ctx = await start();
-      const gen = (await ctx.call("POST", "generate")).json!;
-      for (const [jobId, user] of [
-        ["6a1f0c2e-5b7d-4e3a-9c8b-1d2e3f4a5b6c", "alice"],
-        [gen.job_id, "bob"],
-        [gen.training_run_id, "alice"], // a run id is not a job id
-      ]) {
-        const opened = await ctx.stream(jobId, {}, user);
-        expect(opened.response.status, `${jobId} as ${user}`).toBe(404);
-        expect(errorBodySchema.parse(await opened.response.json()).error.code).toBe("NOT_FOUND");
-      }
-      // An id that cannot be a job id is a validation error, not a lookup.
-      const malformed = await ctx.stream("no-such-job", {}, "alice");
-      expect(malformed.response.status).toBe(400);
-      expect(errorBodySchema.parse(await malformed.response.json()).error.code).toBe("VALIDATION_FAILED");
-    });
-
-    it("serves the events on their own mount point, and 202 responses point there", async () => {
-      const setup = createTrainer();
-      const ctx = await start(setup, { eventsBasePath: "/v1/api/events", serveEvents: false }, (app, router) => {
-        app.use(BASE, router);
-        app.use("/v1/api/events", createJobEventsRouter({ trainer: setup.trainer, getUserId: (req) => req.get(userHeader) ?? null }));
-      });
-      const gen = (await ctx.call("POST", "generate")).json!;
-      expect(gen.events_url).toBe(`/v1/api/events/stream/${gen.job_id}`);
-      const events = await (await openStream(`${ctx.server.url}${gen.events_url}`, { [userHeader]: "alice" })).rest();
-      expect(events.at(-1)!.data.type).toBe("completed");
-      expect((await ctx.call("GET", `events/stream/${gen.job_id}`)).status).toBe(404);
-    });
+    expect(importSpy).not.toHaveBeenCalled();
+    expect(searchSpy).not.toHaveBeenCalled();
+    expect((await ctx.call("GET", "runs")).json!.total).toBe(0);
+    const ok = await ctx.call("POST", "import", { body: { pairs: [{ question: questionFor(chunk, 0), chunk_id: chunk }] } });
+    expect(ok.status).toBe(201);
   });
+
+  eventStreamContract(start, track);
 
   it("two concurrent POST /generate for one user: both 202 with the same job, one run", async () => {
     const gate = new Gate(false);
@@ -339,6 +156,26 @@ export function routerContract(expectedMajor: 4 | 5): void {
     expect(again.status).toBe(409);
     expect(again.json!.error).toMatchObject({ code: "NOTHING_TO_GENERATE" });
     expect((await ctx.call("GET", "runs")).json!.total).toBe(1);
+  });
+
+  idempotencyContract(start);
+
+  it("a second POST /train while the run trains follows that job (joined), and another run's train is told when to retry", async () => {
+    const ctx = await start();
+    const gen = (await ctx.call("POST", "generate")).json!;
+    await ctx.trainer.waitForJob({ userId: "alice", jobId: gen.job_id });
+    ctx.engine.gate.close();
+    const first = await ctx.call("POST", "train", { body: { training_run_id: gen.training_run_id } });
+    const second = await ctx.call("POST", "train", { body: { training_run_id: gen.training_run_id } });
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(second.json).toMatchObject({ job_id: first.json!.job_id, joined: true });
+    const chunk = chunkId("alice", 0);
+    const busy = await ctx.call("POST", "import", { body: { pairs: [{ question: questionFor(chunk, 9), chunk_id: chunk }] } });
+    expect(busy.status).toBe(409);
+    expect(busy.json!.error).toMatchObject({ code: "RUN_ALREADY_ACTIVE", details: { training_run_id: gen.training_run_id, status: "training" } });
+    expect(Number(busy.headers.get("retry-after"))).toBeGreaterThan(0);
+    ctx.engine.gate.open();
+    await ctx.trainer.waitForJob({ userId: "alice", jobId: first.json!.job_id });
   });
 
   it("another user's runs, jobs and chunks answer 404 or stay invisible everywhere", async () => {
@@ -391,46 +228,7 @@ export function routerContract(expectedMajor: 4 | 5): void {
     expect(JSON.stringify(res.json)).not.toContain("secret");
   });
 
-  describe("400s and other request errors", () => {
-    const cases: [string, string, string, { raw?: string; body?: unknown; headers?: Record<string, string> }, number, string, string?][] = [
-      ["malformed JSON", "POST", "train", { raw: '{"training_run_id":', headers: { "content-type": "application/json" } }, 400, "INVALID_JSON"],
-      ["a JSON string where an object belongs", "POST", "train", { raw: '"run"', headers: { "content-type": "application/json" } }, 400, "INVALID_JSON"],
-      ["a JSON array where an object belongs", "POST", "train", { body: [] }, 400, "VALIDATION_FAILED", "(root)"],
-      ["a missing body", "POST", "train", {}, 400, "VALIDATION_FAILED", "(root)"],
-      ["a missing field", "POST", "train", { body: {} }, 400, "VALIDATION_FAILED", "training_run_id"],
-      ["a wrong type", "PUT", "settings", { body: { enabled: "yes" } }, 400, "VALIDATION_FAILED", "enabled"],
-      ["an unknown field", "PUT", "settings", { body: { enabled: true, user_id: "bob" } }, 400, "VALIDATION_FAILED", "user_id"],
-      ["an empty query", "POST", "search", { body: { query: "   " } }, 400, "VALIDATION_FAILED", "query"],
-      ["k out of range", "POST", "search", { body: { query: "x", k: 0 } }, 400, "VALIDATION_FAILED", "k"],
-      ["a fractional k", "POST", "search", { body: { query: "x", k: 2.5 } }, 400, "VALIDATION_FAILED", "k"],
-      ["questions_per_chunk out of range", "POST", "generate", { body: { questions_per_chunk: 11 } }, 400, "VALIDATION_FAILED", "questions_per_chunk"],
-      ["max_pairs above the server's cap", "POST", "generate", { body: { max_pairs: 5001 } }, 400, "VALIDATION_FAILED", "max_pairs"],
-      ["an empty pair list", "POST", "import", { body: { pairs: [] } }, 400, "VALIDATION_FAILED", "pairs"],
-      ["a pair with an unknown field", "POST", "import", { body: { pairs: [{ question: "q", chunk_id: "c", user_id: "u" }] } }, 400, "VALIDATION_FAILED", "pairs.0.user_id"],
-      ["limit=0", "GET", "runs?limit=0", {}, 400, "VALIDATION_FAILED", "limit"],
-      ["limit=abc", "GET", "runs?limit=abc", {}, 400, "VALIDATION_FAILED", "limit"],
-      ["offset=-1", "GET", "runs?offset=-1", {}, 400, "VALIDATION_FAILED", "offset"],
-      ["an unknown query field", "GET", "runs?user_id=bob", {}, 400, "VALIDATION_FAILED", "user_id"],
-      ["a body that is not JSON", "PUT", "settings", { raw: "enabled=true", headers: { "content-type": "application/x-www-form-urlencoded" } }, 415, "UNSUPPORTED_MEDIA_TYPE"],
-      ["a body in another charset", "PUT", "settings", { raw: '{"enabled":true}', headers: { "content-type": "application/json; charset=latin1" } }, 415, "UNSUPPORTED_MEDIA_TYPE"],
-      ["an oversized body", "POST", "search", { body: { query: "x".repeat(3000) } }, 413, "PAYLOAD_TOO_LARGE"],
-    ];
-
-    it.each(cases)("%s", async (_name, method, path, init, status, code, path0) => {
-      const ctx = await start(undefined, { bodyLimit: 2048 });
-      const res = await ctx.call(method, path, init);
-      expect(res.status).toBe(status);
-      const body = errorBodySchema.parse(res.json);
-      expect(body.error.code).toBe(code);
-      if (path0) expect((body.error.details!.issues as { path: string }[]).map((i) => i.path)).toContain(path0);
-    });
-
-    it("accepts POST /generate with no body at all, or an empty object", async () => {
-      const ctx = await start(createTrainer({ generator: new GatedGenerator(new Gate(false)) }));
-      expect((await ctx.call("POST", "generate")).status).toBe(202);
-      expect((await ctx.call("POST", "generate", { user: "bob", body: {} })).status).toBe(202);
-    });
-  });
+  requestErrorContract(start);
 
   describe("trainer errors map to status codes through the one table", () => {
     it("409 for enabling without a trained model and for training a run twice; 404 for an unknown run", async () => {

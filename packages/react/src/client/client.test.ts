@@ -1,3 +1,4 @@
+import { errorBody } from "@zip/deep-memory/protocol";
 import { http, HttpResponse } from "msw";
 import { describe, expect, it, vi } from "vitest";
 import { BASE_URL } from "../test-utils/fake-api.js";
@@ -117,6 +118,45 @@ describe("createDeepMemoryClient", () => {
     const controller = new AbortController();
     controller.abort();
     expect(await rejection(client.listRuns({}, { signal: controller.signal }))).toMatchObject({ status: null, code: "ABORTED" });
+  });
+
+  it("sends a fresh Idempotency-Key with each generate, train and import, and one more try with the same key when the connection failed", async () => {
+    const keys: (string | null)[] = [];
+    let failures = 1;
+    ctx.server.use(
+      http.post(`${BASE_URL}/generate`, ({ request }) => {
+        keys.push(request.headers.get("idempotency-key"));
+        if (failures-- > 0) return HttpResponse.error();
+        return undefined;
+      }),
+    );
+    const client = createDeepMemoryClient({ baseUrl: BASE_URL });
+    const first = await client.generate();
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+    await client.generate(undefined, { idempotencyKey: "my-key" });
+    expect(keys[2]).toBe("my-key");
+    expect(first.job_id).toBeTruthy();
+    // Without a key (a read), a failed connection is reported, not retried.
+    let gets = 0;
+    ctx.server.use(http.get(`${BASE_URL}/settings`, () => (gets++, HttpResponse.error())));
+    expect(await rejection(client.getSettings())).toMatchObject({ code: "NETWORK_ERROR" });
+    expect(gets).toBe(1);
+  });
+
+  it("says when to retry, from Retry-After", async () => {
+    ctx.server.use(
+      http.post(`${BASE_URL}/train`, () =>
+        HttpResponse.json(errorBody("RUN_ALREADY_ACTIVE", "A training run is already generating"), { status: 409, headers: { "retry-after": "7" } }),
+      ),
+      http.post(`${BASE_URL}/import`, () => HttpResponse.json(errorBody("RATE_LIMITED", "slow down"), { status: 429, headers: { "retry-after": new Date(Date.now() + 60_000).toUTCString() } })),
+    );
+    const client = createDeepMemoryClient({ baseUrl: BASE_URL });
+    expect(await rejection(client.train({ training_run_id: "r" }))).toMatchObject({ status: 409, code: "RUN_ALREADY_ACTIVE", retryAfterMs: 7000 });
+    const limited = await rejection(client.importPairs({ pairs: [{ question: "q", chunk_id: "c" }] }));
+    expect(limited.retryAfterMs).toBeGreaterThan(50_000);
+    expect((await rejection(client.getRun("missing"))).retryAfterMs).toBeNull();
   });
 
   it("sends the host's headers, calling a headers function before every request", async () => {

@@ -29,7 +29,7 @@ import {
   type TrainResponse,
   type UpdateSettingsRequest,
 } from "@zip/deep-memory/protocol";
-import { Transport, fillPath, trimSlashes, validateRequest, type FetchLike, type HeadersOption } from "./http.js";
+import { Transport, fillPath, newIdempotencyKey, trimSlashes, validateRequest, type FetchLike, type HeadersOption } from "./http.js";
 import { JobStreamStore, type JobStreamOptions, type JobStreamSnapshot } from "./job-stream-store.js";
 import { QueryStore, type QueryStoreOptions } from "./query-store.js";
 import { SettingsStore } from "./settings-store.js";
@@ -57,6 +57,13 @@ export interface DeepMemoryClientOptions {
 
 export interface RequestOptions {
   signal?: AbortSignal | undefined;
+  /**
+   * POST /generate, /train and /import: the Idempotency-Key to send. A fresh
+   * one is made per call when none is given, so each call (one click) is done
+   * at most once by the server even if the client sends it again; pass your
+   * own to make a retry of yours replay the first answer.
+   */
+  idempotencyKey?: string | undefined;
 }
 
 export type { FetchLike, HeadersOption };
@@ -71,7 +78,12 @@ export type { FetchLike, HeadersOption };
 export interface DeepMemoryClient {
   readonly baseUrl: string;
 
-  /** POST /generate: starts generating training pairs; 409 (RUN_ALREADY_ACTIVE) while a run is active. */
+  /**
+   * POST /generate: starts generating training pairs, or follows the job
+   * already generating (`joined`). 409 NOTHING_TO_GENERATE when every chunk
+   * is covered (`details.training_run_id` names the run to train); 409
+   * RUN_ALREADY_ACTIVE while a run trains (`retryAfterMs` says when to retry).
+   */
   generate(body?: GenerateRequest, options?: RequestOptions): Promise<GenerateResponse>;
   /** POST /train: starts training a generated run; 409 (INVALID_RUN_STATE) unless it is `generated`. */
   train(body: TrainRequest, options?: RequestOptions): Promise<TrainResponse>;
@@ -111,6 +123,7 @@ export function createDeepMemoryClient(options: DeepMemoryClientOptions): DeepMe
   const transport = new Transport(options);
   const routes = deepMemoryRoutes;
   const signalOf = (requestOptions?: RequestOptions) => requestOptions?.signal;
+  const keyOf = (requestOptions?: RequestOptions) => requestOptions?.idempotencyKey ?? newIdempotencyKey();
 
   const jobEventsUrl = (jobId: string): string => {
     const { eventsUrl } = options;
@@ -124,15 +137,19 @@ export function createDeepMemoryClient(options: DeepMemoryClientOptions): DeepMe
     generate: async (body: GenerateRequest = {}, requestOptions?: RequestOptions) =>
       transport.request(
         routes.generate,
-        { body: validateRequest(generateRequestSchema, body), signal: signalOf(requestOptions) },
+        { body: validateRequest(generateRequestSchema, body), signal: signalOf(requestOptions), idempotencyKey: keyOf(requestOptions) },
         generateResponseSchema,
       ),
     train: async (body: TrainRequest, requestOptions?: RequestOptions) =>
-      transport.request(routes.train, { body: validateRequest(trainRequestSchema, body), signal: signalOf(requestOptions) }, trainResponseSchema),
+      transport.request(
+        routes.train,
+        { body: validateRequest(trainRequestSchema, body), signal: signalOf(requestOptions), idempotencyKey: keyOf(requestOptions) },
+        trainResponseSchema,
+      ),
     importPairs: async (body: ImportPairsRequest, requestOptions?: RequestOptions) =>
       transport.request(
         routes.importPairs,
-        { body: validateRequest(importPairsRequestSchema, body), signal: signalOf(requestOptions) },
+        { body: validateRequest(importPairsRequestSchema, body), signal: signalOf(requestOptions), idempotencyKey: keyOf(requestOptions) },
         importPairsResponseSchema,
       ),
     listRuns: async (query: ListRunsQuery = {}, requestOptions?: RequestOptions) =>

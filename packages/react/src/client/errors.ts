@@ -25,6 +25,8 @@ export interface DeepMemoryClientErrorInit {
   code: string;
   message: string;
   details?: Record<string, unknown> | undefined;
+  /** From the response's Retry-After header. */
+  retryAfterMs?: number | null | undefined;
   cause?: unknown;
 }
 
@@ -38,6 +40,11 @@ export class DeepMemoryClientError extends Error {
   readonly status: number | null;
   readonly code: string;
   readonly details: Record<string, unknown> | undefined;
+  /**
+   * When trying again may succeed, from the server's Retry-After (a 409 while
+   * another job holds the run, a 429); null when the server did not say.
+   */
+  readonly retryAfterMs: number | null;
 
   constructor(init: DeepMemoryClientErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -45,6 +52,7 @@ export class DeepMemoryClientError extends Error {
     this.status = init.status;
     this.code = init.code;
     this.details = init.details;
+    this.retryAfterMs = init.retryAfterMs ?? null;
   }
 
   /** Field errors of a `VALIDATION_FAILED` error (server- or client-side); empty otherwise. */
@@ -69,9 +77,10 @@ export async function errorFromResponse(response: Response): Promise<DeepMemoryC
     body = undefined;
   }
   const parsed = errorBodySchema.safeParse(body);
+  const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
   if (parsed.success) {
     const { code, message, details } = parsed.data.error;
-    return new DeepMemoryClientError({ status: response.status, code, message, details });
+    return new DeepMemoryClientError({ status: response.status, code, message, details, retryAfterMs });
   }
   return new DeepMemoryClientError({
     status: response.status,
@@ -79,6 +88,15 @@ export async function errorFromResponse(response: Response): Promise<DeepMemoryC
     code: "INVALID_RESPONSE",
     message: `Request failed with status ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`,
   });
+}
+
+/** Retry-After as milliseconds: delay-seconds or an HTTP date; null when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value === null || value.trim() === "") return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
 }
 
 export function isAbortError(error: unknown): boolean {

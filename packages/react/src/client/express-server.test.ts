@@ -256,6 +256,23 @@ describe("client against the real Express router", () => {
     expect(store.getSnapshot()).toMatchObject({ status: "completed", pairCount: CHUNKS * 4 });
   });
 
+  it("agrees with the real server on Idempotency-Key, joined jobs, NOTHING_TO_GENERATE and Retry-After", async () => {
+    const { client, gate } = await start();
+    gate.close();
+    const first = await client.generate({}, { idempotencyKey: "click-1" });
+    expect(await client.generate({}, { idempotencyKey: "click-1" })).toEqual(first);
+    expect(await client.generate()).toMatchObject({ job_id: first.job_id, joined: true });
+    await expect(client.generate({ questions_per_chunk: 2 }, { idempotencyKey: "click-1" })).rejects.toMatchObject({ status: 422, code: "IDEMPOTENCY_KEY_REUSED" });
+    const busy = await client.importPairs({ pairs: [{ question: "about chunk-1 #9", chunk_id: "chunk-1" }] }).catch((e: unknown) => e);
+    expect(busy).toMatchObject({ status: 409, code: "RUN_ALREADY_ACTIVE" });
+    expect((busy as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
+    gate.open();
+    const stream = follow(client.jobStream(first.job_id));
+    await vi.waitFor(() => expect(client.jobStream(first.job_id).getSnapshot().done).toBe(true));
+    stream.stop();
+    await expect(client.generate()).rejects.toMatchObject({ status: 409, code: "NOTHING_TO_GENERATE", details: { training_run_id: first.training_run_id, status: "generated" } });
+  });
+
   it("gets typed errors from the real server: 401, 404 on a stream, 400 with field issues", async () => {
     const { client } = await start();
     const anonymous = createDeepMemoryClient({ baseUrl: client.baseUrl });

@@ -20,7 +20,22 @@ export interface RequestInput {
   query?: Record<string, string | number | undefined>;
   body?: unknown;
   signal?: AbortSignal | undefined;
+  /**
+   * Sent as Idempotency-Key. With one, a request whose connection failed is
+   * sent once more with the same key: the server does the work at most once.
+   */
+  idempotencyKey?: string | undefined;
 }
+
+/** A fresh Idempotency-Key (one per user action). */
+export function newIdempotencyKey(): string {
+  const crypto = globalThis.crypto as Crypto | undefined;
+  if (typeof crypto?.randomUUID === "function") return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** Wait before the one retry of a keyed request whose connection failed. */
+const networkRetryDelayMs = 300;
 
 /** Minimal schema surface the transport needs; zod schemas satisfy it. */
 export interface Parser<T> {
@@ -92,13 +107,28 @@ export class Transport {
     if (queryString) url += `?${queryString}`;
 
     const hasBody = input.body !== undefined;
-    const headers = await this.headers(hasBody ? { accept: "application/json", "content-type": "application/json" } : { accept: "application/json" });
-    const res = await this.fetch(url, {
+    const headers = await this.headers({
+      accept: "application/json",
+      ...(hasBody ? { "content-type": "application/json" } : {}),
+      ...(input.idempotencyKey === undefined ? {} : { "idempotency-key": input.idempotencyKey }),
+    });
+    const init: RequestInit = {
       method: route.method.toUpperCase(),
       headers,
       ...(hasBody ? { body: JSON.stringify(input.body) } : {}),
       ...(input.signal ? { signal: input.signal } : {}),
-    });
+    };
+    let res: Response;
+    try {
+      res = await this.fetch(url, init);
+    } catch (error) {
+      // The answer may have been lost after the server did the work: the same key makes a second try safe.
+      const network = DeepMemoryClientError.isInstance(error) && error.code === "NETWORK_ERROR";
+      if (!network || input.idempotencyKey === undefined || input.signal?.aborted) throw error;
+      await new Promise((resolve) => setTimeout(resolve, networkRetryDelayMs));
+      if (input.signal?.aborted) throw error;
+      res = await this.fetch(url, init);
+    }
     if (!res.ok) throw await errorFromResponse(res);
 
     let json: unknown;

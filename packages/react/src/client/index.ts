@@ -12,6 +12,7 @@ export {
   type HeadersOption,
 } from "./client.js";
 export { DeepMemoryClientError, type ClientErrorCode, type DeepMemoryClientErrorInit } from "./errors.js";
+export { newIdempotencyKey } from "./http.js";
 export { Store, type ReadableStore, type Listener } from "./store.js";
 export { QueryStore, type QuerySnapshot, type QueryStoreOptions } from "./query-store.js";
 export { MutationStore, type MutationSnapshot, type MutationStoreOptions } from "./mutation-store.js";

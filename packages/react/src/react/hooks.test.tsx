@@ -53,6 +53,20 @@ describe("useGenerateTrainingData and useTrainingRuns", () => {
     expect(result.current).toMatchObject({ status: "idle", error: null });
   });
 
+  it("says when a click joined the job already running, and when there was nothing new to generate (not an error to show as one)", async () => {
+    const { result } = renderHookWithClient(() => useGenerateTrainingData());
+    const first = await act(() => result.current.generate());
+    expect(result.current.joined).toBe(false);
+    const second = await act(() => result.current.generate());
+    expect(second).toMatchObject({ job_id: first!.job_id, joined: true });
+    expect(result.current).toMatchObject({ joined: true, jobId: first!.job_id, nothingToGenerate: null });
+    act(() => void ctx.api.emit(first!.job_id, { type: "completed", status: "generated", pair_count: 12, processed_chunks: 4, total_chunks: 4, cap_reached: false }));
+    ctx.api.state.allCovered = true;
+    await act(() => result.current.generate());
+    expect(result.current.error).toMatchObject({ code: "NOTHING_TO_GENERATE" });
+    expect(result.current.nothingToGenerate).toEqual({ runId: first!.training_run_id, runStatus: "generated", message: expect.stringContaining("already has training pairs") });
+  });
+
   it("pages the run history", async () => {
     for (let i = 0; i < 3; i++) ctx.api.createRun({ status: "completed" });
     const { result } = renderHookWithClient(() => useTrainingRuns({ limit: 2, offset: 0 }));

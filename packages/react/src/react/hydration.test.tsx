@@ -20,6 +20,8 @@ describe("hydration", () => {
         <AdminScreen runId={runId} jobId={jobId} />
       </DeepMemoryProvider>
     );
+    // From before the server render: React must not warn there either (useLayoutEffect on the server, say).
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const container = document.createElement("div");
     container.innerHTML = renderToString(
       <DeepMemoryProvider client={makeClient()}>
@@ -27,7 +29,6 @@ describe("hydration", () => {
       </DeepMemoryProvider>,
     );
     document.body.appendChild(container);
-    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const recoverable = vi.fn();
     let root: ReturnType<typeof hydrateRoot> | undefined;
     await act(async () => {

@@ -4,7 +4,7 @@ export { useDeepMemoryToggle, type DeepMemoryToggleOptions, type DeepMemoryToggl
 export { useTrainingRuns, type TrainingRunsResult } from "./use-training-runs.js";
 export { useTrainingRun, type TrainingRunOptions, type TrainingRunResult } from "./use-training-run.js";
 export { useJobEvents, type JobEventsOptions, type JobEventsResult } from "./use-job-events.js";
-export { useGenerateTrainingData, type GenerateTrainingDataResult } from "./use-generate-training-data.js";
+export { useGenerateTrainingData, type GenerateTrainingDataResult, type NothingToGenerate } from "./use-generate-training-data.js";
 export { useStartTraining, type StartTrainingResult } from "./use-start-training.js";
 export { useDeepMemorySearch, type DeepMemorySearchOptions, type DeepMemorySearchResult } from "./use-deep-memory-search.js";
 export { useMutation, type MutationCallbacks, type MutationResult } from "./use-mutation.js";

@@ -1,6 +1,6 @@
 import { createContext, useContext, useMemo, useRef, type ReactNode } from "react";
 import { createDeepMemoryClient, type DeepMemoryClient, type DeepMemoryClientOptions } from "../client/client.js";
-import { useIsomorphicLayoutEffect } from "./use-latest.js";
+import { useBeforeLayoutEffect } from "./use-latest.js";
 
 const DeepMemoryContext = createContext<DeepMemoryClient | null>(null);
 DeepMemoryContext.displayName = "DeepMemoryContext";
@@ -19,7 +19,7 @@ export type DeepMemoryProviderProps = { children?: ReactNode } & (
  */
 export function DeepMemoryProvider(props: DeepMemoryProviderProps): ReactNode {
   const latest = useRef(props);
-  useIsomorphicLayoutEffect(() => {
+  useBeforeLayoutEffect(() => {
     latest.current = props;
   });
 

@@ -2,13 +2,29 @@ import type { GenerateRequest, GenerateResponse } from "@zip/deep-memory/protoco
 import { useMemo } from "react";
 import { useMutation, type MutationCallbacks, type MutationResult } from "./use-mutation.js";
 
+/** Why generate started nothing: every chunk already has training pairs. */
+export interface NothingToGenerate {
+  /** The newest run whose pairs cover the chunks: train it (status "generated") or look at it. */
+  runId: string | null;
+  runStatus: string | null;
+  message: string;
+}
+
 export interface GenerateTrainingDataResult extends MutationResult<GenerateRequest | undefined, GenerateResponse> {
-  /** POST /generate; resolves to the started job, or undefined on failure (e.g. 409 RUN_ALREADY_ACTIVE, see `error`). */
+  /**
+   * POST /generate; resolves to the job, or undefined on failure (see `error`,
+   * and `nothingToGenerate` for the 409 that only says there is nothing new).
+   * Each call sends its own Idempotency-Key.
+   */
   generate: (body?: GenerateRequest) => Promise<GenerateResponse | undefined>;
-  /** The started job, to pass to useJobEvents. */
+  /** The job generating now, to pass to useJobEvents. */
   jobId: string | null;
   /** The run being generated, to pass to useTrainingRun. */
   runId: string | null;
+  /** True when a job was already generating: this call follows it, nothing new started. */
+  joined: boolean;
+  /** Set when the server said every chunk is covered (409 NOTHING_TO_GENERATE): not a failure, a pointer to the run to train. */
+  nothingToGenerate: NothingToGenerate | null;
 }
 
 /** Starts generating training pairs (POST /generate). Follow progress with useTrainingRun(runId) or useJobEvents(jobId). */
@@ -19,13 +35,19 @@ export function useGenerateTrainingData(
     (client, body, signal) => client.generate(body, { signal }),
     callbacks,
   );
-  return useMemo(
-    () => ({
+  return useMemo(() => {
+    const nothing = mutation.error?.code === "NOTHING_TO_GENERATE" ? mutation.error : null;
+    const detail = (name: string) => {
+      const value = nothing?.details?.[name];
+      return typeof value === "string" ? value : null;
+    };
+    return {
       ...mutation,
       generate: (body?: GenerateRequest) => mutation.mutate(body),
       jobId: mutation.data?.job_id ?? null,
       runId: mutation.data?.training_run_id ?? null,
-    }),
-    [mutation],
-  );
+      joined: mutation.data?.joined ?? false,
+      nothingToGenerate: nothing ? { runId: detail("training_run_id"), runStatus: detail("status"), message: nothing.message } : null,
+    };
+  }, [mutation]);
 }

@@ -7,6 +7,8 @@ export interface StartTrainingResult extends MutationResult<string, TrainRespons
   startTraining: (runId: string) => Promise<TrainResponse | undefined>;
   jobId: string | null;
   runId: string | null;
+  /** True when the run was already training: this call follows that job. */
+  joined: boolean;
 }
 
 /** Starts training deep memory on a generated run (POST /train). */
@@ -21,6 +23,7 @@ export function useStartTraining(callbacks: MutationCallbacks<string, TrainRespo
       startTraining: mutation.mutate,
       jobId: mutation.data?.job_id ?? null,
       runId: mutation.data?.training_run_id ?? null,
+      joined: mutation.data?.joined ?? false,
     }),
     [mutation],
   );

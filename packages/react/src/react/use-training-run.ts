@@ -4,6 +4,7 @@ import type { DeepMemoryClientError } from "../client/errors.js";
 import type { JobError, JobKind, JobPhase, JobStreamSnapshot, RunStatus } from "../client/job-stream-store.js";
 import type { QuerySnapshot } from "../client/query-store.js";
 import { useDeepMemoryClient } from "./provider.js";
+import { activeJobId } from "./run-jobs.js";
 import { idleJobSnapshot } from "./use-job-events.js";
 import { constantStore, useStore } from "./use-store.js";
 
@@ -41,15 +42,14 @@ export interface TrainingRunResult {
 const noRun = constantStore<QuerySnapshot<RunDetailResponse>>({ status: "pending", data: undefined, error: null, isFetching: false, updatedAt: null });
 const noJob = constantStore(idleJobSnapshot());
 
-/** The job working on a run now: its generate job while pending or generating, its train job while training. */
-function activeJobId(run: RunDetailResponse): string | null {
-  if (run.status === "pending" || run.status === "generating") return run.generate_job_id;
-  if (run.status === "training") return run.train_job_id;
-  return null;
-}
-
+/**
+ * The percent a run's stored counters give before its job's stream says
+ * anything. They count generated chunks: a run that is training has them all
+ * and is not 100% done, it is starting; a training that failed shows nothing.
+ */
 function storedPercent(run: RunDetailResponse): number {
   if (run.status === "generated" || run.status === "completed") return 100;
+  if (run.status === "training" || (run.status === "failed" && run.failed_phase === "training")) return 0;
   return run.total_chunks > 0 ? Math.min(100, (run.processed_chunks / run.total_chunks) * 100) : 0;
 }
 

@@ -108,6 +108,8 @@ export function createFakeApi(options: FakeApiOptions = {}) {
     } as SettingsResponse,
     runs: new Map<string, RunDetailResponse>(),
     jobs: new Map<string, FakeJob>(),
+    /** Set when every chunk has pairs: POST /generate then answers 409 NOTHING_TO_GENERATE naming the newest run. */
+    allCovered: false,
   };
   const log = {
     /** "METHOD /path" of every request, in order. */
@@ -123,8 +125,8 @@ export function createFakeApi(options: FakeApiOptions = {}) {
   function json(body: JsonBodyType, status = 200) {
     return HttpResponse.json(body, { status });
   }
-  function fail(code: string, status: number, message: string) {
-    return HttpResponse.json(errorBody(code, message), { status });
+  function fail(code: string, status: number, message: string, details?: Record<string, unknown>) {
+    return HttpResponse.json(errorBody(code, message, details), { status });
   }
   function authorized(request: Request): boolean {
     return options.requireToken === undefined || request.headers.get("authorization") === `Bearer ${options.requireToken}`;
@@ -311,6 +313,14 @@ export function createFakeApi(options: FakeApiOptions = {}) {
         );
       }
       if (active) return fail("RUN_ALREADY_ACTIVE", 409, `Run ${active.id} is still ${active.status}`);
+      if (state.allCovered) {
+        const newest = [...state.runs.values()].at(-1);
+        return fail("NOTHING_TO_GENERATE", 409, `Every one of the 4 chunks already has training pairs (newest: run ${newest?.id})`, {
+          training_run_id: newest?.id ?? null,
+          status: newest?.status ?? null,
+          chunk_count: 4,
+        });
+      }
       const run = createRun();
       const job = createJob(run.id, "generate");
       state.runs.set(run.id, { ...run, generate_job_id: job.id });
