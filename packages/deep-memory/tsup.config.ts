@@ -4,7 +4,8 @@ export default defineConfig({
   entry: {
     index: "src/index.ts",
     "protocol/index": "src/protocol/index.ts",
-    // Store adapters: subpaths, so their optional peer dependencies stay out of the core.
+    // Providers and store adapters are subpaths, so their optional peer dependencies stay out of the core.
+    "openai/index": "src/adapters/openai/index.ts",
     "postgres/index": "src/adapters/postgres/index.ts",
     "pglite/index": "src/adapters/pglite/index.ts",
     "supabase/index": "src/adapters/supabase/index.ts",

@@ -13,13 +13,13 @@ import {
   DeepMemoryError,
   InMemoryVectorStore,
   LocalDeepMemory,
-  OpenAIEmbedder,
-  OpenAIQuestionGenerator,
   PseudoQueryGenerator,
+  questionPromptPresets,
   type Embedder,
   type JobEvent,
   type QuestionGenerator,
 } from "@zip/deep-memory";
+import { OpenAIEmbedder, OpenAIQuestionGenerator } from "@zip/deep-memory/openai";
 import { PGliteTrainingStore } from "@zip/deep-memory/pglite";
 import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
 import { chunkNotes, loadKnowledgeBase } from "@zip/example-knowledge-base";
@@ -31,7 +31,7 @@ const dataDir = process.env.DEEP_MEMORY_DEMO_DIR ?? ".deep-memory/demo";
 
 function providers(): { embedder: Embedder; generator: QuestionGenerator; label: string } {
   if (process.env.OPENAI_API_KEY) {
-    return { embedder: new OpenAIEmbedder(), generator: new OpenAIQuestionGenerator(), label: "OpenAI (text-embedding-3-small + gpt-4o)" };
+    return { embedder: new OpenAIEmbedder(), generator: new OpenAIQuestionGenerator({ ...questionPromptPresets.finance }), label: "OpenAI (text-embedding-3-small + gpt-4o)" };
   }
   const embedder = new LocalEmbedder({ allowRemoteModels: false });
   return { embedder, generator: new PseudoQueryGenerator(), label: `local ${embedder.model} + LLM-free pseudo-questions` };

@@ -1,11 +1,13 @@
 import {
   buildQuestionPrompt,
   cleanGeneratedQuestions,
+  questionPromptPresets,
   GenerationOutputError,
   ValidationError,
   type GenerateQuestionsInput,
   type QuestionGenerator,
   type QuestionPrompt,
+  type QuestionPromptInput,
 } from "@zip/deep-memory";
 import { generateText, Output, type LanguageModel } from "ai";
 import * as z from "zod";
@@ -28,13 +30,15 @@ export const aiSdkQuestionGeneratorOptionsSchema = z.object({
    */
   resolveModel: z.custom<(modelId: string) => LanguageModel>((v) => typeof v === "function").optional(),
   /** Completes "You are a training data generator for <domain> search system." */
-  domain: z.string().trim().min(1).default("a knowledge base"),
+  domain: z.string().trim().min(1).default(questionPromptPresets.general.domain),
+  /** Extra prompt lines for your kind of corpus; `questionPromptPresets.finance` has an example. */
+  instructions: z.array(z.string().trim().min(1)).readonly().default([]),
   /** `null` sends no temperature, for reasoning models that reject one. */
   temperature: z.number().min(0).max(2).nullable().default(0.7),
   maxOutputTokens: z.number().int().positive().optional(),
   timeoutMs: z.number().int().positive().default(60_000),
   /** Your own prompt; the default is the OpenAI generator's (`buildQuestionPrompt`). */
-  prompt: z.custom<(input: { domain: string; chunkText: string; count: number }) => QuestionPrompt>((v) => typeof v === "function").optional(),
+  prompt: z.custom<(input: QuestionPromptInput) => QuestionPrompt>((v) => typeof v === "function").optional(),
   providerOptions: z.custom<ProviderOptions>((v) => typeof v === "object" && v !== null).optional(),
   headers: z.record(z.string(), z.string()).optional(),
 });
@@ -68,8 +72,8 @@ export class AiSdkQuestionGenerator implements QuestionGenerator {
     }
     if (chunk.text.trim() === "") throw new GenerationOutputError(`Chunk ${chunk.id} has no text to ask questions about`);
     const model = this.modelFor(requested);
-    const { domain, temperature, maxOutputTokens, timeoutMs, providerOptions, headers } = this.options;
-    const prompt = (this.options.prompt ?? buildQuestionPrompt)({ domain, chunkText: chunk.text, count });
+    const { domain, instructions, temperature, maxOutputTokens, timeoutMs, providerOptions, headers } = this.options;
+    const prompt = (this.options.prompt ?? buildQuestionPrompt)({ domain, instructions, chunkText: chunk.text, count });
     const call = withTimeout(signal, timeoutMs);
     let questions: string[];
     try {

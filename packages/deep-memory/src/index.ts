@@ -27,15 +27,15 @@ export { chooseFusion, fusionCandidates, fusedRanking, candidateDepth, type Fusi
 export { fusedSearch } from "./retrieval/search-legs.js";
 export { saturatedHeldOutRecall } from "./trainer/training.js";
 export { withRetry, type RetryOptions, type RetryInfo } from "./retry/with-retry.js";
-export { OpenAIEmbedder, type OpenAIEmbedderOptions } from "./adapters/openai/openai-embedder.js";
-export { parseRetryAfterMs } from "./adapters/openai/openai-errors.js";
+export { parseRetryAfterMs } from "./retry/retry-after.js";
 export {
-  OpenAIQuestionGenerator,
   buildQuestionPrompt,
+  questionPromptPresets,
   cleanGeneratedQuestions,
-  type OpenAIQuestionGeneratorOptions,
   type QuestionPrompt,
-} from "./adapters/openai/openai-question-generator.js";
+  type QuestionPromptInput,
+  type QuestionPromptPreset,
+} from "./question-prompts/index.js";
 export { PseudoQueryGenerator, PSEUDO_QUERY_MODEL, type PseudoQueryGeneratorOptions } from "./adapters/question-generator/pseudo-query-generator.js";
 export { LocalDeepMemory, localDeepMemoryOptionsSchema, type LocalDeepMemoryOptions } from "./adapters/local-deep-memory/local-deep-memory.js";
 export {

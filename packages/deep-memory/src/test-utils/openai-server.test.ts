@@ -9,7 +9,7 @@ import {
   refusalReply,
   setupOpenAIMock,
 } from "./openai-server.js";
-import { buildQuestionPrompt } from "../adapters/openai/openai-question-generator.js";
+import { buildQuestionPrompt } from "../question-prompts/question-prompt.js";
 
 const openai = setupOpenAIMock();
 // The real SDK, so the shapes are checked by the code that consumes them in production.

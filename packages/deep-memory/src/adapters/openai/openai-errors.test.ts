@@ -7,7 +7,8 @@ import {
 } from "openai";
 import { describe, expect, it } from "vitest";
 import { AbortedError, UpstreamError, ValidationError } from "../../errors/errors.js";
-import { mapOpenAIError, parseRetryAfterMs } from "./openai-errors.js";
+import { parseRetryAfterMs } from "../../retry/retry-after.js";
+import { mapOpenAIError } from "./openai-errors.js";
 
 const context = { operation: "chat completion", timeoutMs: 1_000, baseURL: "https://api.openai.com/v1" };
 

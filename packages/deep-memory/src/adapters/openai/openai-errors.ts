@@ -1,5 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from "openai";
 import { AbortedError, DeepMemoryError, UpstreamError, toDeepMemoryError } from "../../errors/errors.js";
+import { parseRetryAfterMs } from "../../retry/retry-after.js";
 
 export const OPENAI_PROVIDER = "openai";
 
@@ -106,26 +107,6 @@ function providerMessage(error: APIError): string {
   const body = error.error as { message?: unknown } | undefined;
   if (body && typeof body.message === "string" && body.message.length > 0) return body.message;
   return error.message.replace(/^\d{3}\s+/, "");
-}
-
-/**
- * Reads `retry-after-ms` (OpenAI's, milliseconds) or `retry-after` (seconds or
- * an HTTP date). Returns undefined when absent or unparseable; never negative.
- */
-export function parseRetryAfterMs(headers: Headers | undefined, now: number = Date.now()): number | undefined {
-  if (!headers) return undefined;
-  const ms = headers.get("retry-after-ms");
-  if (ms !== null && ms.trim() !== "") {
-    const value = Number(ms);
-    if (Number.isFinite(value) && value >= 0) return value;
-  }
-  const header = headers.get("retry-after");
-  if (header === null || header.trim() === "") return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
-  const date = Date.parse(header);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
 }
 
 function is<C extends abstract new (...args: never[]) => unknown>(value: unknown, cls: C): value is InstanceType<C> {

@@ -10,11 +10,8 @@ import {
   setupOpenAIMock,
   withDelay,
 } from "../../test-utils/openai-server.js";
-import {
-  buildQuestionPrompt,
-  OpenAIQuestionGenerator,
-  sharesContentWord,
-} from "./openai-question-generator.js";
+import { questionPromptPresets } from "../../question-prompts/question-prompt.js";
+import { OpenAIQuestionGenerator } from "./openai-question-generator.js";
 
 const PROXY_URL = "https://llm-proxy.internal.example/v1";
 const openai = setupOpenAIMock({ baseURL: [OPENAI_BASE_URL, PROXY_URL] });
@@ -52,9 +49,18 @@ describe("OpenAIQuestionGenerator", () => {
     expect(request!.body).toMatchObject({ model: "gpt-4o", response_format: { type: "json_object" }, temperature: 0.7 });
     const [system, user] = request!.body.messages;
     expect(system).toMatchObject({ role: "system" });
-    expect(system!.content).toContain("You are a training data generator for a financial/trading knowledge base search system.");
+    expect(system!.content).toContain("You are a training data generator for a knowledge base search system.");
     expect(user).toMatchObject({ role: "user" });
+    expect(user!.content).not.toMatch(/financial|ticker/);
     expect(chunkTextFrom(request!)).toBe(chunk.text);
+  });
+
+  it("takes a preset for a kind of corpus: its domain and instruction lines go into the prompt", async () => {
+    openai.chat.respondWith(questionsReply(goodQuestions));
+    await generator({ ...questionPromptPresets.finance }).generate({ chunk, count: 3 });
+    const [system, user] = openai.chat.requests[0]!.body.messages;
+    expect(system!.content).toContain("training data generator for a financial/trading knowledge base search system");
+    expect(user!.content).toMatch(/ticker symbols, strategy names or financial terms, use them verbatim/);
   });
 
   it("uses the configured domain, model and temperature, and a per-call model override", async () => {
@@ -186,41 +192,5 @@ describe("OpenAIQuestionGenerator", () => {
 
   it("rejects a count outside 1..50", async () => {
     await expect(generator().generate({ chunk, count: 0 })).rejects.toBeInstanceOf(ValidationError);
-  });
-});
-
-describe("buildQuestionPrompt", () => {
-  it("states the domain, the count, the JSON format and the rules, and embeds the chunk", () => {
-    const { system, user } = buildQuestionPrompt({ domain: "a financial/trading knowledge base", chunkText: chunk.text, count: 4 });
-    expect(system).toMatch(/^You are a training data generator for a financial\/trading knowledge base search system\./);
-    expect(user).toContain("Write 4 diverse questions");
-    expect(user).toMatch(/factual.*conceptual.*terminology/);
-    expect(user).toMatch(/ticker symbols, strategy names or financial terms, use them verbatim/);
-    expect(user).toContain('never refer to "the passage"');
-    expect(user).toContain('{"questions": [');
-    expect(user).toContain(`<chunk>\n${chunk.text}\n</chunk>`);
-  });
-});
-
-describe("sharesContentWord", () => {
-  it("matches word forms on their first letters, tickers, and numbers", () => {
-    expect(sharesContentWord(["What is hedging?"], "Investors hedge currency risk.")).toBe(true);
-    expect(sharesContentWord(["Why did GE fall?"], "GE reported weak orders.")).toBe(true);
-    expect(sharesContentWord(["What happened in 2008?"], "The 2008 crisis hit banks.")).toBe(true);
-  });
-
-  it("ignores question words and stopwords", () => {
-    expect(sharesContentWord(["What does this term mean and why is it used?"], "What does the Fed do? This is used a lot.")).toBe(
-      false,
-    );
-  });
-
-  it("compares character pairs for scripts without spaces", () => {
-    expect(sharesContentWord(["什么是铁鹰策略？"], "铁鹰策略同时卖出看涨和看跌价差。")).toBe(true);
-    expect(sharesContentWord(["巴黎是哪个国家的首都？"], "铁鹰策略同时卖出看涨和看跌价差。")).toBe(false);
-  });
-
-  it("does not judge chunks without content words", () => {
-    expect(sharesContentWord(["What is this about?"], "— … —")).toBe(true);
   });
 });

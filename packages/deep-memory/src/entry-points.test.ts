@@ -1,0 +1,17 @@
+import { describe, expect, it, vi } from "vitest";
+
+// Hosts that bring their own embeddings never install `openai`: the root entry must load without it.
+vi.mock("openai", () => {
+  throw new Error("the root entry imported openai");
+});
+
+describe("entry points", () => {
+  it("the root entry loads without the optional openai package; the providers live at /openai", async () => {
+    const root = await import("./index.js");
+    expect(root.DeepMemoryTrainer).toBeTypeOf("function");
+    expect(root.buildQuestionPrompt).toBeTypeOf("function");
+    expect("OpenAIEmbedder" in root).toBe(false);
+    // The providers entry does need it (the mock stands in for a missing install).
+    await expect(import("./adapters/openai/index.js")).rejects.toThrow(/mock/);
+  });
+});
