@@ -3,9 +3,8 @@ import { resolve } from "node:path";
 import {
   DeepMemoryTrainer,
   LocalDeepMemory,
-  OpenAIEmbedder,
-  OpenAIQuestionGenerator,
   PseudoQueryGenerator,
+  questionPromptPresets,
   type DeepMemoryEngine,
   type Embedder,
   type InMemoryVectorStore,
@@ -13,6 +12,7 @@ import {
   type TrainerOptions,
   type TrainingStore,
 } from "@zip/deep-memory";
+import { OpenAIEmbedder, OpenAIQuestionGenerator } from "@zip/deep-memory/openai";
 import { PGliteTrainingStore } from "@zip/deep-memory/pglite";
 import { PostgresTrainingStore } from "@zip/deep-memory/postgres";
 import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
@@ -39,7 +39,7 @@ export function providersFromEnv(env: NodeJS.ProcessEnv = process.env): Provider
   if (env.OPENAI_API_KEY) {
     return {
       embedder: new OpenAIEmbedder(),
-      generator: new OpenAIQuestionGenerator(),
+      generator: new OpenAIQuestionGenerator({ ...questionPromptPresets.finance }),
       answerer: new OpenAIAnswerer({ ...(env.OPENAI_CHAT_MODEL ? { model: env.OPENAI_CHAT_MODEL } : {}) }),
       label: "OpenAI (text-embedding-3-small, gpt-4o)",
       online: true,
