@@ -9,12 +9,16 @@ export default defineConfig({
     "pglite/index": "src/adapters/pglite/index.ts",
     "supabase/index": "src/adapters/supabase/index.ts",
     "deeplake/index": "src/adapters/deeplake/index.ts",
+    // LocalDeepMemory's training thread: started by file, beside the bundle that starts it (dist/), never imported.
+    "fit-worker": "src/adapters/local-deep-memory/fit-worker.ts",
   },
   format: ["esm", "cjs"],
   dts: true,
   clean: true,
   sourcemap: true,
   target: "node20",
+  // import.meta.url in the CommonJS build (it locates the training worker's file).
+  shims: true,
   // p-retry is ESM-only; bundling it keeps the CommonJS build loadable by require().
   noExternal: ["p-retry", "is-network-error"],
 });

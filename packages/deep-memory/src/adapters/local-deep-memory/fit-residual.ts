@@ -54,6 +54,8 @@ export interface FitInput {
   corpusCount: number;
   train: QuerySet;
   validation: QuerySet;
+  /** Whether the validation questions join the question memory once its weight is chosen (not when the caller holds them back). */
+  rememberValidation: boolean;
   settings: FitSettings;
   random: SeededRandom;
   signal: AbortSignal | undefined;
@@ -648,7 +650,10 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
           parameters.weight = weight;
         }
       }
-      if (parameters.weight > 0) {
+      if (parameters.weight > 0 && !input.rememberValidation) {
+        memory = trial;
+        memory.setWeight(parameters.weight);
+      } else if (parameters.weight > 0) {
         // The weight is chosen; the validation questions now join the keys (more questions remembered, nothing left to choose).
         const questions = new Float32Array((train.count + validation.count) * d);
         questions.set(train.vectors.subarray(0, train.count * d));

@@ -149,7 +149,7 @@ describe("LocalDeepMemory training", () => {
     expect(Buffer.from(a.weights).equals(Buffer.from(c.weights))).toBe(false);
   });
 
-  it("trains the same model with and without a mining worker thread", async () => {
+  it("trains the same model with and without a mining worker thread", { timeout: 30_000 }, async () => {
     // Big enough (rows x chunks x d) that mining hands half the questions to a worker.
     const random = new SeededRandom(11);
     const d = 256;
@@ -245,6 +245,39 @@ describe("LocalDeepMemory training", () => {
       new LocalDeepMemory({ ...fastOptions, maxEpochs: 10_000, patience: 10_000 }).train({ ...world.input, signal: controller.signal }),
     ).rejects.toBeInstanceOf(AbortedError);
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it("chooses on caller-held validation questions without training on them or remembering them", async () => {
+    // Two questions per chunk near a random topic of its own (no linear map finds the chunk, a memory does):
+    // the first of each pair to train on, the second held back by the caller.
+    const random = new SeededRandom(16);
+    const d = 32;
+    const corpus = Array.from({ length: 300 }, () => unitVector(random, d));
+    const topics = Array.from({ length: 200 }, () => unitVector(random, d));
+    const ask = (c: number) => unit(Float32Array.from(topics[c]!, (x) => x + (0.3 * random.normal()) / Math.sqrt(d)));
+    const input = { dimensions: d, corpus, seed: 7, queries: topics.map((_, c) => ask(c)), positives: topics.map((_, c) => [c]) };
+    const validation = { queries: topics.map((_, c) => ask(c)), positives: topics.map((_, c) => [c]) };
+    const engine = new LocalDeepMemory({ ...fastOptions, maxEpochs: 4, memoryWeights: [0.25, 0.5, 1], memoryMinGain: 0 });
+    const model = await engine.train({ ...input, validation });
+    expect(model.report.trainQueries).toBe(200);
+    expect(model.report.validationQueries).toBe(200);
+    // Remembered: the 200 training questions only, where a carved split joins the memory once its weight is chosen.
+    expect(model.report.questionMemory?.keys).toBe(200);
+    const carved = await engine.train({ ...input, queries: [...input.queries, ...validation.queries], positives: [...input.positives, ...validation.positives] });
+    expect(carved.report.trainQueries + carved.report.validationQueries).toBe(400);
+    expect(carved.report.questionMemory?.keys).toBe(400);
+    // Other validation questions, other choices: the epochs are judged on them.
+    const progress = async (v: typeof validation) => {
+      const seen: number[] = [];
+      await engine.train({ ...input, validation: v, onProgress: (p) => seen.push(p.validationRecallAt10) });
+      return seen;
+    };
+    expect(await progress(validation)).not.toEqual(await progress({ queries: validation.queries.slice(0, 20), positives: validation.positives.slice(0, 20) }));
+    await expect(engine.train({ ...input, validation: { queries: validation.queries, positives: validation.positives.map(() => []) } })).rejects.toBeInstanceOf(ValidationError);
+    await expect(engine.train({ ...input, validation: { queries: validation.queries, positives: validation.positives.map(() => [999]) } })).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      issues: expect.arrayContaining([expect.objectContaining({ path: "validation.positives.0" })]),
+    });
   });
 
   it("trains on tiny inputs with odd sizes: two questions, three chunks, five dimensions", async () => {

@@ -281,6 +281,11 @@ export class QuestionMemory {
     return found;
   }
 
+  /** Sets how far a query is pulled (stored as float32, as a loaded model reads it): the trainer's choice on validation. */
+  setWeight(weight: number): void {
+    this.parameters.weight = Math.fround(weight);
+  }
+
   /** The keys as float32 rows (keyCount x d), dequantised: a copy, for inspection. */
   dequantisedKeys(): Float32Array {
     return dequantise(this.quantisedKeys, this.dimensions);
