@@ -33,8 +33,8 @@ function job(seed: number, d: number, chunks: number, questionCount: number, set
   return { dimensions: d, corpus, corpusCount: chunks, questions: { vectors, count: questionCount, positiveIndex, positiveStart }, validation: null, seed, settings: resolved };
 }
 
-describe("runFit", () => {
-  it("trains on a worker thread, and the same bytes, report and progress on the calling thread", { timeout: 60_000 }, async () => {
+describe("runFit", { timeout: 60_000 }, () => {
+  it("trains on a worker thread, and the same bytes, report and progress on the calling thread", async () => {
     // The second job is big enough (questions x chunks x d >= 3e9) that the worker starts a mining worker of its own.
     for (const fit of [job(1, 48, 600, 900), job(2, 256, 4000, 3000)]) {
       const progress: { worker: EngineProgress[]; caller: EngineProgress[] } = { worker: [], caller: [] };
@@ -62,7 +62,7 @@ describe("runFit", () => {
   });
 });
 
-describe("LocalDeepMemory.train and the caller's event loop", () => {
+describe("LocalDeepMemory.train and the caller's event loop", { timeout: 30_000 }, () => {
   it("leaves the calling thread free: its event loop keeps turning from the start of training to the first epoch", async () => {
     // Before training moved to a worker, everything up to the first epoch's
     // progress (packing, mining, the question basis, the first epoch: well

@@ -60,7 +60,8 @@ function rotatedWorld(seed: number, d = 32, chunks = 300) {
 
 const fastOptions = { rank: 32, maxEpochs: 25, learningRate: 0.01, batchSize: 64, patience: 5 } as const;
 
-describe("LocalDeepMemory training", () => {
+// Trainings take a few seconds each on a loaded 2-core machine (a worker thread starts for each).
+describe("LocalDeepMemory training", { timeout: 30_000 }, () => {
   it("learns a hidden linear distortion and raises held-out recall@10 on unseen chunks", async () => {
     const world = rotatedWorld(1);
     const engine = new LocalDeepMemory(fastOptions);
@@ -149,7 +150,7 @@ describe("LocalDeepMemory training", () => {
     expect(Buffer.from(a.weights).equals(Buffer.from(c.weights))).toBe(false);
   });
 
-  it("trains the same model with and without a mining worker thread", { timeout: 30_000 }, async () => {
+  it("trains the same model with and without a mining worker thread", async () => {
     // Big enough (rows x chunks x d) that mining hands half the questions to a worker.
     const random = new SeededRandom(11);
     const d = 256;
@@ -280,6 +281,27 @@ describe("LocalDeepMemory training", () => {
     });
   });
 
+  it("refits on the carved validation questions too once the epoch count is chosen, never on caller-held ones", async () => {
+    const world = rotatedWorld(17);
+    const options = { ...fastOptions, maxEpochs: 6 };
+    const once = await new LocalDeepMemory(options).train(world.input);
+    const refitEngine = new LocalDeepMemory({ ...options, refit: true });
+    const refit = await refitEngine.train(world.input);
+    // Same choices (epochs, validation figures), other weights: the map saw the validation questions too.
+    expect({ ...refit.report, wallMs: 0 }).toEqual({ ...once.report, wallMs: 0 });
+    expect(refit.report.bestEpoch).toBeGreaterThan(0);
+    expect(Buffer.from(refit.weights).equals(Buffer.from(once.weights))).toBe(false);
+    const transform = refitEngine.load(refit);
+    const baseline = recallAt10((q) => q, world.heldOutQueries, world.heldOutAnswers, world.corpus);
+    expect(recallAt10((q) => transform.apply(q), world.heldOutQueries, world.heldOutAnswers, world.corpus)).toBeGreaterThan(baseline + 0.5);
+
+    const validation = { queries: world.input.queries.slice(0, 60), positives: world.input.positives.slice(0, 60) };
+    const input = { ...world.input, queries: world.input.queries.slice(60), positives: world.input.positives.slice(60), validation };
+    const held = await new LocalDeepMemory(options).train(input);
+    const heldRefit = await refitEngine.train(input);
+    expect(Buffer.from(heldRefit.weights).equals(Buffer.from(held.weights))).toBe(true);
+  });
+
   it("trains on tiny inputs with odd sizes: two questions, three chunks, five dimensions", async () => {
     const random = new SeededRandom(15);
     const corpus = Array.from({ length: 3 }, () => unitVector(random, 5));
@@ -313,7 +335,7 @@ describe("LocalDeepMemory training", () => {
   });
 });
 
-describe("LocalDeepMemory models", () => {
+describe("LocalDeepMemory models", { timeout: 30_000 }, () => {
   async function trained(): Promise<{ engine: LocalDeepMemory; transform: QueryTransform; model: Awaited<ReturnType<LocalDeepMemory["train"]>> }> {
     const world = rotatedWorld(10);
     const engine = new LocalDeepMemory({ ...fastOptions, maxEpochs: 3 });

@@ -75,6 +75,15 @@ export const localDeepMemoryOptionsSchema = z
      */
     memoryProbe: z.number().gt(0).max(1).default(0.35),
     /**
+     * Gates tried with each memory weight, as quantiles of the validation
+     * questions' similarity to their nearest remembered question: with a
+     * gate, a query less similar than that to every remembered question is
+     * not pulled (a question about a chunk no training question was about
+     * is left to the learned map, which the pull could only mislead). No
+     * gate is always tried too; [] tries none.
+     */
+    memoryGateQuantiles: z.array(z.number().gt(0).lt(1)).max(16).default([]),
+    /**
      * Let the corpus scan that mines hard negatives use one worker thread
      * (where the runtime has them): about a third off training time on two
      * cores. The result is the same either way.
@@ -89,6 +98,14 @@ export const localDeepMemoryOptionsSchema = z
      * event loop every 50 ms. The model is the same bytes either way.
      */
     trainInWorker: z.boolean().default(true),
+    /**
+     * Once validation has chosen the epoch count (and the memory weight),
+     * train the map again from the identity on the training and validation
+     * questions together for that many epochs, so the share held back for
+     * choosing is learnt from too. Never applies to validation questions the
+     * caller holds back (EngineTrainInput.validation).
+     */
+    refit: z.boolean().default(false),
   })
   .strict();
 
