@@ -101,7 +101,14 @@ async function main() {
       const ids = split.train.filter((id) => positivesOf(id).length > 0);
       const engine = new LocalDeepMemory(options);
       const s = performance.now();
-      const model = await engine.train({ dimensions: d, queries: ids.map((id) => vector.get(id)!), positives: ids.map(positivesOf), corpus: corpus.vectors, seed: Number(values.seed) + i });
+      const model = await engine.train({
+        dimensions: d,
+        queries: ids.map((id) => vector.get(id)!),
+        positives: ids.map(positivesOf),
+        corpus: corpus.vectors,
+        seed: Number(values.seed) + i,
+        ...(process.env.EXPLORE_PROGRESS ? { onProgress: (p: object) => console.log(`  ${name} seed ${i}: ${JSON.stringify(p)}`) } : {}),
+      });
       seconds.push((performance.now() - s) / 1000);
       const transform = engine.load(model);
       const apply = (q: Float32Array) => transform.apply(q);

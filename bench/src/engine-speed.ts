@@ -1,4 +1,4 @@
-import { LocalDeepMemory } from "@zip/deep-memory";
+import { LocalDeepMemory, type LocalDeepMemoryOptions } from "@zip/deep-memory";
 
 export interface EngineSpeed {
   dimensions: number;
@@ -118,11 +118,11 @@ export function syntheticTask(d: number, seed: number, perChunk = 1): { corpus: 
  * starts and would time setup only). The figures printed beside each time
  * (validation recall@10 before and after) show that it learned.
  */
-export async function engineSpeed(input: { seed: number; log: (m: string) => void }): Promise<EngineSpeed[]> {
+export async function engineSpeed(input: { seed: number; log: (m: string) => void; options?: LocalDeepMemoryOptions; dims?: number[] }): Promise<EngineSpeed[]> {
   const out: EngineSpeed[] = [];
-  for (const d of [384, 1536]) {
+  for (const d of input.dims ?? [384, 1536]) {
     const { corpus, queries, positives } = syntheticTask(d, input.seed);
-    const engine = new LocalDeepMemory();
+    const engine = new LocalDeepMemory(input.options);
     const s = performance.now();
     const model = await engine.train({ dimensions: d, queries, positives, corpus, seed: input.seed });
     const trainSeconds = (performance.now() - s) / 1000;

@@ -34,8 +34,8 @@ export interface FitSettings {
   memoryGateQuantiles: readonly number[];
   /** Whether mining may use a worker thread (where the runtime has them). */
   workers?: boolean;
-  /** Train the map again on training and (carved) validation questions once the epoch count is chosen. */
-  refit?: boolean;
+  /** Up to this many questions, the map is trained again on training and (carved) validation questions once the epoch count is chosen. */
+  refitMaxQuestions?: number;
 }
 
 export interface FitInput {
@@ -372,7 +372,8 @@ export async function fitResidual(input: FitInput): Promise<FitResult> {
     // With the epoch count chosen, a carved validation split has nothing left
     // to choose: the map is trained again from the identity on every question
     // for that many epochs (never on questions the caller held back).
-    if (settings.refit && input.rememberValidation && bestEpoch > 0 && validation.count > 0) {
+    const refitting = train.count + validation.count <= (settings.refitMaxQuestions ?? 0);
+    if (refitting && input.rememberValidation && bestEpoch > 0 && validation.count > 0) {
       const all = joinSets(train, validation, d);
       const allZ = new Float32Array(all.count * r);
       matmulTransB(all.vectors, vt, all.count, r, d, allZ);

@@ -284,8 +284,8 @@ describe("LocalDeepMemory training", { timeout: 30_000 }, () => {
   it("refits on the carved validation questions too once the epoch count is chosen, never on caller-held ones", async () => {
     const world = rotatedWorld(17);
     const options = { ...fastOptions, maxEpochs: 6 };
-    const once = await new LocalDeepMemory(options).train(world.input);
-    const refitEngine = new LocalDeepMemory({ ...options, refit: true });
+    const once = await new LocalDeepMemory({ ...options, refitMaxQuestions: 0 }).train(world.input);
+    const refitEngine = new LocalDeepMemory(options);
     const refit = await refitEngine.train(world.input);
     // Same choices (epochs, validation figures), other weights: the map saw the validation questions too.
     expect({ ...refit.report, wallMs: 0 }).toEqual({ ...once.report, wallMs: 0 });
@@ -297,9 +297,12 @@ describe("LocalDeepMemory training", { timeout: 30_000 }, () => {
 
     const validation = { queries: world.input.queries.slice(0, 60), positives: world.input.positives.slice(0, 60) };
     const input = { ...world.input, queries: world.input.queries.slice(60), positives: world.input.positives.slice(60), validation };
-    const held = await new LocalDeepMemory(options).train(input);
+    const held = await new LocalDeepMemory({ ...options, refitMaxQuestions: 0 }).train(input);
     const heldRefit = await refitEngine.train(input);
     expect(Buffer.from(heldRefit.weights).equals(Buffer.from(held.weights))).toBe(true);
+    // Above refitMaxQuestions (400 questions here) no second pass either.
+    const capped = await new LocalDeepMemory({ ...options, refitMaxQuestions: 399 }).train(world.input);
+    expect(Buffer.from(capped.weights).equals(Buffer.from(once.weights))).toBe(true);
   });
 
   it("trains on tiny inputs with odd sizes: two questions, three chunks, five dimensions", async () => {
