@@ -1,10 +1,11 @@
 /**
  * pnpm bench <beir-dataset-dir> [--out <dir>] [--model-dir <dir>] [--seed N]
  *            [--modes train,pseudo,sdk] [--pseudo-per-doc N] [--pseudo-style sentences|mixed] [--max-pairs N]
- *            [--engine-options '{"memoryProbe":1}'] [--no-speed]
+ *            [--engine-options '{"memoryProbe":1}'] [--no-speed] [--no-scale] [--reference <file>]
  *
- * Embeds the corpus (cached on disk), measures plain search on the test split,
- * then trains deep memory three ways and measures it again:
+ * Embeds the corpus (cached on disk), measures dense, BM25 and hybrid search
+ * on the test split, then trains deep memory three ways and measures it again,
+ * dense-only and fused with BM25 as the trainer would search:
  *   (a) train   : the data set's own training queries (a dev split carved out of them);
  *   (b) pseudo  : LLM-free pseudo-queries from the corpus only, no human query seen;
  *   (c) sdk     : the SDK's own generate -> train path with the offline generator.
@@ -22,21 +23,24 @@ import {
   LocalDeepMemory,
   PseudoQueryGenerator,
   deterministicSplit,
+  describeFusion,
+  retrievalReportSchema,
   stableUnit,
-  retrievalMetrics,
-  type EngineModel,
-  type Embedder,
+  type Fusion,
+  type FusionScore,
   type MetricTable,
   type QueryTransform,
   type LocalDeepMemoryOptions,
   type TrainingReport,
 } from "@zip/deep-memory";
 import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
-import { loadBeir, type BeirDataset } from "./beir.js";
+import { loadBeir } from "./beir.js";
 import { engineSpeed, referenceSpeed, type EngineSpeed } from "./engine-speed.js";
+import { loadReference, printRetrievalTable, type Row } from "./report.js";
+import { defaultHybridFusion, denseOnly, latency, Legs, topK, trainWithFusion, type QuerySet } from "./retrieval-eval.js";
+import { scaleLatency, type ScaleLatency } from "./scale-latency.js";
+import { memoise, printSpeed, timeApply } from "./bench-helpers.js";
 import { cachedEmbeddings } from "./vector-cache.js";
-
-const topK = [1, 3, 5, 10, 50, 100];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -52,6 +56,10 @@ const { values, positionals } = parseArgs({
     "max-pairs": { type: "string", default: "60000" },
     "dev-fraction": { type: "string", default: "0.2" },
     "no-speed": { type: "boolean", default: false },
+    /** Skips the 60,000-chunk hybrid latency check. */
+    "no-scale": { type: "boolean", default: false },
+    /** Python-measured alternatives for this data set; defaults to bench/reference/<name>.alternatives.json when present. */
+    reference: { type: "string" },
   },
 });
 
@@ -79,8 +87,22 @@ interface ModeResult {
   bestEpoch: number;
   /** The question memory kept with the model, if validation chose one. */
   questionMemory?: TrainingReport["questionMemory"];
-  dev?: { withModel: MetricTable; withoutModel: MetricTable };
-  test: { withModel: MetricTable; withoutModel: MetricTable; queries: number };
+  /** The fusion chosen on validation questions, and their scores (best first). */
+  fusion: Fusion;
+  validation?: { questions: number; scores: FusionScore[] };
+  dev?: { withModel: MetricTable; withoutModel: MetricTable; dense?: MetricTable; hybrid?: MetricTable };
+  test: {
+    /** The configuration the trainer would enable: the model with the fusion chosen on validation. */
+    withModel: MetricTable;
+    /** Plain search as the trainer runs it without a model: hybrid with the default fusion. */
+    withoutModel: MetricTable;
+    /** The model on dense search alone (stores without keyword search). */
+    dense: MetricTable;
+    /** The model with the chosen fusion (= withModel). */
+    hybrid: MetricTable;
+    queries: number;
+  };
+  latencyMs: { dense: number; hybrid: number };
   notes: string;
 }
 
@@ -106,10 +128,18 @@ async function main() {
   log(`corpus embedded in ${corpusEmb.seconds.toFixed(1)} s${corpusEmb.fromCache ? " (from cache)" : ""}, d=${corpusEmb.dims}`);
   const vectorStore = new InMemoryVectorStore(data.documents.map((d, i) => ({ id: d.id, text: d.text, embedding: corpusEmb.vectors[i]! })));
 
-  // Test and dev query sets. The dev split is carved out of train queries (by id, seeded) for tuning and reporting.
+  // Keyword search over the same chunks (BM25), built here so its cost is reported apart from searching.
+  const indexStart = performance.now();
+  await vectorStore.textSearch!({ userId: "bench", query: "warm", k: 1 });
+  const bm25IndexSeconds = (performance.now() - indexStart) / 1000;
+  log(`BM25 index over ${data.documents.length} documents built in ${bm25IndexSeconds.toFixed(2)} s`);
+
+  // Test and dev query sets. The dev split is carved out of train queries (by id, seeded) for tuning and reporting;
+  // --dev-fraction 0 trains on every train query (the trainer-style validation split is still carved for the fusion).
+  const devFraction = Number(values["dev-fraction"]);
   const testIds = [...data.qrels.test!.keys()].filter((id) => data.queries.has(id));
   const trainAll = [...(data.qrels.train?.keys() ?? [])].filter((id) => data.queries.has(id));
-  const split = deterministicSplit(trainAll, (id) => id, Number(values["dev-fraction"]), seed);
+  const split = devFraction > 0 ? deterministicSplit(trainAll, (id) => id, devFraction, seed) : { train: trainAll, heldOut: [] as string[] };
   const queryIds = [...new Set([...testIds, ...trainAll])];
   const queryEmb = await cachedEmbeddings({
     cacheDir: values["cache-dir"]!,
@@ -120,60 +150,89 @@ async function main() {
     salt: data.corpusHash,
   });
   const queryVector = new Map(queryIds.map((id, i) => [id, queryEmb.vectors[i]!]));
+  const querySet = (ids: string[], qrels: Map<string, Set<string>>): QuerySet => ({
+    texts: ids.map((id) => data.queries.get(id)!),
+    vectors: ids.map((id) => queryVector.get(id)!),
+    relevant: ids.map((id) => qrels.get(id)!),
+  });
+  const testSet = querySet(testIds, data.qrels.test!);
+  const testLegs = await Legs.open(vectorStore, testSet);
+  const devLegs = split.heldOut.length ? await Legs.open(vectorStore, querySet(split.heldOut, data.qrels.train!)) : null;
 
-  const searchTimes: number[] = [];
-  const evaluate = async (ids: string[], qrels: Map<string, Set<string>>, transform: QueryTransform | null) => {
-    const rankings: string[][] = [];
-    for (const id of ids) {
-      const q = queryVector.get(id)!;
-      const s = performance.now();
-      const hits = await vectorStore.search({ userId: "bench", embedding: transform ? transform.apply(q) : q, k: 100 });
-      searchTimes.push(performance.now() - s);
-      rankings.push(hits.map((h) => h.id));
-    }
-    return retrievalMetrics(rankings, ids.map((id) => qrels.get(id)!), topK).metrics;
+  const baselineTest = await testLegs.metrics(null, denseOnly);
+  const bm25Test = testLegs.lexicalMetrics();
+  const hybridTest = await testLegs.metrics(null, defaultHybridFusion);
+  const baselineDev = devLegs ? await devLegs.metrics(null, denseOnly) : null;
+  const plainLatency = {
+    dense: await latency(vectorStore, testSet, { transform: null, fusion: denseOnly }),
+    bm25: await latency(vectorStore, testSet, "lexical"),
+    hybrid: await latency(vectorStore, testSet, { transform: null, fusion: defaultHybridFusion }),
   };
-
-  const baselineTest = await evaluate(testIds, data.qrels.test!, null);
-  const baselineDev = split.heldOut.length ? await evaluate(split.heldOut, data.qrels.train!, null) : null;
-  log(`baseline test recall@10 ${fmt(baselineTest["recall@10"])} nDCG@10 ${fmt(baselineTest["ndcg@10"])}`);
+  log(`test recall@10 / nDCG@10: dense ${fmt(baselineTest["recall@10"])} / ${fmt(baselineTest["ndcg@10"])}, BM25 ${fmt(bm25Test["recall@10"])} / ${fmt(bm25Test["ndcg@10"])}, hybrid ${fmt(hybridTest["recall@10"])} / ${fmt(hybridTest["ndcg@10"])}`);
 
   const docIndex = new Map(data.documents.map((d, i) => [d.id, i]));
+  const corpusIds = data.documents.map((d) => d.id);
   const results: Record<string, ModeResult> = {};
   const applyTimes: { mode: string; microsPerQuery: number }[] = [];
 
-  const trainEngine = async (queries: Float32Array[], positives: number[][]) => {
-    const engine = new LocalDeepMemory(engineOptions);
-    const s = performance.now();
-    const model: EngineModel = await engine.train({ dimensions: corpusEmb.dims, queries, positives, corpus: corpusEmb.vectors, seed });
-    return { engine, model, seconds: (performance.now() - s) / 1000, transform: engine.load(model) };
+  /** Trains as the trainer does on a store with keyword search: validation carved, fusion chosen on it. */
+  const trainEngine = (questions: { text: string; vector: Float32Array; positives: number[] }[]) =>
+    trainWithFusion({ engine: new LocalDeepMemory(engineOptions), store: vectorStore, questions, corpus: corpusEmb.vectors, corpusIds, seed });
+
+  const measureModel = async (transform: QueryTransform, fusion: Fusion) => {
+    const dense = await testLegs.metrics(transform, denseOnly);
+    const hybrid = await testLegs.metrics(transform, fusion);
+    const latencyMs = {
+      dense: await latency(vectorStore, testSet, { transform, fusion: denseOnly }),
+      hybrid: await latency(vectorStore, testSet, { transform, fusion }),
+    };
+    return { dense, hybrid, latencyMs };
   };
 
   const finishMode = async (name: string, trained: Awaited<ReturnType<typeof trainEngine>>, trainPairs: number, notes: string) => {
-    const withModelTest = await evaluate(testIds, data.qrels.test!, trained.transform);
-    const dev = baselineDev ? { withModel: await evaluate(split.heldOut, data.qrels.train!, trained.transform), withoutModel: baselineDev } : undefined;
+    const { dense, hybrid, latencyMs } = await measureModel(trained.transform, trained.fusion);
+    const dev =
+      devLegs && baselineDev
+        ? {
+            withModel: await devLegs.metrics(trained.transform, trained.fusion),
+            withoutModel: baselineDev,
+            dense: await devLegs.metrics(trained.transform, denseOnly),
+            hybrid: await devLegs.metrics(null, defaultHybridFusion),
+          }
+        : undefined;
     applyTimes.push({ mode: name, microsPerQuery: timeApply(trained.transform, [...queryVector.values()]) });
+    const report = trained.model.report;
     results[name] = {
       trainPairs,
-      trainQueries: trained.model.report.trainQueries,
+      trainQueries: report.trainQueries,
       trainingSeconds: trained.seconds,
-      engineEpochs: trained.model.report.epochs,
-      bestEpoch: trained.model.report.bestEpoch,
-      questionMemory: trained.model.report.questionMemory,
+      engineEpochs: report.epochs,
+      bestEpoch: report.bestEpoch,
+      questionMemory: report.questionMemory,
+      fusion: trained.fusion,
+      validation: { questions: trained.validationQuestions, scores: trained.validationScores },
       ...(dev ? { dev } : {}),
-      test: { withModel: withModelTest, withoutModel: baselineTest, queries: testIds.length },
+      test: { withModel: hybrid, withoutModel: hybridTest, dense, hybrid, queries: testIds.length },
+      latencyMs,
       notes,
     };
-    log(`${name}: test recall@10 ${fmt(baselineTest["recall@10"])} -> ${fmt(withModelTest["recall@10"])}, nDCG@10 ${fmt(baselineTest["ndcg@10"])} -> ${fmt(withModelTest["ndcg@10"])} (trained in ${trained.seconds.toFixed(2)} s${memoryNote(trained.model.report)})`);
+    log(
+      `${name}: test recall@10 dense ${fmt(baselineTest["recall@10"])} -> ${fmt(dense["recall@10"])}, hybrid ${fmt(hybridTest["recall@10"])} -> ${fmt(hybrid["recall@10"])}; ` +
+        `nDCG@10 dense ${fmt(dense["ndcg@10"])}, hybrid ${fmt(hybrid["ndcg@10"])} (trained in ${trained.seconds.toFixed(2)} s${memoryNote(report)}; ${describeFusion(trained.fusion)})`,
+    );
   };
 
   if (modes.has("train") && data.qrels.train) {
-    const ids = split.train;
-    const positives = ids.map((id) => [...data.qrels.train!.get(id)!].map((d) => docIndex.get(d)).filter((i): i is number => i !== undefined));
-    const keep = positives.map((p, i) => (p.length ? i : -1)).filter((i) => i >= 0);
-    const trained = await trainEngine(keep.map((i) => queryVector.get(ids[i]!)!), keep.map((i) => positives[i]!));
-    const pairs = keep.reduce((s, i) => s + positives[i]!.length, 0);
-    await finishMode("train", trained, pairs, `${keep.length} training queries (${split.heldOut.length} more held out as dev)`);
+    const questions = split.train
+      .map((id) => ({
+        text: data.queries.get(id)!,
+        vector: queryVector.get(id)!,
+        positives: [...data.qrels.train!.get(id)!].map((d) => docIndex.get(d)).filter((i): i is number => i !== undefined),
+      }))
+      .filter((q) => q.positives.length > 0);
+    const trained = await trainEngine(questions);
+    const pairs = questions.reduce((sum, q) => sum + q.positives.length, 0);
+    await finishMode("train", trained, pairs, `${questions.length} training queries (${trained.validationQuestions} of them held back to choose the fusion; ${split.heldOut.length} more held out as dev)`);
   }
 
   let pseudoPairs: { question: string; chunkId: string }[] = [];
@@ -222,23 +281,33 @@ async function main() {
       onProgress: (done, total) => done % 4096 < 256 && log(`embedding pseudo-queries ${done}/${total}`),
     });
     pseudoPairs.forEach((p, i) => cachingEmbedder.remember(p.question, emb.vectors[i]!));
-    const trained = await trainEngine(emb.vectors, pseudoPairs.map((p) => [docIndex.get(p.chunkId)!]));
+    const trained = await trainEngine(pseudoPairs.map((p, i) => ({ text: p.question, vector: emb.vectors[i]!, positives: [docIndex.get(p.chunkId)!] })));
     await finishMode("pseudo", trained, pseudoPairs.length, "pseudo-queries from the corpus only; no human query seen");
     // The speed target's size on real vectors: 5,000 of these pairs (a seeded sample) over the whole corpus.
     const sample = pseudoPairs.map((p, i) => ({ p, i })).filter(({ p }) => stableUnit(`${p.chunkId}\0${p.question}`, seed) < 5000 / pseudoPairs.length).slice(0, 5000);
-    const realSpeed = await trainEngine(sample.map(({ i }) => emb.vectors[i]!), sample.map(({ p }) => [docIndex.get(p.chunkId)!]));
-    realPairsSpeed = { pairs: sample.length, dimensions: corpusEmb.dims, corpus: data.documents.length, trainSeconds: realSpeed.seconds, epochs: realSpeed.model.report.epochs };
-    log(`real-data speed: ${sample.length} pairs at d=${corpusEmb.dims} trained in ${realSpeed.seconds.toFixed(2)} s (${realSpeed.model.report.epochs} epochs)`);
+    const engine = new LocalDeepMemory(engineOptions);
+    const s = performance.now();
+    const speedModel = await engine.train({
+      dimensions: corpusEmb.dims,
+      queries: sample.map(({ i }) => emb.vectors[i]!),
+      positives: sample.map(({ p }) => [docIndex.get(p.chunkId)!]),
+      corpus: corpusEmb.vectors,
+      seed,
+    });
+    realPairsSpeed = { pairs: sample.length, dimensions: corpusEmb.dims, corpus: data.documents.length, trainSeconds: (performance.now() - s) / 1000, epochs: speedModel.report.epochs };
+    log(`real-data speed: ${sample.length} pairs at d=${corpusEmb.dims} trained in ${realPairsSpeed.trainSeconds.toFixed(2)} s (${realPairsSpeed.epochs} epochs)`);
   }
 
   if (modes.has("sdk") && pseudoPairs.length) {
     const perDoc = Number(values["pseudo-per-doc"]);
+    const trainingStore = new InMemoryTrainingStore();
+    const engine = new LocalDeepMemory(engineOptions);
     const trainer = new DeepMemoryTrainer({
       vectorStore,
-      store: new InMemoryTrainingStore(),
+      store: trainingStore,
       embedder: cachingEmbedder,
       generator: new PseudoQueryGenerator({ style: pseudoStyle }),
-      engine: new LocalDeepMemory(engineOptions),
+      engine,
       options: { questionsPerChunk: perDoc, maxPairs: Number(values["max-pairs"]), concurrency: 4, seed },
     });
     const s = performance.now();
@@ -261,6 +330,11 @@ async function main() {
       relevance: testIds.map((id) => [...data.qrels.test!.get(id)!].map((d) => [d, 1] as [string, number])),
       topK,
     });
+    // The same model on the bench's own legs, dense-only and fused: evaluate() gives only the configuration it would enable.
+    const stored = await trainingStore.getModel(userId, gen.runId);
+    const transform = engine.load(stored!);
+    const fusion = retrievalReportSchema.parse(metrics.retrieval).withModel;
+    const { dense, hybrid, latencyMs } = await measureModel(transform, fusion);
     results.sdk = {
       trainPairs: detail.run.pairCount,
       trainQueries: metrics.trainPairs,
@@ -268,14 +342,19 @@ async function main() {
       engineEpochs: metrics.training.epochs,
       bestEpoch: metrics.training.bestEpoch,
       questionMemory: metrics.training.questionMemory,
+      fusion,
+      validation: { questions: metrics.retrieval!.validationQuestions, scores: metrics.retrieval!.validation },
       dev: { withModel: metrics.heldOut.withModel, withoutModel: metrics.heldOut.withoutModel },
-      test: { withModel: testEval.withModel, withoutModel: testEval.withoutModel, queries: testEval.queryCount },
-      notes: `generate ${genSeconds.toFixed(1)} s + train ${(totalSeconds - genSeconds).toFixed(1)} s end to end; "dev" here is the trainer's own held-out pseudo-queries; verdict ${metrics.verdict}`,
+      test: { withModel: testEval.withModel, withoutModel: testEval.withoutModel, dense, hybrid, queries: testEval.queryCount },
+      latencyMs,
+      notes: `generate ${genSeconds.toFixed(1)} s + train ${(totalSeconds - genSeconds).toFixed(1)} s end to end; "dev" here is the trainer's own held-out pseudo-queries (judged on ${metrics.retrieval!.judgedOn}); verdict ${metrics.verdict}: ${metrics.reason}`,
     };
-    log(`sdk: test recall@10 ${fmt(testEval.withoutModel["recall@10"])} -> ${fmt(testEval.withModel["recall@10"])} (${metrics.verdict})`);
+    log(`sdk: test recall@10 ${fmt(testEval.withoutModel["recall@10"])} -> ${fmt(testEval.withModel["recall@10"])} (${metrics.verdict}; ${describeFusion(fusion)}; dense-only ${fmt(dense["recall@10"])})`);
   }
 
+  const scale: ScaleLatency | null = values["no-scale"] ? null : await scaleLatency({ data, testSet, dims: corpusEmb.dims, seed, log });
   const speed: EngineSpeed[] = values["no-speed"] ? [] : await engineSpeed({ seed, log });
+  const referenceRows = await loadReference(values.reference, data, log);
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
 
@@ -301,10 +380,15 @@ async function main() {
       referenceDotMultiplyAddsPerNs: { atStart: referenceAtStart, atEnd: referenceSpeed() },
     },
     baseline: { test: baselineTest, ...(baselineDev ? { dev: baselineDev } : {}) },
+    baselines: { bm25: { test: bm25Test }, hybrid: { test: hybridTest, fusion: defaultHybridFusion } },
     modes: results,
+    reference: referenceRows ? { file: referenceRows.file, rows: referenceRows.rows } : null,
     timings: {
       corpusEmbeddingSeconds: corpusEmb.fromCache ? null : corpusEmb.seconds,
-      searchMillisPerQuery: median(searchTimes),
+      bm25IndexSeconds,
+      searchMillisPerQuery: plainLatency.dense,
+      latencyMsPerQuery: plainLatency,
+      scale,
       applyMicrosPerQuery: applyTimes,
       totalSeconds: (performance.now() - t0) / 1000,
       peakRssMiB: Math.round(peakRss / 2 ** 20),
@@ -313,53 +397,34 @@ async function main() {
     realPairsSpeed,
   };
 
-  printTable(report.baseline.test, results, testIds.length);
+  const rows: Row[] = [
+    { label: "dense (no deep memory)", metrics: baselineTest, trainingSeconds: null, latencyMs: plainLatency.dense },
+    { label: "BM25", metrics: bm25Test, trainingSeconds: null, latencyMs: plainLatency.bm25 },
+    { label: "hybrid, RRF k=60 (no deep memory)", metrics: hybridTest, trainingSeconds: null, latencyMs: plainLatency.hybrid },
+  ];
+  for (const [name, r] of Object.entries(results)) {
+    rows.push({ label: `${name}: deep memory, dense only (${r.trainPairs} pairs)`, metrics: r.test.dense, trainingSeconds: r.trainingSeconds, latencyMs: r.latencyMs.dense });
+    rows.push({ label: `${name}: deep memory + hybrid (${shortFusion(r.fusion)})`, metrics: r.test.hybrid, trainingSeconds: r.trainingSeconds, latencyMs: r.latencyMs.hybrid });
+  }
+  for (const ref of referenceRows?.rows ?? []) rows.push({ label: `Python reference: ${ref.label}`, metrics: ref.test, trainingSeconds: ref.trainingSeconds ?? null, latencyMs: null });
+  printRetrievalTable(`Test split, ${testIds.length} queries (${data.name})`, rows);
+  if (scale) {
+    console.log(
+      `\nHybrid search at ${scale.chunks} chunks (d=${scale.dimensions}, random vectors, ${scale.queries} queries, k=10, medians): dense ${scale.denseMs.toFixed(2)} ms; ` +
+        `hybrid adds ${scale.addedMs.toFixed(2)} ms (dense leg to depth 100 +${scale.depthExtraMs.toFixed(2)}, BM25 top 100 ${scale.lexicalMs.toFixed(2)}, fusion ${scale.fuseMs.toFixed(3)}); end to end ${scale.hybridMs.toFixed(2)} ms`,
+    );
+  }
   if (speed.length) printSpeed(speed);
   if (realPairsSpeed) {
     console.log(`Real vectors: ${realPairsSpeed.pairs} ${data.name} pairs at d=${realPairsSpeed.dimensions} over ${realPairsSpeed.corpus} chunks trained in ${realPairsSpeed.trainSeconds.toFixed(2)} s (${realPairsSpeed.epochs} epochs)`);
   }
-  console.log(`search ${report.timings.searchMillisPerQuery.toFixed(2)} ms/query over ${data.documents.length} docs; peak RSS ${report.timings.peakRssMiB} MiB`);
+  console.log(`dense search ${plainLatency.dense.toFixed(2)} ms/query over ${data.documents.length} docs (BM25 index built in ${bm25IndexSeconds.toFixed(2)} s); peak RSS ${report.timings.peakRssMiB} MiB`);
   const reference = report.machine.referenceDotMultiplyAddsPerNs;
   console.log(`machine reference (JS dot loop, multiply-adds per ns): ${reference.atStart.join(", ")} at start, ${reference.atEnd.join(", ")} at end`);
   await mkdir(values.out!, { recursive: true });
   const file = join(values.out!, `bench-${data.name}-${report.createdAt.replace(/[:.]/g, "-")}.json`);
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`wrote ${file}`);
-}
-
-function memoise(embedder: Embedder): Embedder & { remember(text: string, v: Float32Array): void } {
-  const cache = new Map<string, Float32Array>();
-  return {
-    model: embedder.model,
-    remember: (text, v) => cache.set(`query\0${text}`, v),
-    async embed(texts, options) {
-      const kind = options?.kind ?? "document";
-      const missing = texts.filter((t) => !cache.has(`${kind}\0${t}`));
-      if (missing.length) {
-        const vectors = await embedder.embed(missing, options);
-        missing.forEach((t, i) => cache.set(`${kind}\0${t}`, vectors[i]!));
-      }
-      return texts.map((t) => cache.get(`${kind}\0${t}`)!);
-    },
-  };
-}
-
-function timeApply(transform: QueryTransform, queries: Float32Array[]): number {
-  const n = Math.min(queries.length, 2000);
-  for (let i = 0; i < n; i++) transform.apply(queries[i]!);
-  const rounds: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    const s = performance.now();
-    for (let i = 0; i < n; i++) transform.apply(queries[i]!);
-    rounds.push(((performance.now() - s) * 1000) / n);
-  }
-  return median(rounds);
-}
-
-function median(values: number[]): number {
-  if (!values.length) return 0;
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 const fmt = (v: number | undefined) => (v === undefined ? "  -  " : v.toFixed(3));
@@ -374,24 +439,10 @@ function memoryNote(report: TrainingReport): string {
   return memory ? `; question memory of ${memory.keys} questions over ${memory.chunks} chunks, weight ${memory.weight}` : "; no question memory";
 }
 
-function printTable(baseline: MetricTable, modes: Record<string, ModeResult>, queries: number) {
-  const cols = ["recall@1", "recall@3", "recall@5", "recall@10", "recall@50", "recall@100", "ndcg@10", "mrr@10"];
-  const rows: [string, MetricTable][] = [["baseline (no deep memory)", baseline]];
-  for (const [name, r] of Object.entries(modes)) rows.push([`${name} (${r.trainPairs} pairs, ${r.trainingSeconds.toFixed(1)} s)`, r.test.withModel]);
-  const width = Math.max(...rows.map(([n]) => n.length));
-  console.log(`\nTest split, ${queries} queries`);
-  console.log(`${"".padEnd(width)} | ${cols.map((c) => c.padStart(10)).join(" | ")}`);
-  console.log(`${"-".repeat(width)}-+-${cols.map(() => "-".repeat(10)).join("-+-")}`);
-  for (const [name, m] of rows) console.log(`${name.padEnd(width)} | ${cols.map((c) => fmt(m[c]).padStart(10)).join(" | ")}`);
-}
-
-function printSpeed(speed: EngineSpeed[]) {
-  console.log("\nEngine speed (synthetic vectors)");
-  console.log("dims | pairs | corpus | train s | epochs | val recall@10 before -> after | apply us/query");
-  for (const s of speed) {
-    const val = `${s.baselineValidationRecallAt10.toFixed(3)} -> ${s.validationRecallAt10.toFixed(3)}`;
-    console.log(`${String(s.dimensions).padStart(4)} | ${String(s.pairs).padStart(5)} | ${String(s.corpus).padStart(6)} | ${s.trainSeconds.toFixed(2).padStart(7)} | ${String(s.epochs).padStart(6)} | ${val.padStart(29)} | ${s.applyMicrosPerQuery.toFixed(1).padStart(14)}`);
-  }
+function shortFusion(fusion: Fusion): string {
+  if (fusion.method === "dense") return "dense won on validation";
+  const w = `${fusion.weights.dense}/${fusion.weights.lexical}`;
+  return fusion.method === "rrf" ? `RRF k=${fusion.k} w=${w} top ${fusion.depth}` : `${fusion.normalization} w=${w} top ${fusion.depth}`;
 }
 
 main().catch((error) => {

@@ -79,7 +79,12 @@ describe.skipIf(!modelFound)("the example RAG backend", () => {
     expect(body.sources).toHaveLength(5);
     expect(body.sources[0]?.id).toMatch(/^stop-loss#/);
     expect(body.answer).toContain('From "Stop-loss orders"');
-    expect(body.deep_memory).toEqual({ used: false, model_run_id: null, reason: "deep memory is disabled for this user" });
+    expect(body.deep_memory).toEqual({
+      used: false,
+      model_run_id: null,
+      reason: "deep memory is disabled for this user",
+      retrieval: "hybrid: RRF k=60, weights dense 1 / lexical 1, top 100 per leg",
+    });
   });
 
   it("refuses to enable deep memory before any training, with the reason", async () => {
@@ -130,7 +135,8 @@ describe.skipIf(!modelFound)("the example RAG backend", () => {
     let reordered = 0;
     for (const [q, plain] of before) {
       const { body } = await chat(q);
-      expect(body.deep_memory).toEqual({ used: true, model_run_id: generated.body.training_run_id, reason: null });
+      // Deep memory on: the transformed query's vector results fused with BM25 results (hybrid search).
+      expect(body.deep_memory).toMatchObject({ used: true, model_run_id: generated.body.training_run_id, reason: null, retrieval: expect.stringMatching(/^hybrid: /) });
       if (body.sources.map((s) => s.id).join() !== plain.join()) reordered++;
     }
     expect(reordered).toBeGreaterThan(0);

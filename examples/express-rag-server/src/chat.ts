@@ -1,4 +1,4 @@
-import type { DeepMemoryTrainer } from "@zip/deep-memory";
+import { describeFusion, type DeepMemoryTrainer } from "@zip/deep-memory";
 import { toHttpError, type GetUserId } from "@zip/deep-memory-express";
 import express, { type Request, type Response, type Router } from "express";
 import { z } from "zod";
@@ -23,14 +23,20 @@ export interface ChatSource {
 export interface ChatResponse {
   answer: string;
   sources: ChatSource[];
-  /** Whether the user's trained deep memory shaped this retrieval, and why not when it did not. */
-  deep_memory: { used: boolean; model_run_id: string | null; reason: string | null };
+  /**
+   * Whether the user's trained deep memory shaped this retrieval, and why not
+   * when it did not; `retrieval` says how keyword and vector results were
+   * combined (hybrid search: the knowledge base's in-memory store has BM25).
+   */
+  deep_memory: { used: boolean; model_run_id: string | null; reason: string | null; retrieval: string };
 }
 
 /**
  * The backend's existing chat endpoint, with one change for deep memory:
  * retrieval goes through `trainer.search`, which applies the user's deep
- * memory when they enabled it (and a model that beat plain search exists).
+ * memory when they enabled it (and a model that beat plain search exists)
+ * and fuses its vector results with keyword (BM25) results, as the model's
+ * training chose.
  */
 export function createChatRouter(options: { trainer: Pick<DeepMemoryTrainer, "search">; getUserId: GetUserId; answerer: Answerer }): Router {
   const router = express.Router();
@@ -54,7 +60,12 @@ export function createChatRouter(options: { trainer: Pick<DeepMemoryTrainer, "se
           text: hit.text,
           score: hit.score,
         })),
-        deep_memory: { used: retrieved.deepMemory.used, model_run_id: retrieved.deepMemory.modelRunId, reason: retrieved.deepMemory.reason },
+        deep_memory: {
+          used: retrieved.deepMemory.used,
+          model_run_id: retrieved.deepMemory.modelRunId,
+          reason: retrieved.deepMemory.reason,
+          retrieval: describeFusion(retrieved.deepMemory.fusion),
+        },
       };
       res.set("cache-control", "no-store").json(body);
     } catch (error) {

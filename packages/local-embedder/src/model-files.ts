@@ -38,6 +38,7 @@ export interface LocateInput {
 
 /** Raised when no usable model files are on disk and the hub is off or unreachable. */
 export class ModelFilesNotFoundError extends ValidationError {
+  static override readonly brand: string = "ModelFilesNotFoundError";
   readonly searched: string[];
   constructor(message: string, searched: string[], options: DeepMemoryErrorOptions = {}) {
     super(message, [{ path: "modelDir", message: "no usable model files found" }], {

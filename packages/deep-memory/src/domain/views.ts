@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { jobKindSchema, jobPhaseSchema } from "../events/events.js";
+import { fusionSchema } from "../retrieval/fusion.js";
 import { runMetricsSchema } from "./metrics.js";
 import { runStatusSchema } from "./run.js";
 
@@ -33,6 +34,11 @@ export const settingsViewSchema = z.object({
   cannotEnableReason: z.string().nullable(),
   /** Chunks in the knowledge base that no completed run has pairs for. */
   newChunksSinceLastTraining: z.number().int().nonnegative(),
+  /**
+   * How search combines dense and keyword results: with the model search
+   * would apply (null when none can be), and without deep memory.
+   */
+  retrieval: z.object({ withDeepMemory: fusionSchema.nullable(), withoutDeepMemory: fusionSchema }).optional(),
 });
 export type SettingsView = z.infer<typeof settingsViewSchema>;
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { DeepMemoryError, NotFoundError, RunAlreadyActiveError, toDeepMemoryError, UpstreamError, ValidationError } from "./errors.js";
+import * as errors from "./errors.js";
+import { DeepMemoryError, NotFoundError, RunAlreadyActiveError, toDeepMemoryError, UnauthorizedError, UpstreamError, ValidationError } from "./errors.js";
 import { httpStatusFor } from "./http-status.js";
 import { parseOrThrow } from "./validation.js";
 
@@ -18,6 +19,37 @@ describe("errors", () => {
     expect(DeepMemoryError.isInstance(foreign)).toBe(true);
     expect(DeepMemoryError.isInstance(new Error("x"))).toBe(false);
     expect(new NotFoundError("job", "j").name).toBe("NotFoundError");
+  });
+
+  it("each class recognises only its own errors and its subclasses' errors", () => {
+    const notFound = new NotFoundError("run", "r");
+    expect(UnauthorizedError.isInstance(notFound)).toBe(false);
+    expect(NotFoundError.isInstance(notFound)).toBe(true);
+    expect(DeepMemoryError.isInstance(notFound)).toBe(true);
+    expect(UnauthorizedError.isInstance(new UnauthorizedError())).toBe(true);
+    // A subclass of a subclass is still an instance of its ancestors.
+    class ExpiredSession extends UnauthorizedError {
+      static override readonly brand: string = "ExpiredSession";
+    }
+    expect(UnauthorizedError.isInstance(new ExpiredSession())).toBe(true);
+    expect(ExpiredSession.isInstance(new UnauthorizedError())).toBe(false);
+    // From a second copy of the package: the brands travel on the error, not the class identity.
+    const foreign = Object.assign(new Error("x"), {
+      [Symbol.for("@zip/deep-memory/error")]: true,
+      [Symbol.for("@zip/deep-memory/error-brands")]: ["NotFoundError", "DeepMemoryError"],
+      code: "NOT_FOUND",
+    });
+    expect(NotFoundError.isInstance(foreign)).toBe(true);
+    expect(UnauthorizedError.isInstance(foreign)).toBe(false);
+  });
+
+  it("every error class declares a brand of its own", () => {
+    const classes = Object.values(errors).filter(
+      (value): value is typeof DeepMemoryError => typeof value === "function" && (value === DeepMemoryError || value.prototype instanceof DeepMemoryError),
+    );
+    expect(classes.length).toBeGreaterThan(10);
+    for (const cls of classes) expect(Object.hasOwn(cls, "brand"), cls.name).toBe(true);
+    expect(new Set(classes.map((cls) => cls.brand)).size).toBe(classes.length);
   });
 
   it("normalise anything thrown once", () => {

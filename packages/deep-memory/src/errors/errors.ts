@@ -4,6 +4,8 @@
  * messages; `httpStatusFor` maps codes to HTTP status in one table.
  */
 const marker = Symbol.for("@zip/deep-memory/error");
+/** The brands of an error's class and its ancestors, e.g. ["NotFoundError", "DeepMemoryError"]. */
+const brandsKey = Symbol.for("@zip/deep-memory/error-brands");
 
 export type ErrorCode =
   | "VALIDATION_FAILED"
@@ -22,6 +24,10 @@ export type ErrorCode =
   | "IDEMPOTENCY_KEY_REUSED"
   | "INVALID_RUN_STATE"
   | "NO_TRAINED_MODEL"
+  /** A model file that is damaged, truncated or not a deep-memory model file. */
+  | "MODEL_FILE_INVALID"
+  /** A model made for another embedding model, dimension or engine than this trainer's. */
+  | "MODEL_INCOMPATIBLE"
   | "RATE_LIMITED"
   | "UPSTREAM_FAILED"
   | "GENERATION_OUTPUT_INVALID"
@@ -36,7 +42,13 @@ export interface DeepMemoryErrorOptions {
 }
 
 export class DeepMemoryError extends Error {
+  /**
+   * Names the class across installed copies of the package (and survives
+   * minified class names); every subclass declares its own.
+   */
+  static readonly brand: string = "DeepMemoryError";
   readonly [marker] = true;
+  readonly [brandsKey]: readonly string[];
   readonly code: ErrorCode;
   /** Safe to show to the API caller; never contains stacks or secrets. */
   readonly details: Record<string, unknown> | undefined;
@@ -46,11 +58,23 @@ export class DeepMemoryError extends Error {
     this.name = new.target.name;
     this.code = code;
     this.details = options.details;
+    const brands: string[] = [];
+    for (let c: unknown = new.target; typeof c === "function" && c !== Error; c = Object.getPrototypeOf(c)) {
+      if (Object.hasOwn(c, "brand")) brands.push((c as unknown as { brand: string }).brand);
+    }
+    this[brandsKey] = brands;
   }
 
-  /** Works across two installed copies of the package, unlike `instanceof`. */
-  static isInstance(value: unknown): value is DeepMemoryError {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  /**
+   * True for an error of this class or a subclass, also when it comes from a
+   * second installed copy of the package (where `instanceof` fails):
+   * `NotFoundError.isInstance(e)` is false for any other error class.
+   */
+  static isInstance<T extends DeepMemoryError>(this: { readonly brand: string; readonly prototype: T }, value: unknown): value is T {
+    if (typeof value !== "object" || value === null || (value as Record<symbol, unknown>)[marker] !== true) return false;
+    if (this.brand === DeepMemoryError.brand) return true;
+    const brands = (value as Record<symbol, unknown>)[brandsKey];
+    return Array.isArray(brands) && brands.includes(this.brand);
   }
 }
 
@@ -60,6 +84,7 @@ export interface FieldIssue {
 }
 
 export class ValidationError extends DeepMemoryError {
+  static override readonly brand: string = "ValidationError";
   readonly issues: FieldIssue[];
   constructor(message: string, issues: FieldIssue[] = [], options: DeepMemoryErrorOptions = {}) {
     super("VALIDATION_FAILED", message, { ...options, details: { issues, ...options.details } });
@@ -68,6 +93,7 @@ export class ValidationError extends DeepMemoryError {
 }
 
 export class UnauthorizedError extends DeepMemoryError {
+  static override readonly brand: string = "UnauthorizedError";
   constructor(message = "Authentication required", options: DeepMemoryErrorOptions = {}) {
     super("UNAUTHORIZED", message, options);
   }
@@ -75,12 +101,14 @@ export class UnauthorizedError extends DeepMemoryError {
 
 /** Also used for resources of another user, so their existence never leaks. */
 export class NotFoundError extends DeepMemoryError {
+  static override readonly brand: string = "NotFoundError";
   constructor(resource: "run" | "job" | "run or job" | "model" | "chunk", id: string) {
     super("NOT_FOUND", `No ${resource} with id ${JSON.stringify(id)}`, { details: { resource, id } });
   }
 }
 
 export class RunAlreadyActiveError extends DeepMemoryError {
+  static override readonly brand: string = "RunAlreadyActiveError";
   readonly runId: string;
   /** When trying again may succeed: the holder's lease ends then, or its job may have finished. */
   readonly retryAfterMs: number | undefined;
@@ -97,6 +125,7 @@ export class RunAlreadyActiveError extends DeepMemoryError {
 
 /** generate had nothing to do: every chunk already has pairs in a finished run. */
 export class NothingToGenerateError extends DeepMemoryError {
+  static override readonly brand: string = "NothingToGenerateError";
   readonly runId: string | null;
   constructor(runId: string | null, status: string | null, chunkCount: number) {
     const which = runId ? ` (newest: run ${runId}, ${status})` : "";
@@ -113,6 +142,7 @@ export class NothingToGenerateError extends DeepMemoryError {
 }
 
 export class InvalidRunStateError extends DeepMemoryError {
+  static override readonly brand: string = "InvalidRunStateError";
   constructor(runId: string, status: string, expected: readonly string[], action: string) {
     super(
       "INVALID_RUN_STATE",
@@ -123,13 +153,35 @@ export class InvalidRunStateError extends DeepMemoryError {
 }
 
 export class NoTrainedModelError extends DeepMemoryError {
+  static override readonly brand: string = "NoTrainedModelError";
   constructor(reason: string) {
     super("NO_TRAINED_MODEL", reason);
   }
 }
 
+/** The bytes given as a model file are not a complete, undamaged deep-memory model file. */
+export class ModelFileInvalidError extends DeepMemoryError {
+  static override readonly brand: string = "ModelFileInvalidError";
+  constructor(message: string, options: DeepMemoryErrorOptions = {}) {
+    super("MODEL_FILE_INVALID", message, options);
+  }
+}
+
+/**
+ * A model that cannot be applied here: trained on another embedding model's
+ * vectors, for another dimension, or by an engine this trainer does not run.
+ * Applying it would search with meaningless vectors, so it is refused.
+ */
+export class ModelIncompatibleError extends DeepMemoryError {
+  static override readonly brand: string = "ModelIncompatibleError";
+  constructor(message: string, details: { field: "embeddingModel" | "dimensions" | "engine" | "format"; expected: string | number; actual: string | number }) {
+    super("MODEL_INCOMPATIBLE", message, { details });
+  }
+}
+
 /** A provider (LLM, embeddings, vector database) answered with an error. */
 export class UpstreamError extends DeepMemoryError {
+  static override readonly brand: string = "UpstreamError";
   readonly status: number | undefined;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
@@ -152,24 +204,28 @@ export class UpstreamError extends DeepMemoryError {
 
 /** The question generator answered, but not with usable questions. The chunk is retried, then skipped. */
 export class GenerationOutputError extends DeepMemoryError {
+  static override readonly brand: string = "GenerationOutputError";
   constructor(message: string, options: DeepMemoryErrorOptions = {}) {
     super("GENERATION_OUTPUT_INVALID", message, options);
   }
 }
 
 export class TrainingFailedError extends DeepMemoryError {
+  static override readonly brand: string = "TrainingFailedError";
   constructor(message: string, options: DeepMemoryErrorOptions = {}) {
     super("TRAINING_FAILED", message, options);
   }
 }
 
 export class StoreError extends DeepMemoryError {
+  static override readonly brand: string = "StoreError";
   constructor(message: string, options: DeepMemoryErrorOptions = {}) {
     super("STORE_FAILED", message, options);
   }
 }
 
 export class AbortedError extends DeepMemoryError {
+  static override readonly brand: string = "AbortedError";
   constructor(message = "The operation was aborted") {
     super("ABORTED", message);
   }

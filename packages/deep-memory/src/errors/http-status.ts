@@ -15,6 +15,9 @@ export const httpStatusByCode = {
   IDEMPOTENCY_KEY_REUSED: 422,
   INVALID_RUN_STATE: 409,
   NO_TRAINED_MODEL: 409,
+  MODEL_FILE_INVALID: 400,
+  // Well-formed, but made for another embedding model or dimension than the server's.
+  MODEL_INCOMPATIBLE: 422,
   RATE_LIMITED: 429,
   UPSTREAM_FAILED: 502,
   TRAINING_FAILED: 500,

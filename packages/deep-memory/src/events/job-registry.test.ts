@@ -40,7 +40,7 @@ describe("JobRegistry", () => {
     // A subscriber after the end gets the history and no live listener.
     const late: JobEvent[] = [];
     registry.subscribe("alice", "j1", (e) => late.push(e));
-    expect(late).toHaveLength(5);
+    expect(late.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(registry.listenerCount("j1")).toBe(0);
   });
 
@@ -75,12 +75,39 @@ describe("JobRegistry", () => {
     registry.create({ jobId: "j", runId: "r", userId: "u", kind: "generate" });
     registry.emit("j", { type: "started", totalChunks: 10, resumed: false });
     for (let i = 1; i <= 8; i++) registry.emit("j", progress(i));
+    // While it runs: at most the cap, the oldest progress dropped first.
+    const running = registry.history("u", "j");
+    expect(running.length).toBeLessThanOrEqual(5);
+    expect(running[0]?.type).toBe("started");
+    expect(running.at(-1)).toMatchObject({ type: "progress", processed: 8 });
     registry.emit("j", { type: "failed", error: { code: "INTERNAL", message: "boom" } });
     const history = registry.history("u", "j");
-    expect(history).toHaveLength(5);
-    expect(history[0]?.type).toBe("started");
-    expect(history.at(-1)?.type).toBe("failed");
+    expect(history.map((e) => e.type)).toEqual(["started", "progress", "progress", "progress", "failed"]);
     expect(history.at(-1)?.seq).toBe(10);
+  });
+
+  it("older finished jobs keep their facts and their last progress event only, with their seqs", () => {
+    const registry = new JobRegistry({ fullHistoryJobs: 1 });
+    registry.create({ jobId: "j1", runId: "r1", userId: "alice", kind: "generate" });
+    registry.emit("j1", { type: "started", totalChunks: 10, resumed: false });
+    for (let i = 1; i <= 1000; i++) {
+      registry.emit("j1", progress(i));
+      if (i === 500) registry.emit("j1", { type: "chunk_skipped", chunkId: "c-500", reason: "empty" });
+    }
+    registry.emit("j1", { type: "completed", status: "generated", pairCount: 3, processedChunks: 10, totalChunks: 10, capReached: false });
+    // The most recent finished job keeps everything.
+    expect(registry.history("alice", "j1")).toHaveLength(1003);
+    registry.create({ jobId: "j2", runId: "r2", userId: "alice", kind: "train" });
+    registry.emit("j2", { type: "failed", error: { code: "INTERNAL", message: "x" } });
+    const history = registry.history("alice", "j1");
+    expect(history.map((e) => [e.type, e.seq])).toEqual([
+      ["started", 1],
+      ["chunk_skipped", 502],
+      ["progress", 1002],
+      ["completed", 1003],
+    ]);
+    // A client that saw seq 700 resumes with where progress ended, then the end.
+    expect(registry.history("alice", "j1", 700).map((e) => e.seq)).toEqual([1002, 1003]);
   });
 
   it("forgets the oldest finished jobs beyond the limit", () => {

@@ -16,14 +16,25 @@ export type JobListener = (event: JobEvent) => void;
 
 interface JobEntry extends JobInfo {
   events: JobEvent[];
+  /** Progress reduced to the last event (an older finished job). */
+  coalesced?: boolean;
   emitter: EventEmitter<{ event: [JobEvent] }>;
 }
 
 export interface JobRegistryOptions {
-  /** Finished jobs kept for late subscribers; the oldest finished jobs are dropped first. */
+  /** Finished jobs kept for late subscribers; the oldest finished jobs are dropped first. Default 200. */
   maxFinishedJobs?: number;
-  /** Events kept per job; older progress events are dropped first, never started or terminal ones. */
+  /**
+   * Events kept per running job; older progress events are dropped first,
+   * never started or terminal ones. Default 5,000.
+   */
   maxEventsPerJob?: number;
+  /**
+   * Finished jobs whose whole history is kept (the most recent ones); older
+   * finished jobs keep only their facts (started, skips, terminal) and their
+   * last progress event. Default 20.
+   */
+  fullHistoryJobs?: number;
   clock?: () => Date;
 }
 
@@ -36,13 +47,15 @@ export class JobRegistry {
   private readonly jobs = new Map<string, JobEntry>();
   private readonly maxFinishedJobs: number;
   private readonly maxEventsPerJob: number;
+  private readonly fullHistoryJobs: number;
   private readonly clock: () => Date;
   /** Every event of every job, for trainer-wide listeners. */
   readonly all = new EventEmitter<{ event: [JobEvent, JobInfo] }>();
 
   constructor(options: JobRegistryOptions = {}) {
-    this.maxFinishedJobs = options.maxFinishedJobs ?? 1000;
-    this.maxEventsPerJob = options.maxEventsPerJob ?? 50_000;
+    this.maxFinishedJobs = options.maxFinishedJobs ?? 200;
+    this.maxEventsPerJob = options.maxEventsPerJob ?? 5000;
+    this.fullHistoryJobs = options.fullHistoryJobs ?? 20;
     this.clock = options.clock ?? (() => new Date());
   }
 
@@ -127,7 +140,8 @@ export class JobRegistry {
 
   private trim(entry: JobEntry): void {
     // Drop the oldest progress events; started, skipped and terminal events carry facts a replay needs.
-    const excess = entry.events.length - this.maxEventsPerJob;
+    // A tenth more than needed goes at once, so a long job does not filter its history on every event.
+    const excess = entry.events.length - this.maxEventsPerJob + Math.floor(this.maxEventsPerJob / 10);
     let dropped = 0;
     entry.events = entry.events.filter((e) => {
       if (dropped < excess && e.type === "progress") {
@@ -141,7 +155,20 @@ export class JobRegistry {
   private evictFinished(): void {
     const finished = [...this.jobs.values()].filter((j) => !j.active);
     for (const job of finished.slice(0, Math.max(0, finished.length - this.maxFinishedJobs))) this.jobs.delete(job.jobId);
+    const older = finished.slice(0, Math.max(0, finished.length - this.fullHistoryJobs));
+    for (const job of older) if (!job.coalesced) coalesceFinished(job);
   }
+}
+
+/**
+ * A finished job's replay needs its facts and where progress ended, not every
+ * step: progress events are snapshots, so the last one stands for all (a
+ * client resuming after any of them still gets it, with its own seq).
+ */
+function coalesceFinished(entry: JobEntry): void {
+  const lastProgress = entry.events.findLast((e) => e.type === "progress");
+  entry.events = entry.events.filter((e) => e.type !== "progress" || e === lastProgress);
+  entry.coalesced = true;
 }
 
 function publicInfo(entry: JobEntry): JobInfo {

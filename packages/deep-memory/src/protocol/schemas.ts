@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { searchHitSchema, type SearchHit } from "../domain/chunk.js";
 import { runMetricsSchema, type RunMetrics } from "../domain/metrics.js";
+import { fusionSchema } from "../retrieval/fusion.js";
 import { trainingPairSchema, trainingRunSchema, type TrainingPair, type TrainingRun } from "../domain/run.js";
 import { distributionSchema, runStatisticsSchema, runStatusSnapshotSchema, settingsViewSchema } from "../domain/views.js";
 import { toWire, wireSchema } from "./wire-case.js";
@@ -175,6 +176,8 @@ export const searchResponseSchema = z.object({
   model_run_id: z.string().nullable(),
   /** Why no model was applied, when none was. */
   reason: z.string().nullable(),
+  /** How dense and keyword results were combined for each list (dense alone, or a hybrid fusion). */
+  fusion: z.object({ with_deep_memory: fusionSchema, without_deep_memory: fusionSchema }).optional(),
 });
 export type SearchResponse = z.infer<typeof searchResponseSchema>;
 

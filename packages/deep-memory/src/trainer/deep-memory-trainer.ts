@@ -13,6 +13,7 @@ import { importPairs, type ImportPairsResult } from "./import-pairs.js";
 import { JobRunner } from "./job-runner.js";
 import { currentProcess } from "./lease-holder.js";
 import { ModelCache } from "./model-cache.js";
+import { exportModel, importModel, type ExportModelInput, type ImportModelInput, type ImportModelResult } from "./model-files.js";
 import {
   trainerConfigSchema,
   type DeepMemoryTrainerConfig,
@@ -27,12 +28,22 @@ import {
 } from "./options.js";
 import { RunLeases } from "./run-leases.js";
 import { getRun, getRunSummary, getStatus, listRuns, type RunDetail, type RunPage } from "./run-views.js";
+import {
+  applyDeepMemory,
+  getQueryTransform,
+  type ApplyDeepMemoryInput,
+  type ApplyDeepMemoryResult,
+  type GetQueryTransformInput,
+  type QueryTransformLookup,
+} from "./query-transform.js";
 import { Retrieval, type CompareSearchResult, type SearchResult } from "./search.js";
 import { SettingsService } from "./settings.js";
 import { train, type TrainResult } from "./train-run.js";
 
 export type { GenerateResult } from "./generate-run.js";
 export type { ImportPairsResult } from "./import-pairs.js";
+export type { ExportModelInput, ImportModelInput, ImportModelResult } from "./model-files.js";
+export type { ApplyDeepMemoryInput, ApplyDeepMemoryResult, GetQueryTransformInput, QueryTransformLookup } from "./query-transform.js";
 export type { RunDetail, RunPage } from "./run-views.js";
 export type { CompareSearchResult, SearchResult } from "./search.js";
 export type { TrainResult } from "./train-run.js";
@@ -113,6 +124,40 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
   /** The same query with and without deep memory, for admin screens. */
   compareSearch(input: Omit<SearchInput, "deepMemory">): Promise<CompareSearchResult> {
     return this.retrieval.compareSearch(input);
+  }
+
+  /**
+   * The user's deep memory as a function of a query embedding, for hosts that
+   * search with their own client (LangChain, raw pgvector). `transform` is
+   * null, with the reason, when none applies (disabled, no model, another
+   * embedding model); apply it to unit-length query embeddings.
+   */
+  getQueryTransform(input: GetQueryTransformInput): Promise<QueryTransformLookup> {
+    return getQueryTransform(this.ctx, this.retrieval, input);
+  }
+
+  /** The embedding to search with: transformed when the user's deep memory applies, else the input unchanged. */
+  applyDeepMemory(input: ApplyDeepMemoryInput): Promise<ApplyDeepMemoryResult> {
+    return applyDeepMemory(this.ctx, this.retrieval, input);
+  }
+
+  /**
+   * A run's trained model as a portable file (bytes; format in docs/integrations/model-files.md).
+   * Without `runId`, the model search applies for the user.
+   */
+  exportModel(input: ExportModelInput): Promise<Uint8Array> {
+    return exportModel(this.ctx, input);
+  }
+
+  /**
+   * Stores a model file as a completed run the user can enable; with
+   * `activate` (the default) search applies it once enabled. The same file
+   * imported again changes nothing.
+   * @throws ModelFileInvalidError for a damaged or foreign file.
+   * @throws ModelIncompatibleError for a model of another embedding model, dimension or engine.
+   */
+  importModel(input: ImportModelInput): Promise<ImportModelResult> {
+    return this.open(() => importModel(this.ctx, input));
   }
 
   listRuns(input: ListRunsInput): Promise<RunPage> {

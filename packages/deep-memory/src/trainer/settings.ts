@@ -42,6 +42,7 @@ export class SettingsService {
       knownBlocker !== undefined ? knownBlocker : this.enableBlocker(userId, settings),
     ]);
     const coveredSet = new Set(covered);
+    const model = blocker === null && settings?.modelRunId ? await this.retrieval.activeModel(userId, settings) : null;
     return {
       enabled: settings?.enabled ?? false,
       lastTrainedAt: settings?.lastTrainedAt ?? null,
@@ -50,6 +51,10 @@ export class SettingsService {
       canEnable: blocker === null,
       cannotEnableReason: blocker,
       newChunksSinceLastTraining: chunks.filter((c) => !coveredSet.has(c.id)).length,
+      retrieval: {
+        withDeepMemory: model && !("reason" in model) ? this.retrieval.applicable(model.fusion) : null,
+        withoutDeepMemory: this.retrieval.plainFusion(),
+      },
     };
   }
 

@@ -8,6 +8,7 @@ import type { Embedder } from "../ports/embedder.js";
 import type { VectorStore } from "../ports/vector-store.js";
 import { ScriptedGenerator, syntheticCorpus } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
+import { defaultHybridFusion } from "../retrieval/fusion.js";
 import { guardrailVerdict } from "./training.js";
 import type { TrainerOptions } from "./options.js";
 
@@ -97,7 +98,7 @@ describe("train", () => {
   });
 
   it("search applies deep memory only when the user enabled it, and finds the right chunk more often", async () => {
-    const { trainer, corpus } = setup();
+    const { trainer, corpus, store } = setup();
     const runId = await generated(trainer);
     await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId })).jobId });
 
@@ -109,12 +110,14 @@ describe("train", () => {
       return hits / probes.length;
     };
     const off = await trainer.search({ userId, query: probes[0]!.q, k: 5 });
-    expect(off.deepMemory).toEqual({ used: false, modelRunId: null, reason: expect.stringContaining("disabled") });
+    // Without deep memory: plain search is hybrid (the store has keyword search) with the default fusion.
+    expect(off.deepMemory).toEqual({ used: false, modelRunId: null, reason: expect.stringContaining("disabled"), fusion: defaultHybridFusion });
     const baseline = await hitRate();
 
     await trainer.updateSettings({ userId, enabled: true });
     const on = await trainer.search({ userId, query: probes[0]!.q, k: 5 });
-    expect(on.deepMemory).toEqual({ used: true, modelRunId: runId, reason: null });
+    const stored = (await store.getRun(userId, runId))!.metrics!.retrieval!;
+    expect(on.deepMemory).toEqual({ used: true, modelRunId: runId, reason: null, fusion: stored.withModel });
     expect(await hitRate()).toBeGreaterThan(baseline + 0.2);
 
     const compared = await trainer.compareSearch({ userId, query: probes[1]!.q, k: 5 });
@@ -149,10 +152,12 @@ describe("train", () => {
     await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId })).jobId });
     const run = await store.getRun(userId, runId);
     expect(run?.status).toBe("completed");
-    expect(run?.metrics).toMatchObject({ verdict: "not_improved", recallAt10Gain: 0, reason: expect.stringContaining("does not beat plain search") });
+    expect(run?.metrics).toMatchObject({ verdict: "not_improved", reason: expect.stringContaining("does not beat plain search") });
+    expect(run!.metrics!.recallAt10Gain).toBeLessThanOrEqual(0);
     const settings = await trainer.getSettings({ userId });
     expect(settings).toMatchObject({ canEnable: false, modelRunId: null, lastTrainingRunId: runId });
     expect(settings.cannotEnableReason).toContain("does not beat plain search");
+    expect(settings.retrieval).toEqual({ withDeepMemory: null, withoutDeepMemory: defaultHybridFusion });
     await expect(trainer.updateSettings({ userId, enabled: true })).rejects.toMatchObject({ code: "NO_TRAINED_MODEL" });
   });
 
@@ -263,7 +268,7 @@ describe("guardrailVerdict", () => {
 
   it("enables a model that beats plain search on held-out questions", () => {
     const verdict = guardrailVerdict({ heldOutQuestions: 64, withoutModel: table(0.906, 0.8), withModel: table(0.953, 0.85), minRecallGain: 0 });
-    expect(verdict).toMatchObject({ improved: true, reason: expect.stringContaining("90.6% -> 95.3% on 64 questions") });
+    expect(verdict).toMatchObject({ improved: true, reason: expect.stringContaining("90.6% (plain search) -> 95.3% with deep memory on 64 questions") });
     expect(verdict.recallAt10Gain).toBeCloseTo(0.047, 6);
   });
 

@@ -1,5 +1,5 @@
-import type { Chunk } from "../domain/chunk.js";
-import type { EvaluationResult, RunMetrics } from "../domain/metrics.js";
+import type { Chunk, SearchHit } from "../domain/chunk.js";
+import type { EvaluationResult, MetricTable, RunMetrics } from "../domain/metrics.js";
 import type { TrainingPair } from "../domain/run.js";
 import { TrainingFailedError } from "../errors/errors.js";
 import { retrievalMetrics } from "../evaluation/metrics.js";
@@ -7,6 +7,9 @@ import { deterministicSplit, normalizeQuestion } from "../evaluation/split.js";
 import type { DeepMemoryEngine, EngineModel, EngineProgress, QueryTransform } from "../ports/deep-memory-engine.js";
 import type { Embedder } from "../ports/embedder.js";
 import type { VectorStore } from "../ports/vector-store.js";
+import { defaultHybridFusion, denseOnly, type Fusion } from "../retrieval/fusion.js";
+import { candidateDepth, chooseFusion, fusedRanking, fusionCandidates } from "../retrieval/fusion-selection.js";
+import { searchLegs } from "../retrieval/search-legs.js";
 import { embedQueries, type EmbeddingCache } from "./corpus.js";
 import type { ResolvedTrainerOptions } from "./options.js";
 
@@ -44,6 +47,9 @@ export function labelQuestions(pairs: readonly TrainingPair[], corpusIds: Readon
   return { labelled, missingChunk };
 }
 
+/** Share of the training side held back to choose the fusion on (and for the engine to stop on). */
+const validationFraction = 0.15;
+
 export interface TrainAndEvaluateResult {
   model: EngineModel;
   metrics: RunMetrics;
@@ -70,6 +76,13 @@ export async function trainAndEvaluate(input: {
     );
   }
   const { train, heldOut } = deterministicSplit(labelled, (q) => normalizeQuestion(q.question), options.heldOutFraction, options.seed);
+  // With keyword search there is a fusion to choose: on validation questions carved from the training side,
+  // which the engine also stops on (never trains on), so the held-out ones still judge the final configuration.
+  const lexicalStore = typeof input.vectorStore.textSearch === "function";
+  const { train: fit, heldOut: validation } =
+    lexicalStore && train.length >= 4
+      ? deterministicSplit(train, (q) => normalizeQuestion(q.question), validationFraction, options.seed + 1)
+      : { train, heldOut: [] as LabelledQuestion[] };
 
   const needsEmbedding = input.chunks.filter((c) => !c.embedding).length;
   const totalToEmbed = needsEmbedding + labelled.length;
@@ -82,7 +95,7 @@ export async function trainAndEvaluate(input: {
   );
   const questionVectors = await embedQueries(
     input.embedder,
-    [...train, ...heldOut].map((q) => q.question),
+    [...fit, ...validation, ...heldOut].map((q) => q.question),
     options.embedBatchSize,
     (done) => onProgress({ phase: "embedding", done: needsEmbedding + done, total: totalToEmbed }),
     signal,
@@ -94,34 +107,91 @@ export async function trainAndEvaluate(input: {
     );
   }
 
-  const trainVectors = questionVectors.slice(0, train.length);
-  const heldOutVectors = questionVectors.slice(train.length);
+  const fitCount = fit.length;
   const model = await input.engine.train({
     dimensions,
-    queries: trainVectors,
-    positives: train.map((q) => q.chunkIds.map((id) => corpusIndex.get(id)!)),
+    queries: questionVectors.slice(0, fitCount),
+    positives: fit.map((q) => q.chunkIds.map((id) => corpusIndex.get(id)!)),
     corpus,
+    ...(validation.length
+      ? { validation: { queries: questionVectors.slice(fitCount, train.length), positives: validation.map((q) => q.chunkIds.map((id) => corpusIndex.get(id)!)) } }
+      : {}),
     seed: options.seed,
     signal,
     onProgress: (p) => onProgress({ phase: "training", ...p }),
   });
   const transform = input.engine.load(model);
-  const heldOutResult = await evaluateWithStore({
-    userId: input.userId,
+  const lexical = typeof input.vectorStore.textSearch === "function";
+  const plainFusion = lexical ? defaultHybridFusion : denseOnly;
+  const candidates = lexical ? fusionCandidates() : [denseOnly];
+  const depth = Math.max(100, candidateDepth(candidates, 10));
+
+  // The fusion search applies with the model, chosen on validation questions the engine never trained on.
+  let choice: ReturnType<typeof chooseFusion> = { fusion: denseOnly, scores: [] };
+  if (lexical && validation.length) {
+    const legs = await searchLegs({
+      vectorStore: input.vectorStore,
+      userId: input.userId,
+      queries: validation.map((q) => q.question),
+      vectors: questionVectors.slice(fitCount, train.length),
+      transform,
+      plain: false,
+      depth,
+      signal,
+    });
+    choice = chooseFusion({ dense: legs.tuned!, lexical: legs.lexical!, relevant: validation.map((q) => new Set(q.chunkIds)), candidates });
+  }
+
+  const heldOutLegs = await searchLegs({
     vectorStore: input.vectorStore,
-    queryVectors: heldOutVectors,
-    relevant: heldOut.map((q) => new Set(q.chunkIds)),
+    userId: input.userId,
+    queries: heldOut.map((q) => q.question),
+    vectors: questionVectors.slice(train.length),
     transform,
-    topK: [1, 3, 5, 10, 50, 100],
+    plain: true,
+    depth,
     signal,
     onProgress: (done, total) => onProgress({ phase: "evaluating", done, total }),
   });
+  const relevant = heldOut.map((q) => new Set(q.chunkIds));
+  const topK = [1, 3, 5, 10, 50, 100];
+  const table = (dense: SearchHit[][], fusion: Fusion) =>
+    retrievalMetrics(
+      dense.map((d, i) => fusedRanking(d, heldOutLegs.lexical?.[i] ?? [], fusion, depth)),
+      relevant,
+      topK,
+    );
+  const baselines = { dense: table(heldOutLegs.plain, denseOnly).metrics, ...(lexical ? { hybrid: table(heldOutLegs.plain, defaultHybridFusion).metrics } : {}) };
+  const hybridBest = baselines.hybrid !== undefined && !beats(baselines.dense, baselines.hybrid);
+  // Questions cut from the chunks (offline pseudo-queries) share their words: keyword search finds nearly all of
+  // them, which says nothing about real questions. Deep memory only changes the dense leg, so there it is judged
+  // on that leg (saturation rule included), and searches with the default fusion, which saturated validation
+  // questions could not have tuned either.
+  const saturated = hybridBest && (baselines.hybrid!["recall@10"] ?? 0) >= saturatedHeldOutRecall;
+  const fusion = saturated ? defaultHybridFusion : choice.fusion;
+  const judgedOn = saturated ? "dense-leg" : "search";
+  const guardrailBaseline = hybridBest && !saturated ? "hybrid" : "dense";
+  const asSearched = table(heldOutLegs.tuned!, fusion);
+  const judged = saturated ? table(heldOutLegs.tuned!, denseOnly) : asSearched;
+  const heldOutResult: EvaluationResult = {
+    withModel: judged.metrics,
+    // The strongest plain configuration on these questions, which the guardrail compares against.
+    withoutModel: baselines[guardrailBaseline]!,
+    queryCount: judged.queryCount,
+    topK,
+  };
   const verdict = guardrailVerdict({
     heldOutQuestions: heldOut.length,
     withoutModel: heldOutResult.withoutModel,
     withModel: heldOutResult.withModel,
     minRecallGain: options.minRecallGain,
+    baseline: guardrailBaseline === "hybrid" ? "hybrid search without deep memory" : saturated ? "dense search" : "plain search",
   });
+  const pct = (v: number | undefined) => `${((v ?? 0) * 100).toFixed(1)}%`;
+  const reason = saturated
+    ? `Hybrid search without deep memory finds ${pct(baselines.hybrid!["recall@10"])} of the held-out questions' chunks (they share words with them), so deep memory was judged on the dense leg it changes. ${verdict.reason}`
+    : verdict.reason;
+  const bestScores = [...choice.scores].sort((a, b) => b.recallAt10 + b.ndcgAt10 - (a.recallAt10 + a.ndcgAt10));
   return {
     model,
     metrics: {
@@ -130,40 +200,64 @@ export async function trainAndEvaluate(input: {
       heldOutPairs: heldOut.length,
       recallAt10Gain: verdict.recallAt10Gain,
       verdict: verdict.improved ? "improved" : "not_improved",
-      reason: verdict.reason,
+      reason,
       training: model.report,
+      retrieval: {
+        lexical,
+        withModel: fusion,
+        withoutModel: plainFusion,
+        validationQuestions: lexical ? validation.length : 0,
+        validation: [
+          ...choice.scores.filter((s) => s.fusion === choice.fusion),
+          ...bestScores.filter((s) => s.fusion !== choice.fusion).slice(0, 4),
+        ],
+        heldOutBaselines: baselines,
+        heldOutWithModel: asSearched.metrics,
+        guardrailBaseline,
+        judgedOn,
+      },
     },
   };
 }
 
-/** Recall@k and friends, searching the real vector store with and without the transform. */
+/** Recall@10 higher, or equal with a higher nDCG@10: the order the guardrail uses. */
+function beats(a: MetricTable, b: MetricTable): boolean {
+  const ra = a["recall@10"] ?? 0;
+  const rb = b["recall@10"] ?? 0;
+  return ra > rb || (ra === rb && (a["ndcg@10"] ?? 0) > (b["ndcg@10"] ?? 0));
+}
+
+/** Recall@k and friends, searching the real vector store with and without the transform, each with its fusion. */
 export async function evaluateWithStore(input: {
   userId: string;
   vectorStore: VectorStore;
+  queries: readonly string[];
   queryVectors: readonly Float32Array[];
   relevant: readonly ReadonlySet<string>[];
   transform: QueryTransform;
+  /** The fusion applied with the model; the plain one is hybrid's default where the store has keyword search. */
+  fusion: Fusion;
   topK: readonly number[];
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }): Promise<EvaluationResult> {
   // Like Activeloop, both searches retrieve at least the top 100 whatever k is asked.
   const k = Math.max(100, ...input.topK);
-  const withModel: string[][] = [];
-  const withoutModel: string[][] = [];
-  for (let i = 0; i < input.queryVectors.length; i++) {
-    input.signal?.throwIfAborted();
-    const q = input.queryVectors[i]!;
-    const [base, tuned] = await Promise.all([
-      input.vectorStore.search({ userId: input.userId, embedding: q, k }),
-      input.vectorStore.search({ userId: input.userId, embedding: input.transform.apply(q), k }),
-    ]);
-    withoutModel.push(base.map((h) => h.id));
-    withModel.push(tuned.map((h) => h.id));
-    if ((i + 1) % 25 === 0 || i + 1 === input.queryVectors.length) input.onProgress?.(i + 1, input.queryVectors.length);
-  }
-  const a = retrievalMetrics(withModel, input.relevant, input.topK);
-  const b = retrievalMetrics(withoutModel, input.relevant, input.topK);
+  const plainFusion = input.vectorStore.textSearch ? defaultHybridFusion : denseOnly;
+  const legs = await searchLegs({
+    vectorStore: input.vectorStore,
+    userId: input.userId,
+    queries: input.queries,
+    vectors: input.queryVectors,
+    transform: input.transform,
+    plain: true,
+    depth: Math.max(k, candidateDepth([input.fusion, plainFusion], k)),
+    ...(input.signal ? { signal: input.signal } : {}),
+    ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+  });
+  const ranked = (dense: SearchHit[][], fusion: Fusion) => dense.map((d, i) => fusedRanking(d, legs.lexical?.[i] ?? [], fusion, k));
+  const a = retrievalMetrics(ranked(legs.tuned!, input.fusion), input.relevant, input.topK);
+  const b = retrievalMetrics(ranked(legs.plain, plainFusion), input.relevant, input.topK);
   return { withModel: a.metrics, withoutModel: b.metrics, queryCount: a.queryCount, topK: [...input.topK] };
 }
 
@@ -183,7 +277,10 @@ export function guardrailVerdict(input: {
   withoutModel: Record<string, number>;
   withModel: Record<string, number>;
   minRecallGain: number;
+  /** What the model is compared with, for the reason: "plain search" (dense) by default. */
+  baseline?: string;
 }): { improved: boolean; recallAt10Gain: number; reason: string } {
+  const baseline = input.baseline ?? "plain search";
   const before = input.withoutModel["recall@10"] ?? 0;
   const after = input.withModel["recall@10"] ?? 0;
   const gain = after - before;
@@ -195,13 +292,13 @@ export function guardrailVerdict(input: {
       improved: false,
       recallAt10Gain: gain,
       reason:
-        `Kept disabled: plain search already finds ${pct(before)} of the ${input.heldOutQuestions} held-out questions' chunks in its top 10, ` +
+        `Kept disabled: ${baseline} already finds ${pct(before)} of the ${input.heldOutQuestions} held-out questions' chunks in its top 10, ` +
         `so they cannot show whether deep memory helps (recall@10 ${pct(before)} -> ${pct(after)}). The questions are too close to their chunks' wording; ` +
         `generate them with an LLM or import real questions.`,
     };
   }
   const reason = beats
-    ? `Held-out recall@10 ${pct(before)} -> ${pct(after)} on ${input.heldOutQuestions} questions never used in training.`
-    : `Kept disabled: on ${input.heldOutQuestions} held-out questions the model does not beat plain search (recall@10 ${pct(before)} -> ${pct(after)}, nDCG@10 ${pct(input.withoutModel["ndcg@10"] ?? 0)} -> ${pct(input.withModel["ndcg@10"] ?? 0)}). More or better training pairs usually help.`;
+    ? `Held-out recall@10 ${pct(before)} (${baseline}) -> ${pct(after)} with deep memory on ${input.heldOutQuestions} questions never used in training.`
+    : `Kept disabled: on ${input.heldOutQuestions} held-out questions the model does not beat ${baseline} (recall@10 ${pct(before)} -> ${pct(after)}, nDCG@10 ${pct(input.withoutModel["ndcg@10"] ?? 0)} -> ${pct(input.withModel["ndcg@10"] ?? 0)}). More or better training pairs usually help.`;
   return { improved: beats, recallAt10Gain: gain, reason };
 }

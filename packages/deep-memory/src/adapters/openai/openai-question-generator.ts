@@ -119,7 +119,17 @@ export function parseGeneratedQuestions(completion: OpenAI.ChatCompletion, chunk
   }
   const parsed = answerSchema.safeParse(json);
   if (!parsed.success) throw fail(`expected {"questions": [string, ...]}, got ${quote(JSON.stringify(json))}`);
-  const raw = Array.isArray(parsed.data) ? parsed.data : parsed.data.questions;
+  return cleanGeneratedQuestions(Array.isArray(parsed.data) ? parsed.data : parsed.data.questions, chunk);
+}
+
+/**
+ * The checks every LLM question generator applies to a model's question
+ * list: drops questions too short or long, refusals and ones that refer to
+ * "the passage", removes repeats, and rejects an answer where no question
+ * touches the chunk. Throws GenerationOutputError when nothing usable is left.
+ */
+export function cleanGeneratedQuestions(raw: readonly string[], chunk: { id: string; text: string }): string[] {
+  const fail = (problem: string) => new GenerationOutputError(`Unusable questions for chunk ${chunk.id}: ${problem}`);
   if (raw.length === 0) throw fail("the question list is empty");
 
   const kept: string[] = [];

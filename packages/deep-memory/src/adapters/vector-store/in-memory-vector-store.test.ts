@@ -64,12 +64,12 @@ describe("InMemoryVectorStore", () => {
     expect((await store.search({ userId: "alice", embedding: new Float32Array([1, 0.1]), k: 5 })).map((h) => h.id)).toEqual(["mine", "shared"]);
   });
 
-  it("replaces documents by id and rejects vectors of another size", () => {
+  it("replaces documents by id and rejects vectors of another size", async () => {
     const store = new InMemoryVectorStore(docs(3, 4));
     store.upsert([{ id: "d1", text: "new text", embedding: [1, 0, 0, 0] }]);
     expect(store.size).toBe(3);
     expect(() => store.upsert([{ id: "x", text: "", embedding: [1, 0] }])).toThrowError(expect.objectContaining({ code: "VALIDATION_FAILED" }));
-    expect(() => store.search({ userId: "u", embedding: new Float32Array(2), k: 1 })).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+    await expect(store.search({ userId: "u", embedding: new Float32Array(2), k: 1 })).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
   });
 
   it("saves to a file and loads back the same search results", async () => {
@@ -84,5 +84,58 @@ describe("InMemoryVectorStore", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("InMemoryVectorStore text search", () => {
+  const text = (id: string, body: string, extra: Partial<InMemoryDocument> = {}): InMemoryDocument => ({ id, text: body, embedding: [1, 0, 0], ...extra });
+
+  it("ranks chunks by BM25 for the raw query, with metadata, leaving out chunks with no query term", async () => {
+    const store = new InMemoryVectorStore([
+      text("a", "Stop-loss orders cap the loss on a position.", { metadata: { title: "Stops" } }),
+      text("b", "A trailing stop follows the price."),
+      text("c", "Dividends are paid quarterly."),
+    ]);
+    const hits = await store.textSearch!({ userId: "u", query: "stop loss", k: 5 });
+    expect(hits.map((h) => h.id)).toEqual(["a", "b"]);
+    expect(hits[0]).toMatchObject({ text: "Stop-loss orders cap the loss on a position.", metadata: { title: "Stops" } });
+    expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
+  });
+
+  it("keeps the keyword index in step with upsert and delete after it was built", async () => {
+    const store = new InMemoryVectorStore([text("a", "alpha beta"), text("b", "beta gamma")]);
+    expect((await store.textSearch!({ userId: "u", query: "gamma", k: 5 })).map((h) => h.id)).toEqual(["b"]);
+    store.upsert([text("a", "gamma delta"), text("c", "gamma")]);
+    expect((await store.textSearch!({ userId: "u", query: "alpha", k: 5 })).map((h) => h.id)).toEqual([]);
+    expect((await store.textSearch!({ userId: "u", query: "gamma", k: 5 })).map((h) => h.id).sort()).toEqual(["a", "b", "c"]);
+    expect(store.delete(["b", "nope"])).toBe(1);
+    expect((await store.textSearch!({ userId: "u", query: "gamma", k: 5 })).map((h) => h.id).sort()).toEqual(["a", "c"]);
+    expect(store.size).toBe(2);
+  });
+
+  it("shows a user only shared chunks and their own", async () => {
+    const store = new InMemoryVectorStore([text("mine", "secret plan", { userId: "alice" }), text("theirs", "secret plan", { userId: "bob" }), text("shared", "plan")]);
+    expect((await store.textSearch!({ userId: "alice", query: "secret plan", k: 5 })).map((h) => h.id)).toEqual(["mine", "shared"]);
+  });
+
+  it("is absent when turned off, so the trainer searches dense-only", () => {
+    expect(new InMemoryVectorStore([], { textSearch: false }).textSearch).toBeUndefined();
+    expect(() => new InMemoryVectorStore([], { textSearch: { k1: -2 } })).toThrow(/k1/);
+  });
+});
+
+describe("InMemoryVectorStore delete", () => {
+  it("removes chunks from dense search and listing, keeping the others' vectors intact", async () => {
+    const documents = docs(50);
+    const store = new InMemoryVectorStore(documents);
+    expect(store.delete(["d0", "d10", "d49", "d10"])).toBe(3);
+    const listed = await store.listChunks({ userId: "u", cursor: null, limit: 100, includeEmbeddings: true });
+    expect(listed.chunks.map((c) => c.id).sort()).toEqual(documents.map((d) => d.id).filter((id) => !["d0", "d10", "d49"].includes(id)).sort());
+    for (const chunk of listed.chunks) {
+      const original = documents.find((d) => d.id === chunk.id)!.embedding as Float32Array;
+      expect([...chunk.embedding!].map((v) => +v.toFixed(6))).toEqual([...original].map((v) => +v.toFixed(6)));
+    }
+    const [top] = await store.search({ userId: "u", embedding: documents[10]!.embedding as Float32Array, k: 1 });
+    expect(top!.id).not.toBe("d10");
   });
 });

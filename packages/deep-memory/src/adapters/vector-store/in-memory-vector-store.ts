@@ -3,8 +3,10 @@ import { dirname } from "node:path";
 import * as z from "zod";
 import type { Chunk, SearchHit } from "../../domain/chunk.js";
 import { ValidationError } from "../../errors/errors.js";
-import type { ChunkPage, ListChunksInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
+import type { ChunkPage, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
 import { normalize } from "../../evaluation/vector-math.js";
+import { Bm25Index, bm25OptionsSchema, type Bm25Options } from "../../retrieval/bm25-index.js";
+import { parseOrThrow } from "../../errors/validation.js";
 
 export interface InMemoryDocument {
   id: string;
@@ -14,6 +16,19 @@ export interface InMemoryDocument {
   /** Owner of a private chunk; chunks without one are shared by every user. */
   userId?: string;
 }
+
+export const inMemoryVectorStoreOptionsSchema = z
+  .object({
+    /**
+     * Keyword search next to vector search (`textSearch`, BM25 with English
+     * stemming), which the trainer fuses with dense search. The index is built
+     * on the first text search and kept up to date on upsert and delete.
+     * `false` leaves the store dense-only.
+     */
+    textSearch: z.union([z.literal(false), bm25OptionsSchema]).default(() => bm25OptionsSchema.parse({})),
+  })
+  .strict();
+export type InMemoryVectorStoreOptions = z.input<typeof inMemoryVectorStoreOptionsSchema>;
 
 const fileSchema = z.object({
   version: z.literal(1),
@@ -38,16 +53,24 @@ interface Row {
 }
 
 /**
- * Exact cosine search over unit vectors packed in one Float32Array. Fine up to
- * a few hundred thousand chunks; saves to and loads from a JSON file.
+ * Exact cosine search over unit vectors packed in one Float32Array, and BM25
+ * keyword search over the same chunks. Fine up to a few hundred thousand
+ * chunks; saves to and loads from a JSON file.
  */
 export class InMemoryVectorStore implements VectorStore {
+  /** Keyword search (BM25); absent when the store was made with `textSearch: false`. */
+  readonly textSearch?: (input: TextSearchInput) => Promise<SearchHit[]>;
   private rows: Row[] = [];
   private readonly index = new Map<string, number>();
   private matrix = new Float32Array(0);
   private dims: number | null = null;
+  private readonly bm25Options: Bm25Options | false;
+  /** Built on the first text search, then maintained on every change. */
+  private lexical: Bm25Index | null = null;
 
-  constructor(documents: InMemoryDocument[] = []) {
+  constructor(documents: InMemoryDocument[] = [], options: InMemoryVectorStoreOptions = {}) {
+    this.bm25Options = parseOrThrow(inMemoryVectorStoreOptionsSchema, options, "InMemoryVectorStore options").textSearch;
+    if (this.bm25Options !== false) this.textSearch = (input) => this.keywordSearch(input);
     this.upsert(documents);
   }
 
@@ -81,7 +104,34 @@ export class InMemoryVectorStore implements VectorStore {
         this.grow(this.rows.length * this.dims);
       }
       this.matrix.set(vector, row.offset);
+      // Per document, so a later document's bad embedding leaves both indexes agreeing on what was stored.
+      this.lexical?.upsert([doc]);
     }
+  }
+
+  /** Removes chunks by id (unknown ids are ignored); returns how many were removed. */
+  delete(ids: readonly string[]): number {
+    const d = this.dims ?? 0;
+    let removed = 0;
+    for (const id of new Set(ids)) {
+      const at = this.index.get(id);
+      if (at === undefined) continue;
+      // The last row moves into the hole, so rows and the matrix stay dense.
+      const last = this.rows.length - 1;
+      const hole = this.rows[at]!;
+      if (at !== last) {
+        const moved = this.rows[last]!;
+        this.matrix.copyWithin(hole.offset, moved.offset, moved.offset + d);
+        moved.offset = hole.offset;
+        this.rows[at] = moved;
+        this.index.set(moved.id, at);
+      }
+      this.rows.pop();
+      this.index.delete(id);
+      removed++;
+    }
+    this.lexical?.delete(ids);
+    return removed;
   }
 
   async listChunks(input: ListChunksInput): Promise<ChunkPage> {
@@ -134,6 +184,21 @@ export class InMemoryVectorStore implements VectorStore {
     });
   }
 
+  private async keywordSearch(input: TextSearchInput): Promise<SearchHit[]> {
+    input.signal?.throwIfAborted();
+    if (input.k <= 0) return [];
+    if (!this.lexical) {
+      this.lexical = new Bm25Index(this.bm25Options || {});
+      this.lexical.upsert(this.rows);
+    }
+    return this.lexical.search(input.query, input.k, (id) => visibleTo(this.rows[this.index.get(id)!]!, input.userId)).map(({ id, score }) => {
+      const row = this.rows[this.index.get(id)!]!;
+      const hit: SearchHit = { id, text: row.text, score };
+      if (row.metadata) hit.metadata = row.metadata;
+      return hit;
+    });
+  }
+
   /** Writes the store to a JSON file atomically (temp file + rename). */
   async save(path: string): Promise<void> {
     const documents = this.rows.map((row) => ({
@@ -149,7 +214,7 @@ export class InMemoryVectorStore implements VectorStore {
     await rename(tmp, path);
   }
 
-  static async load(path: string): Promise<InMemoryVectorStore> {
+  static async load(path: string, options: InMemoryVectorStoreOptions = {}): Promise<InMemoryVectorStore> {
     const parsed = fileSchema.safeParse(JSON.parse(await readFile(path, "utf8")));
     if (!parsed.success) throw new ValidationError(`${path} is not a saved InMemoryVectorStore`);
     return new InMemoryVectorStore(
@@ -158,6 +223,7 @@ export class InMemoryVectorStore implements VectorStore {
         const embedding = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4).slice();
         return { ...doc, embedding };
       }),
+      options,
     );
   }
 

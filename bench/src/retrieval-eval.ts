@@ -1,0 +1,160 @@
+import {
+  chooseFusion,
+  deterministicSplit,
+  defaultHybridFusion,
+  denseOnly,
+  fusedRanking,
+  fusedSearch,
+  normalizeQuestion,
+  retrievalMetrics,
+  saturatedHeldOutRecall,
+  type DeepMemoryEngine,
+  type EngineModel,
+  type Fusion,
+  type FusionScore,
+  type InMemoryVectorStore,
+  type MetricTable,
+  type QueryTransform,
+  type SearchHit,
+} from "@zip/deep-memory";
+
+export const topK = [1, 3, 5, 10, 50, 100];
+/** Candidates read per leg when measuring: as deep as any fusion tried and the deepest metric. */
+export const legDepth = 100;
+/** Share of training questions held back to choose the fusion on, as the trainer does. */
+export const validationFraction = 0.15;
+
+export interface QuerySet {
+  texts: string[];
+  vectors: Float32Array[];
+  relevant: Set<string>[];
+}
+
+/** Top-100 lists of one query set: the lexical leg (fixed) and dense legs per transform, searched once and reused by every fusion. */
+export class Legs {
+  readonly lexical: SearchHit[][] = [];
+  private readonly dense = new Map<QueryTransform | null, SearchHit[][]>();
+  constructor(
+    private readonly store: InMemoryVectorStore,
+    readonly queries: QuerySet,
+  ) {}
+
+  static async open(store: InMemoryVectorStore, queries: QuerySet): Promise<Legs> {
+    const legs = new Legs(store, queries);
+    for (const text of queries.texts) legs.lexical.push(await store.textSearch!({ userId: "bench", query: text, k: legDepth }));
+    return legs;
+  }
+
+  async denseFor(transform: QueryTransform | null): Promise<SearchHit[][]> {
+    let lists = this.dense.get(transform);
+    if (!lists) {
+      lists = [];
+      for (const v of this.queries.vectors) lists.push(await this.store.search({ userId: "bench", embedding: transform ? transform.apply(v) : v, k: legDepth }));
+      this.dense.set(transform, lists);
+    }
+    return lists;
+  }
+
+  async metrics(transform: QueryTransform | null, fusion: Fusion): Promise<MetricTable> {
+    const dense = await this.denseFor(transform);
+    return retrievalMetrics(
+      dense.map((d, i) => fusedRanking(d, this.lexical[i]!, fusion, legDepth)),
+      this.queries.relevant,
+      topK,
+    ).metrics;
+  }
+
+  lexicalMetrics(): MetricTable {
+    return retrievalMetrics(
+      this.lexical.map((l) => l.map((h) => h.id)),
+      this.queries.relevant,
+      topK,
+    ).metrics;
+  }
+}
+
+/**
+ * Median milliseconds of one live search at k=10 as the trainer runs it: the
+ * transform applied (if any), then dense or fused search, or keyword search alone.
+ */
+export async function latency(store: InMemoryVectorStore, queries: QuerySet, config: { transform: QueryTransform | null; fusion: Fusion } | "lexical"): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < queries.texts.length; i++) {
+    const start = performance.now();
+    if (config === "lexical") await store.textSearch!({ userId: "bench", query: queries.texts[i]!, k: 10 });
+    else {
+      const v = queries.vectors[i]!;
+      await fusedSearch({ vectorStore: store, userId: "bench", query: queries.texts[i]!, embedding: config.transform ? config.transform.apply(v) : v, fusion: config.fusion, k: 10 });
+    }
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+export interface TrainedWithFusion {
+  model: EngineModel;
+  transform: QueryTransform;
+  seconds: number;
+  fusion: Fusion;
+  validationQuestions: number;
+  validationScores: FusionScore[];
+}
+
+/**
+ * What the trainer does with a store that has keyword search, on the engine
+ * directly: a seeded share of the training questions is held back as
+ * validation (the engine may stop on it, never trains on it), then the
+ * fusion is chosen on those questions with the trained transform. Where
+ * hybrid search is the better plain search and already finds 98% of them
+ * (questions that share the chunks' words), the default fusion is kept, as
+ * the trainer does (it decides that on its held-out questions).
+ */
+export async function trainWithFusion(input: {
+  engine: DeepMemoryEngine;
+  store: InMemoryVectorStore;
+  questions: { text: string; vector: Float32Array; positives: number[] }[];
+  corpus: Float32Array[];
+  corpusIds: string[];
+  seed: number;
+}): Promise<TrainedWithFusion> {
+  const { train, heldOut: validation } = deterministicSplit(input.questions, (q) => normalizeQuestion(q.text), validationFraction, input.seed + 1);
+  const start = performance.now();
+  const model = await input.engine.train({
+    dimensions: input.corpus[0]!.length,
+    queries: train.map((q) => q.vector),
+    positives: train.map((q) => q.positives),
+    corpus: input.corpus,
+    validation: { queries: validation.map((q) => q.vector), positives: validation.map((q) => q.positives) },
+    seed: input.seed,
+  });
+  const seconds = (performance.now() - start) / 1000;
+  const transform = input.engine.load(model);
+  const legs = await Legs.open(input.store, {
+    texts: validation.map((q) => q.text),
+    vectors: validation.map((q) => q.vector),
+    relevant: validation.map((q) => new Set(q.positives.map((p) => input.corpusIds[p]!))),
+  });
+  const plainHybrid = await legs.metrics(null, defaultHybridFusion);
+  const plainDense = await legs.metrics(null, denseOnly);
+  const choice = chooseFusion({ dense: await legs.denseFor(transform), lexical: legs.lexical, relevant: legs.queries.relevant });
+  // As the trainer: only where hybrid is the better plain search and already finds 98%.
+  const hybridBetter = (plainHybrid["recall@10"] ?? 0) > (plainDense["recall@10"] ?? 0) ||
+    (plainHybrid["recall@10"] === plainDense["recall@10"] && (plainHybrid["ndcg@10"] ?? 0) >= (plainDense["ndcg@10"] ?? 0));
+  const saturated = hybridBetter && (plainHybrid["recall@10"] ?? 0) >= saturatedHeldOutRecall;
+  return {
+    model,
+    transform,
+    seconds,
+    fusion: saturated ? defaultHybridFusion : choice.fusion,
+    validationQuestions: validation.length,
+    validationScores: [...choice.scores].sort((a, b) => b.recallAt10 + b.ndcgAt10 - (a.recallAt10 + a.ndcgAt10)).slice(0, 5),
+  };
+}
+
+export function median(values: number[]): number {
+  if (!values.length) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+export { denseOnly, defaultHybridFusion };

@@ -1,0 +1,122 @@
+import * as z from "zod";
+
+/** Candidates taken from each leg before fusing: at least the k asked for. */
+const depthSchema = z.number().int().min(1).max(1000);
+/** Each leg's weight in the fused score (one-word keys: the wire format is snake_case). */
+const weightsSchema = z
+  .object({ dense: z.number().min(0).max(100), lexical: z.number().min(0).max(100) })
+  .strict()
+  .refine((w) => w.dense + w.lexical > 0, "at least one weight must be above 0");
+
+/**
+ * How dense (vector) and lexical (keyword) rankings are combined. `dense`
+ * uses the vector leg alone. `rrf` is reciprocal-rank fusion: each leg adds
+ * weight / (k + rank), so only ranks matter (equal scores share a rank). `weighted` adds each leg's
+ * scores after normalising them per query over its own candidates (min-max
+ * to [0, 1], or z-score), which lets a confident leg count for more.
+ */
+export const fusionSchema = z.discriminatedUnion("method", [
+  z.object({ method: z.literal("dense") }).strict(),
+  z.object({ method: z.literal("rrf"), k: z.number().positive().max(10_000), weights: weightsSchema, depth: depthSchema }).strict(),
+  z
+    .object({
+      method: z.literal("weighted"),
+      normalization: z.enum(["min-max", "z-score"]),
+      weights: weightsSchema,
+      depth: depthSchema,
+    })
+    .strict(),
+]);
+export type Fusion = z.infer<typeof fusionSchema>;
+
+/** Plain hybrid search as commonly deployed (and measured by bm25s + dense RRF): k 60, equal weights, top 100 per leg. */
+export const defaultHybridFusion: Fusion = Object.freeze({ method: "rrf", k: 60, weights: Object.freeze({ dense: 1, lexical: 1 }), depth: 100 });
+export const denseOnly: Fusion = Object.freeze({ method: "dense" });
+
+export interface RankedHit {
+  id: string;
+  score: number;
+}
+
+/** How many candidates each leg must return for `fuseRankings` to produce the top k. */
+export function legDepth(fusion: Fusion, k: number): number {
+  return fusion.method === "dense" ? k : Math.max(k, fusion.depth);
+}
+
+/**
+ * The top k of two rankings (each best first) combined by `fusion`; the
+ * returned hits are the legs' own objects (dense first where both have one)
+ * with `score` replaced by the fused score. Ties keep the dense order, then
+ * the lexical order, so results are deterministic.
+ */
+export function fuseRankings<T extends RankedHit>(dense: readonly T[], lexical: readonly T[], fusion: Fusion, k: number): T[] {
+  if (fusion.method === "dense") return dense.slice(0, k);
+  const depth = legDepth(fusion, k);
+  const d = dense.slice(0, depth);
+  const l = lexical.slice(0, depth);
+  const { dense: wd, lexical: wl } = fusion.weights;
+  const fused = new Map<string, { hit: T; score: number; order: number }>();
+  const add = (hits: readonly T[], contribution: (i: number) => number, orderBase: number) => {
+    hits.forEach((hit, i) => {
+      const entry = fused.get(hit.id);
+      if (entry) entry.score += contribution(i);
+      else fused.set(hit.id, { hit, score: contribution(i), order: orderBase + i });
+    });
+  };
+  if (fusion.method === "rrf") {
+    const rd = tiedRanks(d);
+    const rl = tiedRanks(l);
+    add(d, (i) => wd / (fusion.k + rd[i]!), 0);
+    add(l, (i) => wl / (fusion.k + rl[i]!), depth);
+  } else {
+    const nd = normalizeScores(d, fusion.normalization);
+    const nl = normalizeScores(l, fusion.normalization);
+    // A chunk missing from a leg scores that leg's floor: its lowest normalised candidate.
+    const floorD = nd.length ? Math.min(...nd) : 0;
+    const floorL = nl.length ? Math.min(...nl) : 0;
+    add(d, (i) => wd * nd[i]!, 0);
+    add(l, (i) => wl * nl[i]!, depth);
+    const inD = new Set(d.map((h) => h.id));
+    const inL = new Set(l.map((h) => h.id));
+    for (const [id, entry] of fused) {
+      if (!inD.has(id)) entry.score += wd * floorD;
+      if (!inL.has(id)) entry.score += wl * floorL;
+    }
+  }
+  return [...fused.values()]
+    .sort((a, b) => b.score - a.score || a.order - b.order)
+    .slice(0, k)
+    .map(({ hit, score }) => ({ ...hit, score }));
+}
+
+/**
+ * 1-based ranks where equal scores share the best rank of their group
+ * ("1, 2, 2, 4"): a keyword leg that scores many chunks alike (one common
+ * query word) says nothing about their order, and must not favour whichever
+ * came first.
+ */
+function tiedRanks(hits: readonly RankedHit[]): number[] {
+  const ranks: number[] = [];
+  hits.forEach((hit, i) => ranks.push(i > 0 && hit.score === hits[i - 1]!.score ? ranks[i - 1]! : i + 1));
+  return ranks;
+}
+
+function normalizeScores(hits: readonly RankedHit[], method: "min-max" | "z-score"): number[] {
+  if (!hits.length) return [];
+  const scores = hits.map((h) => h.score);
+  if (method === "min-max") {
+    const min = Math.min(...scores);
+    const range = Math.max(...scores) - min;
+    return scores.map((s) => (range > 0 ? (s - min) / range : 1));
+  }
+  const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+  const sd = Math.sqrt(scores.reduce((a, s) => a + (s - mean) ** 2, 0) / scores.length);
+  return scores.map((s) => (sd > 0 ? (s - mean) / sd : 0));
+}
+
+/** Short human-readable form, for reasons and logs: "hybrid: RRF k=60, weights dense 1 / lexical 1, top 100 per leg". */
+export function describeFusion(fusion: Fusion): string {
+  if (fusion.method === "dense") return "dense search only";
+  const tail = `weights dense ${fusion.weights.dense} / lexical ${fusion.weights.lexical}, top ${fusion.depth} per leg`;
+  return fusion.method === "rrf" ? `hybrid: RRF k=${fusion.k}, ${tail}` : `hybrid: ${fusion.normalization} weighted sum, ${tail}`;
+}

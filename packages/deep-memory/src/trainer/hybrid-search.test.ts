@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { LocalDeepMemory } from "../adapters/local-deep-memory/local-deep-memory.js";
+import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-training-store.js";
+import { InMemoryVectorStore, type InMemoryVectorStoreOptions } from "../adapters/vector-store/in-memory-vector-store.js";
+import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
+import { defaultHybridFusion } from "../retrieval/fusion.js";
+import { ScriptedGenerator, syntheticCorpus } from "../test-utils/synthetic.js";
+import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
+
+const userId = "user-h";
+const pad = (i: number) => `chunk-${String(i).padStart(4, "0")}`;
+
+/**
+ * The synthetic corpus (questions embed far from their chunk until the hidden
+ * map is learned), with chunk texts that carry their number ("0007") for a
+ * share of the chunks: for those, keyword search finds the chunk, and only
+ * it, from the question's text ("What does chunk-0007 say about aspect 3?").
+ */
+/** An engine that learns nothing: its model is the identity. */
+const identityEngine: DeepMemoryEngine = {
+  name: "identity",
+  async train(input) {
+    const report = { engine: "identity", epochs: 0, bestEpoch: 0, trainQueries: input.queries.length, validationQueries: 0, baselineValidationRecallAt10: 0, validationRecallAt10: 0, wallMs: 0 };
+    return { format: "identity/v1", dimensions: input.dimensions, weights: new Uint8Array(0), report };
+  },
+  load: (model) => ({ dimensions: model.dimensions, apply: (q) => q.slice() }),
+};
+
+function setup(options: { namedShare: number; store?: InMemoryVectorStoreOptions; chunks?: number; engine?: DeepMemoryEngine }) {
+  const chunks = options.chunks ?? 80;
+  const corpus = syntheticCorpus({ chunks, dims: 24, seed: 5 });
+  const documents = corpus.documents.map((d, i) => ({ ...d, text: i < chunks * options.namedShare ? `${d.id.slice(6)} field notes` : `field notes number ${i}` }));
+  const vectorStore = new InMemoryVectorStore(documents, options.store);
+  const store = new InMemoryTrainingStore();
+  const trainer = new DeepMemoryTrainer({
+    vectorStore,
+    store,
+    embedder: corpus.embedder,
+    generator: new ScriptedGenerator(corpus.questionFor),
+    engine: options.engine ?? new LocalDeepMemory(),
+    options: { questionsPerChunk: 5, concurrency: 4 },
+  });
+  return { corpus, trainer, store, chunks };
+}
+
+async function trained(trainer: DeepMemoryTrainer, store: InMemoryTrainingStore) {
+  const { jobId, runId } = await trainer.generate({ userId });
+  await trainer.waitForJob({ userId, jobId });
+  expect(await trainer.waitForJob({ userId, jobId: (await trainer.train({ userId, runId })).jobId })).toMatchObject({ type: "completed" });
+  return { runId, metrics: (await store.getRun(userId, runId))!.metrics! };
+}
+
+describe("hybrid search with deep memory", () => {
+  it("chooses the fusion on validation questions, stores it with the model, beats hybrid search without deep memory, and searches with it", async () => {
+    const { trainer, store, corpus } = setup({ namedShare: 0.5 });
+    const { runId, metrics } = await trained(trainer, store);
+    const retrieval = metrics.retrieval!;
+    expect(retrieval).toMatchObject({ lexical: true, withoutModel: defaultHybridFusion, guardrailBaseline: "hybrid" });
+    expect(retrieval.validationQuestions).toBeGreaterThan(20);
+    // Validation, training and held-out questions are disjoint: all 400 are accounted for once.
+    expect(metrics.trainPairs + metrics.heldOutPairs).toBe(400);
+    expect(retrieval.validation[0]!.fusion).toEqual(retrieval.withModel);
+    const { dense, hybrid } = retrieval.heldOutBaselines;
+    expect(hybrid!["recall@10"]).toBeGreaterThan(dense["recall@10"]! + 0.2);
+    expect(metrics.heldOut.withoutModel).toEqual(hybrid);
+    expect(metrics.verdict).toBe("improved");
+    expect(metrics.reason).toContain("(hybrid search without deep memory)");
+    expect(metrics.heldOut.withModel["recall@10"]).toBeGreaterThan(hybrid!["recall@10"]!);
+
+    await trainer.updateSettings({ userId, enabled: true });
+    expect((await trainer.getSettings({ userId })).retrieval).toEqual({ withDeepMemory: retrieval.withModel, withoutDeepMemory: defaultHybridFusion });
+    const query = corpus.questionFor(pad(3), 9);
+    const on = await trainer.search({ userId, query, k: 5 });
+    expect(on.deepMemory).toEqual({ used: true, modelRunId: runId, reason: null, fusion: retrieval.withModel });
+    const compared = await trainer.compareSearch({ userId, query, k: 5 });
+    expect(compared.fusion).toEqual({ withDeepMemory: retrieval.withModel, withoutDeepMemory: defaultHybridFusion });
+    expect(compared.withDeepMemory.map((h) => h.id)).toEqual(on.hits.map((h) => h.id));
+  });
+
+  it("evaluate measures with and without deep memory as search runs them", async () => {
+    const { trainer, store, corpus, chunks } = setup({ namedShare: 0.5 });
+    await trained(trainer, store);
+    await trainer.updateSettings({ userId, enabled: true });
+    const ids = Array.from({ length: chunks }, (_, i) => pad(i));
+    const queries = ids.map((id) => corpus.questionFor(id, 8));
+    const result = await trainer.evaluate({ userId, queries, relevance: ids.map((id) => [[id, 1]]), topK: [10] });
+    const recall = async (deepMemory: "on" | "off") => {
+      let found = 0;
+      for (const [i, query] of queries.entries()) if ((await trainer.search({ userId, query, k: 10, deepMemory })).hits.some((h) => h.id === ids[i])) found++;
+      return found / ids.length;
+    };
+    expect(result.withModel["recall@10"]).toBeCloseTo(await recall("on"), 10);
+    expect(result.withoutModel["recall@10"]).toBeCloseTo(await recall("off"), 10);
+  });
+
+  it("keeps a model disabled that beats dense search but not hybrid search, and says so", async () => {
+    // Nine chunks in ten carry their number, and the engine learns nothing: hybrid search is as good as it gets.
+    const { trainer, store } = setup({ namedShare: 0.9, engine: identityEngine });
+    const { metrics } = await trained(trainer, store);
+    const { dense, hybrid } = metrics.retrieval!.heldOutBaselines;
+    expect(hybrid!["recall@10"]).toBeLessThan(0.98);
+    expect(metrics.heldOut.withModel["recall@10"]).toBeGreaterThan(dense["recall@10"]! + 0.3);
+    expect(metrics.retrieval).toMatchObject({ guardrailBaseline: "hybrid", judgedOn: "search" });
+    expect(metrics.verdict).toBe("not_improved");
+    expect(metrics.reason).toContain("does not beat hybrid search without deep memory");
+    const settings = await trainer.getSettings({ userId });
+    expect(settings).toMatchObject({ canEnable: false, cannotEnableReason: expect.stringContaining("hybrid search without deep memory") });
+  });
+
+  it("judges deep memory on the dense leg where hybrid search already finds the held-out questions' chunks", async () => {
+    // Every chunk carries its number: keyword search finds every answer, as it does for questions cut from the chunks.
+    const { trainer, store } = setup({ namedShare: 1 });
+    const { metrics } = await trained(trainer, store);
+    expect(metrics.retrieval!.heldOutBaselines.hybrid!["recall@1"]).toBe(1);
+    expect(metrics.retrieval).toMatchObject({ judgedOn: "dense-leg", guardrailBaseline: "dense", withModel: defaultHybridFusion });
+    expect(metrics.heldOut.withoutModel).toEqual(metrics.retrieval!.heldOutBaselines.dense);
+    expect(metrics.heldOut.withModel["recall@10"]).toBeGreaterThan(metrics.heldOut.withoutModel["recall@10"]! + 0.3);
+    expect(metrics.verdict).toBe("improved");
+    expect(metrics.reason).toMatch(/^Hybrid search without deep memory finds 100.0% .* judged on the dense leg/);
+    expect(metrics.retrieval!.heldOutWithModel["recall@10"]).toBe(1);
+  });
+
+  it("searches dense-only, and compares with dense search, where the store has no keyword search", async () => {
+    const { trainer, store, corpus } = setup({ namedShare: 0.5, store: { textSearch: false } });
+    const { metrics } = await trained(trainer, store);
+    expect(metrics.retrieval).toMatchObject({ lexical: false, withModel: { method: "dense" }, withoutModel: { method: "dense" }, guardrailBaseline: "dense", validationQuestions: 0 });
+    expect(metrics.retrieval!.heldOutBaselines.hybrid).toBeUndefined();
+    expect(metrics.verdict).toBe("improved");
+    await trainer.updateSettings({ userId, enabled: true });
+    const result = await trainer.search({ userId, query: corpus.questionFor(pad(1), 9) });
+    expect(result.deepMemory.fusion).toEqual({ method: "dense" });
+  });
+});
