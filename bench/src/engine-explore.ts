@@ -9,14 +9,26 @@
  *       [--dev-seeds 42,43,44] [--dev-fraction 0.2] [--dev-split dev] [--full] [--out results]
  *
  * --dev-split names a split of the data set to use as dev instead (its own
- * dev qrels, e.g. BoolQ's). --full also trains once on every training
- * question (the peers' setting: bench --dev-fraction 0) and reports test.
+ * dev qrels, e.g. BoolQ's). --full also trains on every training question
+ * (the peers' setting: bench --dev-fraction 0), once per engine seed in
+ * --full-seeds (default 42), and reports test (mean, and each seed's).
+ * The "hybrid" columns fuse the transformed dense ranking with BM25 (RRF
+ * k=60, top 100 each), as hybrid search without a chosen fusion does.
  * Embeddings come from the bench's cache (filled with the local embedder if missing).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { deterministicSplit, LocalDeepMemory, retrievalMetrics, type LocalDeepMemoryOptions, type MetricTable } from "@zip/deep-memory";
+import {
+  Bm25Index,
+  defaultHybridFusion,
+  deterministicSplit,
+  fuseRankings,
+  LocalDeepMemory,
+  retrievalMetrics,
+  type LocalDeepMemoryOptions,
+  type MetricTable,
+} from "@zip/deep-memory";
 import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
 import { loadBeir } from "./beir.js";
 import { cachedEmbeddings } from "./vector-cache.js";
@@ -29,6 +41,7 @@ const { values, positionals } = parseArgs({
     "dev-fraction": { type: "string", default: "0.2" },
     "dev-split": { type: "string" },
     full: { type: "boolean", default: false },
+    "full-seeds": { type: "string", default: "42" },
     "cache-dir": { type: "string", default: ".cache/bench" },
     "model-dir": { type: "string" },
     seed: { type: "string", default: "42" },
@@ -60,6 +73,28 @@ async function main() {
   const matrix = new Float32Array(n * d);
   corpus.vectors.forEach((v, i) => matrix.set(v, i * d));
   const docIndex = new Map(data.documents.map((doc, i) => [doc.id, i]));
+  const bm25 = new Bm25Index();
+  bm25.upsert(data.documents.map((doc) => ({ id: doc.id, text: doc.text })));
+  const lexicalCache = new Map<string, { id: string; score: number }[]>();
+  const lexical = (id: string) => {
+    if (!lexicalCache.has(id)) lexicalCache.set(id, bm25.search(data.queries.get(id)!, 100));
+    return lexicalCache.get(id)!;
+  };
+  const searchScored = (q: Float32Array): { id: string; score: number }[] => {
+    const scores = new Float32Array(n);
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += q[k]! * matrix[r * d + k]!;
+      scores[r] = s;
+    }
+    return Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]! || a - b).slice(0, 100).map((r) => ({ id: data.documents[r]!.id, score: scores[r]! }));
+  };
+  const hybridEvaluate = (ids: string[], qrels: Map<string, Set<string>>, apply: (q: Float32Array) => Float32Array): MetricTable =>
+    retrievalMetrics(
+      ids.map((id) => fuseRankings(searchScored(apply(vector.get(id)!)), lexical(id), defaultHybridFusion, 100).map((h) => h.id)),
+      ids.map((id) => qrels.get(id)!),
+      [1, 10, 100],
+    ).metrics;
   const search = (q: Float32Array): string[] => {
     const scores = new Float32Array(n);
     for (let r = 0; r < n; r++) {
@@ -90,10 +125,13 @@ async function main() {
   for (const split of splits) baselineDev.push(evaluate(split.heldOut, split.qrels, identity));
   const mean = (tables: MetricTable[], key: string) => tables.reduce((s, t) => s + (t[key] ?? 0), 0) / tables.length;
   console.log(`plain dense: dev recall@10 ${fmt(mean(baselineDev, "recall@10"))} nDCG@10 ${fmt(mean(baselineDev, "ndcg@10"))}`);
-  console.log("config | dev recall@10 | dev nDCG@10 | test recall@10 | test nDCG@10 | train s | per seed: epochs (best) memory weight | full: test recall@10 / nDCG@10");
+  const baselineDevHybrid = splits.map((split) => hybridEvaluate(split.heldOut, split.qrels, identity));
+  console.log(`hybrid (RRF k=60, no deep memory): dev recall@10 ${fmt(mean(baselineDevHybrid, "recall@10"))} nDCG@10 ${fmt(mean(baselineDevHybrid, "ndcg@10"))}`);
+  console.log("config | dev recall@10 | dev nDCG@10 | dev hybrid r@10 / nDCG | test recall@10 | test nDCG@10 | train s | per seed: epochs (best) memory weight | full: test recall@10 / nDCG@10 | full hybrid");
   for (const config of configs) {
     const { name, ...options } = config;
     const dev: MetricTable[] = [];
+    const devHybrid: MetricTable[] = [];
     const test: MetricTable[] = [];
     const seconds: number[] = [];
     const notes: string[] = [];
@@ -113,6 +151,7 @@ async function main() {
       const transform = engine.load(model);
       const apply = (q: Float32Array) => transform.apply(q);
       dev.push(evaluate(split.heldOut, split.qrels, apply));
+      devHybrid.push(hybridEvaluate(split.heldOut, split.qrels, apply));
       test.push(evaluate(testIds, data.qrels.test!, apply));
       // LocalDeepMemory's transform keeps its memory's parameters; the gate is not in the report.
       const gate = (transform as { memory?: { parameters: { threshold: number } } | null }).memory?.parameters.threshold;
@@ -120,25 +159,39 @@ async function main() {
       notes.push(`${model.report.epochs}(${model.report.bestEpoch}) ${memoryNote}`);
     }
     let full: MetricTable | null = null;
+    const fullRuns: MetricTable[] = [];
+    const fullHybrid: MetricTable[] = [];
     if (values.full) {
       const ids = trainAll.filter((id) => positivesOf(id).length > 0);
-      const engine = new LocalDeepMemory(options);
-      const model = await engine.train({ dimensions: d, queries: ids.map((id) => vector.get(id)!), positives: ids.map(positivesOf), corpus: corpus.vectors, seed: Number(values.seed) });
-      const transform = engine.load(model);
-      full = evaluate(testIds, data.qrels.test!, (q) => transform.apply(q));
+      for (const seed of values["full-seeds"]!.split(",").map(Number)) {
+        const engine = new LocalDeepMemory(options);
+        const model = await engine.train({
+          dimensions: d,
+          queries: ids.map((id) => vector.get(id)!),
+          positives: ids.map(positivesOf),
+            corpus: corpus.vectors,
+          seed,
+        });
+        const transform = engine.load(model);
+        fullRuns.push(evaluate(testIds, data.qrels.test!, (q) => transform.apply(q)));
+        fullHybrid.push(hybridEvaluate(testIds, data.qrels.test!, (q) => transform.apply(q)));
+      }
+      full = { "recall@10": mean(fullRuns, "recall@10"), "ndcg@10": mean(fullRuns, "ndcg@10") };
     }
     const row = {
       name,
       options,
       dev: { recallAt10: mean(dev, "recall@10"), ndcgAt10: mean(dev, "ndcg@10"), perSeed: dev.map((t) => [t["recall@10"], t["ndcg@10"]]) },
+      devHybrid: { recallAt10: mean(devHybrid, "recall@10"), ndcgAt10: mean(devHybrid, "ndcg@10") },
+      fullHybrid: fullHybrid.length ? { recallAt10: mean(fullHybrid, "recall@10"), ndcgAt10: mean(fullHybrid, "ndcg@10") } : null,
       test: { recallAt10: mean(test, "recall@10"), ndcgAt10: mean(test, "ndcg@10") },
-      full: full ? { recallAt10: full["recall@10"], ndcgAt10: full["ndcg@10"] } : null,
+      full: full ? { recallAt10: full["recall@10"], ndcgAt10: full["ndcg@10"], perSeed: fullRuns.map((t) => [t["recall@10"], t["ndcg@10"]]) } : null,
       trainSeconds: seconds,
       notes,
     };
     rows.push(row);
     console.log(
-      `${name} | ${fmt(row.dev.recallAt10)} | ${fmt(row.dev.ndcgAt10)} | ${fmt(row.test.recallAt10)} | ${fmt(row.test.ndcgAt10)} | ${(seconds.reduce((a, b) => a + b, 0) / seconds.length).toFixed(2)} | ${notes.join(", ")} | ${full ? `${fmt(full["recall@10"])} / ${fmt(full["ndcg@10"])}` : "-"}`,
+      `${name} | ${fmt(row.dev.recallAt10)} | ${fmt(row.dev.ndcgAt10)} | ${fmt(row.devHybrid.recallAt10)} / ${fmt(row.devHybrid.ndcgAt10)} | ${fmt(row.test.recallAt10)} | ${fmt(row.test.ndcgAt10)} | ${(seconds.reduce((a, b) => a + b, 0) / seconds.length).toFixed(2)} | ${notes.join(", ")} | ${full ? `${fmt(full["recall@10"])} / ${fmt(full["ndcg@10"])}${fullRuns.length > 1 ? ` (${fullRuns.map((t) => `${fmt(t["recall@10"])}/${fmt(t["ndcg@10"])}`).join(", ")})` : ""}` : "-"} | ${row.fullHybrid ? `${fmt(row.fullHybrid.recallAt10)} / ${fmt(row.fullHybrid.ndcgAt10)}` : "-"}`,
     );
   }
   await mkdir(values.out!, { recursive: true });
