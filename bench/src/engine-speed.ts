@@ -1,4 +1,4 @@
-import { LocalDeepMemory } from "@zip/deep-memory";
+import { LocalDeepMemory, type LocalDeepMemoryOptions } from "@zip/deep-memory";
 
 export interface EngineSpeed {
   dimensions: number;
@@ -94,6 +94,21 @@ function mapVector(m: Float32Array, v: Float32Array, d: number): Float32Array {
 }
 
 /**
+ * The speed task's data (see engineSpeed): 5,000 chunks and 5,000 questions
+ * under a hidden map, one per chunk by default; with `perChunk` > 1 the
+ * questions are about the first 5,000 / perChunk chunks, several each (so a
+ * question memory is tried too). Also used by event-loop-during-training.ts.
+ */
+export function syntheticTask(d: number, seed: number, perChunk = 1): { corpus: Float32Array[]; queries: Float32Array[]; positives: number[][] } {
+  const rand = rng(seed + d);
+  const corpus = Array.from({ length: 5000 }, () => unit(d, rand));
+  const positives = Array.from({ length: 5000 }, (_, i) => [Math.floor(i / perChunk)]);
+  const hidden = hiddenMap(d, rand);
+  const queries = positives.map(([i]) => unit(d, rand, mapVector(hidden, corpus[i!]!, d), 1));
+  return { corpus, queries, positives };
+}
+
+/**
  * The speed targets' setting: 5,000 (question, chunk) pairs over a 5,000-chunk
  * corpus at d=384 (MiniLM) and d=1536 (OpenAI). Each question is its chunk's
  * vector under a hidden linear map (mostly random, a little identity) plus
@@ -103,15 +118,11 @@ function mapVector(m: Float32Array, v: Float32Array, d: number): Float32Array {
  * starts and would time setup only). The figures printed beside each time
  * (validation recall@10 before and after) show that it learned.
  */
-export async function engineSpeed(input: { seed: number; log: (m: string) => void }): Promise<EngineSpeed[]> {
+export async function engineSpeed(input: { seed: number; log: (m: string) => void; options?: LocalDeepMemoryOptions; dims?: number[] }): Promise<EngineSpeed[]> {
   const out: EngineSpeed[] = [];
-  for (const d of [384, 1536]) {
-    const rand = rng(input.seed + d);
-    const corpus = Array.from({ length: 5000 }, () => unit(d, rand));
-    const positives = Array.from({ length: 5000 }, (_, i) => [i]);
-    const hidden = hiddenMap(d, rand);
-    const queries = positives.map(([i]) => unit(d, rand, mapVector(hidden, corpus[i!]!, d), 1));
-    const engine = new LocalDeepMemory();
+  for (const d of input.dims ?? [384, 1536]) {
+    const { corpus, queries, positives } = syntheticTask(d, input.seed);
+    const engine = new LocalDeepMemory(input.options);
     const s = performance.now();
     const model = await engine.train({ dimensions: d, queries, positives, corpus, seed: input.seed });
     const trainSeconds = (performance.now() - s) / 1000;

@@ -60,7 +60,8 @@ function rotatedWorld(seed: number, d = 32, chunks = 300) {
 
 const fastOptions = { rank: 32, maxEpochs: 25, learningRate: 0.01, batchSize: 64, patience: 5 } as const;
 
-describe("LocalDeepMemory training", () => {
+// Trainings take a few seconds each on a loaded 2-core machine (a worker thread starts for each).
+describe("LocalDeepMemory training", { timeout: 30_000 }, () => {
   it("learns a hidden linear distortion and raises held-out recall@10 on unseen chunks", async () => {
     const world = rotatedWorld(1);
     const engine = new LocalDeepMemory(fastOptions);
@@ -247,6 +248,63 @@ describe("LocalDeepMemory training", () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
+  it("chooses on caller-held validation questions without training on them or remembering them", async () => {
+    // Two questions per chunk near a random topic of its own (no linear map finds the chunk, a memory does):
+    // the first of each pair to train on, the second held back by the caller.
+    const random = new SeededRandom(16);
+    const d = 32;
+    const corpus = Array.from({ length: 300 }, () => unitVector(random, d));
+    const topics = Array.from({ length: 200 }, () => unitVector(random, d));
+    const ask = (c: number) => unit(Float32Array.from(topics[c]!, (x) => x + (0.3 * random.normal()) / Math.sqrt(d)));
+    const input = { dimensions: d, corpus, seed: 7, queries: topics.map((_, c) => ask(c)), positives: topics.map((_, c) => [c]) };
+    const validation = { queries: topics.map((_, c) => ask(c)), positives: topics.map((_, c) => [c]) };
+    const engine = new LocalDeepMemory({ ...fastOptions, maxEpochs: 4, memoryWeights: [0.25, 0.5, 1], memoryMinGain: 0 });
+    const model = await engine.train({ ...input, validation });
+    expect(model.report.trainQueries).toBe(200);
+    expect(model.report.validationQueries).toBe(200);
+    // Remembered: the 200 training questions only, where a carved split joins the memory once its weight is chosen.
+    expect(model.report.questionMemory?.keys).toBe(200);
+    const carved = await engine.train({ ...input, queries: [...input.queries, ...validation.queries], positives: [...input.positives, ...validation.positives] });
+    expect(carved.report.trainQueries + carved.report.validationQueries).toBe(400);
+    expect(carved.report.questionMemory?.keys).toBe(400);
+    // Other validation questions, other choices: the epochs are judged on them.
+    const progress = async (v: typeof validation) => {
+      const seen: number[] = [];
+      await engine.train({ ...input, validation: v, onProgress: (p) => seen.push(p.validationRecallAt10) });
+      return seen;
+    };
+    expect(await progress(validation)).not.toEqual(await progress({ queries: validation.queries.slice(0, 20), positives: validation.positives.slice(0, 20) }));
+    await expect(engine.train({ ...input, validation: { queries: validation.queries, positives: validation.positives.map(() => []) } })).rejects.toBeInstanceOf(ValidationError);
+    await expect(engine.train({ ...input, validation: { queries: validation.queries, positives: validation.positives.map(() => [999]) } })).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      issues: expect.arrayContaining([expect.objectContaining({ path: "validation.positives.0" })]),
+    });
+  });
+
+  it("refits on the carved validation questions too once the epoch count is chosen, never on caller-held ones", async () => {
+    const world = rotatedWorld(17);
+    const options = { ...fastOptions, maxEpochs: 6 };
+    const once = await new LocalDeepMemory({ ...options, refitMaxQuestions: 0 }).train(world.input);
+    const refitEngine = new LocalDeepMemory(options);
+    const refit = await refitEngine.train(world.input);
+    // Same choices (epochs, validation figures), other weights: the map saw the validation questions too.
+    expect({ ...refit.report, wallMs: 0 }).toEqual({ ...once.report, wallMs: 0 });
+    expect(refit.report.bestEpoch).toBeGreaterThan(0);
+    expect(Buffer.from(refit.weights).equals(Buffer.from(once.weights))).toBe(false);
+    const transform = refitEngine.load(refit);
+    const baseline = recallAt10((q) => q, world.heldOutQueries, world.heldOutAnswers, world.corpus);
+    expect(recallAt10((q) => transform.apply(q), world.heldOutQueries, world.heldOutAnswers, world.corpus)).toBeGreaterThan(baseline + 0.5);
+
+    const validation = { queries: world.input.queries.slice(0, 60), positives: world.input.positives.slice(0, 60) };
+    const input = { ...world.input, queries: world.input.queries.slice(60), positives: world.input.positives.slice(60), validation };
+    const held = await new LocalDeepMemory({ ...options, refitMaxQuestions: 0 }).train(input);
+    const heldRefit = await refitEngine.train(input);
+    expect(Buffer.from(heldRefit.weights).equals(Buffer.from(held.weights))).toBe(true);
+    // Above refitMaxQuestions (400 questions here) no second pass either.
+    const capped = await new LocalDeepMemory({ ...options, refitMaxQuestions: 399 }).train(world.input);
+    expect(Buffer.from(capped.weights).equals(Buffer.from(once.weights))).toBe(true);
+  });
+
   it("trains on tiny inputs with odd sizes: two questions, three chunks, five dimensions", async () => {
     const random = new SeededRandom(15);
     const corpus = Array.from({ length: 3 }, () => unitVector(random, 5));
@@ -280,7 +338,7 @@ describe("LocalDeepMemory training", () => {
   });
 });
 
-describe("LocalDeepMemory models", () => {
+describe("LocalDeepMemory models", { timeout: 30_000 }, () => {
   async function trained(): Promise<{ engine: LocalDeepMemory; transform: QueryTransform; model: Awaited<ReturnType<LocalDeepMemory["train"]>> }> {
     const world = rotatedWorld(10);
     const engine = new LocalDeepMemory({ ...fastOptions, maxEpochs: 3 });

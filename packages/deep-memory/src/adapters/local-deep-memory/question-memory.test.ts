@@ -2,9 +2,10 @@ import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../errors/errors.js";
 import { dot, normalizeRows } from "./kernels.js";
 import { LocalDeepMemory } from "./local-deep-memory.js";
-import { kthLargest, QuestionMemory } from "./question-memory.js";
+import { kthLargest } from "./memory-index.js";
+import { QuestionMemory } from "./question-memory.js";
 import { SeededRandom } from "./random.js";
-import { ResidualTransform, residualFormat, residualMemoryFormat } from "./residual-transform.js";
+import { ResidualTransform, residualFormat, residualGatedMemoryFormat, residualMemoryFormat } from "./residual-transform.js";
 
 function unitRows(random: SeededRandom, rows: number, d: number): Float32Array {
   const x = Float32Array.from({ length: rows * d }, () => random.normal());
@@ -61,13 +62,48 @@ describe("QuestionMemory", () => {
     const transform = new ResidualTransform(d, r, unitRows(random, d, r), unitRows(random, r, d), { memory });
     expect(transform.format).toBe(residualMemoryFormat);
     const loaded = ResidualTransform.fromBytes({ format: transform.format, dimensions: d, weights: transform.toBytes() });
-    expect(loaded.memory!.parameters).toEqual({ neighbours: 4, temperature: Math.fround(0.1), weight: Math.fround(0.3), probe: Math.fround(0.2) });
+    expect(loaded.memory!.parameters).toEqual({ neighbours: 4, temperature: Math.fround(0.1), weight: Math.fround(0.3), probe: Math.fround(0.2), threshold: -Infinity });
     expect(loaded.memory!.dequantisedKeys()).toEqual(memory.dequantisedKeys());
     expect(loaded.memory!.values).toEqual(memory.values);
     for (let i = 0; i < 5; i++) {
       const q = unitRows(random, 1, d);
       expect(loaded.apply(q)).toEqual(transform.apply(q));
     }
+  });
+
+  it("with a threshold, pulls only queries whose nearest key is at least that similar, and round-trips as residual-linear/v3", () => {
+    const { random, corpus, questions, positives } = world(6);
+    const memory = QuestionMemory.build(questions, positives, corpus, d, { neighbours: 4, temperature: 0.05, weight: 0.5, probe: 0.2, threshold: 0.9 });
+    const near = questions.slice(5 * d, 6 * d); // a remembered question: similarity 1 to its key
+    const far = unitRows(random, 1, d);
+    const pulled = (q: Float32Array) => {
+      const out = q.slice();
+      memory.pull(q, out);
+      return out;
+    };
+    expect(pulled(near)).not.toEqual(near);
+    expect(memory.lookup(far, 1).nearest[0]).toBeLessThan(0.9);
+    expect(pulled(far)).toEqual(far);
+    // pullRows gates the same rows at the same threshold.
+    const both = new Float32Array(2 * d);
+    both.set(near);
+    both.set(far, d);
+    const rows = both.slice();
+    memory.pullRows(memory.lookup(both, 2), 0.5, rows, 0.9);
+    expect(rows.subarray(d)).toEqual(far);
+    for (let k = 0; k < d; k++) expect(rows[k]).toBeCloseTo(pulled(near)[k]!, 6);
+
+    const r = 3;
+    const transform = new ResidualTransform(d, r, unitRows(random, d, r), unitRows(random, r, d), { memory });
+    expect(transform.format).toBe(residualGatedMemoryFormat);
+    const loaded = ResidualTransform.fromBytes({ format: transform.format, dimensions: d, weights: transform.toBytes() });
+    expect(loaded.memory!.parameters.threshold).toBe(Math.fround(0.9));
+    for (const q of [near, far]) expect(loaded.apply(q)).toEqual(transform.apply(q));
+    // Layout and format must agree, and the threshold must be a number.
+    expect(() => ResidualTransform.fromBytes({ format: residualMemoryFormat, dimensions: d, weights: transform.toBytes() })).toThrow(ValidationError);
+    const bytes = transform.toBytes();
+    new DataView(bytes.buffer).setFloat32(16 + 8 * d * r + 24, Number.NaN, true);
+    expect(() => ResidualTransform.fromBytes({ format: transform.format, dimensions: d, weights: bytes })).toThrow(/threshold/);
   });
 
   it("stores no memory at weight 0, so the model keeps the plain residual format", () => {
@@ -116,7 +152,7 @@ describe("kthLargest", () => {
   });
 });
 
-describe("QuestionMemory index (inverted lists above 4,096 keys)", () => {
+describe("QuestionMemory index (inverted lists above 4,096 keys)", { timeout: 30_000 }, () => {
   // 6,000 questions in 300 topics of 20, each about one of 2,000 chunks.
   const big = () => {
     const random = new SeededRandom(9);
@@ -193,7 +229,7 @@ describe("QuestionMemory index (inverted lists above 4,096 keys)", () => {
   });
 });
 
-describe("LocalDeepMemory with the question memory", () => {
+describe("LocalDeepMemory with the question memory", { timeout: 30_000 }, () => {
   it("keeps a memory where no linear map can help, and held-out questions like the training ones rank their chunk first", async () => {
     // Each chunk's questions are noisy copies of one random direction, unrelated to the chunk:
     // no single linear correction maps 60 unrelated directions to their chunks, a memory does.
@@ -249,5 +285,56 @@ describe("LocalDeepMemory with the question memory", () => {
     });
     expect(model.report.questionMemory).toBeUndefined();
     expect(model.format).toBe(residualFormat);
+  });
+});
+
+describe("LocalDeepMemory with a gated question memory", { timeout: 30_000 }, () => {
+  it("chooses a gate on validation that leaves questions about chunks no training question asked about unpulled", async () => {
+    // Chunks 0-79 are asked about through random topics (only a memory finds them), chunks 80-279
+    // by noisy copies of themselves, one question each (plain search finds them; a strong pull toward
+    // the nearest remembered question's chunk only misleads them).
+    const random = new SeededRandom(9);
+    const dims = 48;
+    const corpus = Array.from({ length: 400 }, () => unitRows(random, 1, dims));
+    const topics = Array.from({ length: 80 }, () => unitRows(random, 1, dims));
+    const noisy = (v: Float32Array, noise: number) => {
+      const q = v.map((x) => x + (noise * random.normal()) / Math.sqrt(dims));
+      normalizeRows(q, 1, dims);
+      return q;
+    };
+    const topicQuestion = (c: number) => noisy(topics[c]!, 0.3);
+    const copyQuestion = (c: number) => noisy(corpus[c]!, 2);
+    const asked = [...Array.from({ length: 240 }, (_, i) => i % 80), ...Array.from({ length: 200 }, (_, i) => 80 + i)];
+    const input = {
+      dimensions: dims,
+      queries: asked.map((c) => (c < 80 ? topicQuestion(c) : copyQuestion(c))),
+      positives: asked.map((c) => [c]),
+      corpus,
+      seed: 5,
+    };
+    const options = { rank: 8, maxEpochs: 4, memoryWeights: [0.25, 0.5, 1], memoryMinGain: 0 };
+    const gatedEngine = new LocalDeepMemory({ ...options, memoryGateQuantiles: [0.2, 0.4, 0.6, 0.8] });
+    const gatedModel = await gatedEngine.train(input);
+    expect(gatedModel.format).toBe(residualGatedMemoryFormat);
+    const gated = gatedEngine.load(gatedModel) as ResidualTransform;
+    expect(gated.memory!.parameters.threshold).toBeGreaterThan(-Infinity);
+    const plainEngine = new LocalDeepMemory(options);
+    const plain = plainEngine.load(await plainEngine.train(input));
+
+    // Held out: new topic questions (their chunks remembered) and copies of chunks 280-399 (never asked about).
+    const rankOf = (transform: ResidualTransform | typeof plain, q: Float32Array, c: number) => {
+      const t = transform.apply(q);
+      const score = dot(t, corpus[c]!);
+      return corpus.filter((chunk) => dot(t, chunk) > score).length;
+    };
+    const topicHeldOut = Array.from({ length: 80 }, (_, c) => [topicQuestion(c), c] as const);
+    const unseenHeldOut = Array.from({ length: 120 }, (_, i) => [copyQuestion(280 + i), 280 + i] as const);
+    const top10 = (transform: ResidualTransform | typeof plain, set: readonly (readonly [Float32Array, number])[]) =>
+      set.filter(([q, c]) => rankOf(transform, q, c) < 10).length / set.length;
+    const identity = { apply: (q: Float32Array) => q };
+    // The gate keeps what the memory gives remembered chunks and gives back what it cost the others.
+    expect(top10(gated, topicHeldOut)).toBeGreaterThan(0.9);
+    expect(top10(gated, unseenHeldOut)).toBeGreaterThanOrEqual(top10(identity as never, unseenHeldOut) - 0.1);
+    expect(top10(gated, unseenHeldOut)).toBeGreaterThan(top10(plain, unseenHeldOut));
   });
 });

@@ -1,11 +1,25 @@
 import { ValidationError } from "../../errors/errors.js";
-import { axpy, corpusKernels, keyScan, matmulTransB, normalizeRows, topK, type CorpusKernels, type KeyScan } from "./kernels.js";
+import { axpy, corpusKernels, keyScan, topK, type CorpusKernels, type KeyScan } from "./kernels.js";
+import {
+  dequantise,
+  indexMinKeys,
+  kthLargest,
+  meanKey,
+  probeCount,
+  quantise,
+  signBits,
+  sphericalKMeans,
+  type InvertedLists,
+  type Quantised,
+} from "./memory-index.js";
 
 /** Per query, the value rows of its nearest keys and their attention weights, `width` per query (-1 and 0 pad). */
 export interface MemoryLookup {
   value: Int32Array;
   attention: Float32Array;
   width: number;
+  /** Per query, the similarity of its nearest key (-Infinity: none), which the gate (`threshold`) compares. */
+  nearest: Float32Array;
 }
 
 /** How a query reads the memory; stored with the model. */
@@ -18,6 +32,12 @@ export interface MemoryParameters {
   weight: number;
   /** Share of the inverted lists a query scans when the keys have them (1: no lists, every key scanned). */
   probe: number;
+  /**
+   * A query whose nearest key is less similar than this is not pulled at
+   * all (-Infinity, the default: every query is): a question about a chunk
+   * no training question was about is left to the learned map.
+   */
+  threshold?: number;
 }
 
 /**
@@ -50,7 +70,7 @@ export class QuestionMemory {
   readonly dimensions: number;
   readonly keyCount: number;
   readonly valueCount: number;
-  readonly parameters: MemoryParameters;
+  readonly parameters: Required<MemoryParameters>;
   /** Row-major values (valueCount x d), dequantised: what a query is pulled toward. */
   readonly values: Float32Array;
   /** Value row of each key. */
@@ -94,6 +114,7 @@ export class QuestionMemory {
       temperature: Math.fround(parameters.temperature),
       weight: Math.fround(parameters.weight),
       probe: Math.fround(parameters.probe),
+      threshold: Math.fround(parameters.threshold ?? -Infinity),
     };
     this.quantisedKeys = keys;
     this.quantisedValues = values;
@@ -178,29 +199,34 @@ export class QuestionMemory {
     const width = this.parameters.neighbours;
     const value = new Int32Array(rows * width).fill(-1);
     const attention = new Float32Array(rows * width);
+    const nearest = new Float32Array(rows).fill(-Infinity);
     for (let i = 0; i < rows; i++) {
       const found = this.nearestKeys(queries.subarray(i * d, (i + 1) * d));
+      if (found > 0) nearest[i] = this.nearestScores[0]!;
       for (let j = 0; j < found; j++) {
         value[i * width + j] = this.valueOf[this.nearest[j]!]!;
         attention[i * width + j] = this.attention[j]!;
       }
     }
-    return { value, attention, width };
+    return { value, attention, width, nearest };
   }
 
-  /** out += weight * sum_i a_i value_i for one raw (untransformed) query. */
+  /** out += weight * sum_i a_i value_i for one raw (untransformed) query, unless its nearest key is below the threshold. */
   pull(query: Float32Array, out: Float32Array): void {
     if (this.parameters.weight === 0 || this.keyCount === 0) return;
     const found = this.nearestKeys(query);
+    if (found === 0 || this.nearestScores[0]! < this.parameters.threshold) return;
     const d = this.dimensions;
     for (let j = 0; j < found; j++) axpy(this.parameters.weight * this.attention[j]!, this.values, out, d, this.valueOf[this.nearest[j]!]! * d, 0);
   }
 
-  /** What `pull` adds, for every row of a `lookup` at once and at any weight: out row i += weight * sum_j a_ij value_ij. */
-  pullRows(near: MemoryLookup, weight: number, out: Float32Array): void {
+  /** What `pull` adds, for every row of a `lookup` at once and at any weight and threshold: out row i += weight * sum_j a_ij value_ij. */
+  pullRows(near: MemoryLookup, weight: number, out: Float32Array, threshold = -Infinity): void {
     const d = this.dimensions;
     const rows = near.value.length / near.width;
+    const gate = Math.fround(threshold);
     for (let i = 0; i < rows; i++) {
+      if (near.nearest[i]! < gate) continue;
       for (let j = 0; j < near.width; j++) {
         const v = near.value[i * near.width + j]!;
         if (v >= 0) axpy(weight * near.attention[i * near.width + j]!, this.values, out, d, v * d, i * d);
@@ -281,6 +307,17 @@ export class QuestionMemory {
     return found;
   }
 
+  /** Sets how far a query is pulled, and from how near a key (stored as float32, as a loaded model reads them): the trainer's choice on validation. */
+  setPull(weight: number, threshold = -Infinity): void {
+    this.parameters.weight = Math.fround(weight);
+    this.parameters.threshold = Math.fround(threshold);
+  }
+
+  /** Whether the section needs the gated layout (3): a threshold above -Infinity. */
+  get gated(): boolean {
+    return this.parameters.threshold > -Infinity;
+  }
+
   /** The keys as float32 rows (keyCount x d), dequantised: a copy, for inspection. */
   dequantisedKeys(): Float32Array {
     return dequantise(this.quantisedKeys, this.dimensions);
@@ -290,7 +327,7 @@ export class QuestionMemory {
   byteLength(): number {
     const listCount = this.lists ? this.lists.start.length - 1 : 0;
     return (
-      sectionHeaderBytes + (this.keyCount + this.valueCount) * (4 + this.dimensions) + 4 * this.keyCount + 4 + listCount * 4 * this.dimensions + (listCount > 0 ? 4 * (listCount + 1) : 0)
+      headerBytes(this.gated) + (this.keyCount + this.valueCount) * (4 + this.dimensions) + 4 * this.keyCount + 4 + listCount * 4 * this.dimensions + (listCount > 0 ? 4 * (listCount + 1) : 0)
     );
   }
 
@@ -299,18 +336,20 @@ export class QuestionMemory {
    * (uint32 each), temperature, weight, probe (float32), key scales and value scales
    * (float32), each key's value row (uint32), key and value rows as int8,
    * then the list count (uint32, 0: no index) and, with lists, their
-   * centroids (float32) and key offsets (uint32, list count + 1).
+   * centroids (float32) and key offsets (uint32, list count + 1). A gated
+   * memory (model layout 3) has the threshold (float32) after the probe.
    */
   write(view: DataView, offset: number): number {
     const d = this.dimensions;
-    const { neighbours, temperature, weight, probe } = this.parameters;
+    const { neighbours, temperature, weight, probe, threshold } = this.parameters;
     view.setUint32(offset, this.keyCount, true);
     view.setUint32(offset + 4, this.valueCount, true);
     view.setUint32(offset + 8, neighbours, true);
     view.setFloat32(offset + 12, temperature, true);
     view.setFloat32(offset + 16, weight, true);
     view.setFloat32(offset + 20, probe, true);
-    let at = offset + sectionHeaderBytes;
+    if (this.gated) view.setFloat32(offset + 24, threshold, true);
+    let at = offset + headerBytes(this.gated);
     for (const scales of [this.quantisedKeys.scales, this.quantisedValues.scales]) {
       for (const s of scales) (view.setFloat32(at, s, true), (at += 4));
     }
@@ -329,8 +368,9 @@ export class QuestionMemory {
     return at;
   }
 
-  /** Reads a section written by `write`; ValidationError on anything inconsistent. Returns the memory and the offset after it. */
-  static read(view: DataView, offset: number, d: number): { memory: QuestionMemory; end: number } {
+  /** Reads a section written by `write` (`gated`: model layout 3); ValidationError on anything inconsistent. Returns the memory and the offset after it. */
+  static read(view: DataView, offset: number, d: number, gated = false): { memory: QuestionMemory; end: number } {
+    const sectionHeaderBytes = headerBytes(gated);
     const fail = (message: string): never => {
       throw new ValidationError(`Cannot load deep memory model: ${message}`, [{ path: "weights", message }]);
     };
@@ -341,6 +381,8 @@ export class QuestionMemory {
     const temperature = view.getFloat32(offset + 12, true);
     const weight = view.getFloat32(offset + 16, true);
     const probe = view.getFloat32(offset + 20, true);
+    const threshold = gated ? view.getFloat32(offset + 24, true) : -Infinity;
+    if (gated && !Number.isFinite(threshold)) fail("the question memory threshold is not a finite number");
     if (!(probe > 0 && probe <= 1)) fail("the question memory probe share is outside (0, 1]");
     if (neighbours < 1) fail("the question memory attends to no neighbours");
     if (!(temperature > 0) || !Number.isFinite(temperature)) fail("the question memory temperature is not a positive number");
@@ -394,11 +436,14 @@ export class QuestionMemory {
       }
       lists = { centroids, start };
     }
-    return { memory: new QuestionMemory(d, keys, values, valueOf, { neighbours, temperature, weight, probe }, lists), end: at };
+    return { memory: new QuestionMemory(d, keys, values, valueOf, { neighbours, temperature, weight, probe, threshold }, lists), end: at };
   }
 }
 
-const sectionHeaderBytes = 24;
+/** The section's fixed fields: 24 bytes, 28 with a threshold. */
+function headerBytes(gated: boolean): number {
+  return gated ? 28 : 24;
+}
 
 /**
  * Keys scored on their int8 codes after the Hamming shortlist: 64 at d = 384
@@ -407,138 +452,4 @@ const sectionHeaderBytes = 24;
  */
 function shortlistSize(d: number): number {
   return Math.max(64, Math.floor(24_576 / d));
-}
-
-/** Below this many keys a query scans all their sign bits (4,096 keys: about 15 us at d = 384). */
-const indexMinKeys = 4096;
-
-/**
- * The k-th largest of `values` (1-based), found by quickselect in place (it
- * reorders them): linear time, where sorting the list scores cost a tenth
- * of a lookup.
- */
-export function kthLargest(values: Float32Array, k: number): number {
-  let lo = 0;
-  let hi = values.length - 1;
-  const target = k - 1;
-  while (lo < hi) {
-    const pivot = values[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (values[i]! > pivot) i++;
-      while (values[j]! < pivot) j--;
-      if (i <= j) {
-        const t = values[i]!;
-        values[i++] = values[j]!;
-        values[j--] = t;
-      }
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else break;
-  }
-  return values[target]!;
-}
-
-/** Mean of the dequantised keys, accumulated in float64. */
-function meanKey(keys: Quantised, count: number, d: number): Float32Array {
-  const sum = new Float64Array(d);
-  for (let i = 0; i < count; i++) for (let k = 0; k < d; k++) sum[k]! += keys.codes[i * d + k]! * keys.scales[i]!;
-  return Float32Array.from(sum, (v) => v / Math.max(1, count));
-}
-
-/** Bit k (byte k / 8, bit k % 8 of `out`) set where row[k] > center[k]. */
-function signBits(row: Float32Array, d: number, center: Float32Array, out: Uint8Array): void {
-  out.fill(0, 0, Math.ceil(d / 8));
-  for (let k = 0; k < d; k++) if (row[k]! > center[k]!) out[k >> 3]! |= 1 << (k & 7);
-}
-
-interface InvertedLists {
-  /** Unit-length list centres, row-major (lists x d). */
-  centroids: Float32Array;
-  start: Int32Array;
-}
-
-/** Lists a query scans: the `probe` share of them, at least 4. */
-function probeCount(lists: number, probe: number): number {
-  return Math.min(lists, Math.max(4, Math.ceil(lists * probe)));
-}
-
-/**
- * Spherical k-means (cosine, unit centres): seeded with evenly spaced keys,
- * six rounds on at most 16,384 evenly spaced keys, then every key assigned
- * to its nearest centre. Deterministic; an emptied list keeps its old centre.
- */
-function sphericalKMeans(keys: Float32Array, n: number, d: number, lists: number): { assignment: Int32Array; centroids: Float32Array } {
-  const centroids = new Float32Array(lists * d);
-  for (let l = 0; l < lists; l++) {
-    const row = Math.floor((l * n) / lists);
-    centroids.set(keys.subarray(row * d, (row + 1) * d), l * d);
-  }
-  const assign = (rows: Float32Array, count: number, out: Int32Array) => {
-    const block = 4096;
-    const scores = new Float32Array(block * lists);
-    for (let from = 0; from < count; from += block) {
-      const m = Math.min(block, count - from);
-      matmulTransB(rows.subarray(from * d, (from + m) * d), centroids, m, lists, d, scores);
-      for (let i = 0; i < m; i++) {
-        let best = 0;
-        for (let l = 1; l < lists; l++) if (scores[i * lists + l]! > scores[i * lists + best]!) best = l;
-        out[from + i] = best;
-      }
-    }
-  };
-  const sampleCount = Math.min(n, 16_384);
-  const sample = new Float32Array(sampleCount * d);
-  for (let i = 0; i < sampleCount; i++) {
-    const row = Math.floor((i * n) / sampleCount);
-    sample.set(keys.subarray(row * d, (row + 1) * d), i * d);
-  }
-  const sampleAssignment = new Int32Array(sampleCount);
-  const sums = new Float64Array(lists * d);
-  const sizes = new Int32Array(lists);
-  for (let round = 0; round < 6; round++) {
-    assign(sample, sampleCount, sampleAssignment);
-    sums.fill(0);
-    sizes.fill(0);
-    for (let i = 0; i < sampleCount; i++) {
-      const l = sampleAssignment[i]!;
-      sizes[l]!++;
-      for (let k = 0; k < d; k++) sums[l * d + k]! += sample[i * d + k]!;
-    }
-    for (let l = 0; l < lists; l++) if (sizes[l]! > 0) for (let k = 0; k < d; k++) centroids[l * d + k] = sums[l * d + k]!;
-    normalizeRows(centroids, lists, d);
-  }
-  const assignment = new Int32Array(n);
-  assign(keys, n, assignment);
-  return { assignment, centroids };
-}
-
-interface Quantised {
-  codes: Int8Array;
-  scales: Float32Array;
-}
-
-/** Symmetric int8 per row: code = round(x / scale), scale = max |x| / 127. */
-function quantise(x: Float32Array, rows: number, d: number): Quantised {
-  const codes = new Int8Array(rows * d);
-  const scales = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let max = 0;
-    for (let k = 0; k < d; k++) max = Math.max(max, Math.abs(x[r * d + k]!));
-    const scale = Math.fround(max / 127);
-    scales[r] = scale;
-    if (scale > 0) for (let k = 0; k < d; k++) codes[r * d + k] = Math.round(x[r * d + k]! / scale);
-  }
-  return { codes, scales };
-}
-
-function dequantise(q: Quantised, d: number): Float32Array {
-  const out = new Float32Array(q.codes.length);
-  for (let r = 0; r < q.scales.length; r++) {
-    const s = q.scales[r]!;
-    for (let k = 0; k < d; k++) out[r * d + k] = q.codes[r * d + k]! * s;
-  }
-  return out;
 }

@@ -7,6 +7,8 @@ import { createSimdResidual, type SimdResidual } from "./wasm-simd.js";
 export const residualFormat = "residual-linear/v1";
 /** The same factors followed by a question memory section. */
 export const residualMemoryFormat = "residual-linear/v2";
+/** The same with a gated question memory (a similarity threshold below which a query is not pulled). */
+export const residualGatedMemoryFormat = "residual-linear/v3";
 
 const magic = 0x4c52_4d44; // "DMRL" read as a little-endian uint32
 const headerBytes = 16;
@@ -51,7 +53,12 @@ export class ResidualTransform implements QueryTransform {
 
   /** The format string this transform's bytes are stored under. */
   get format(): string {
-    return this.memory ? residualMemoryFormat : residualFormat;
+    return this.memory ? (this.memory.gated ? residualGatedMemoryFormat : residualMemoryFormat) : residualFormat;
+  }
+
+  /** Header layout version: 1 factors only, 2 with a question memory, 3 with a gated one. */
+  private get layoutVersion(): number {
+    return this.memory ? (this.memory.gated ? 3 : 2) : 1;
   }
 
   apply(query: Float32Array): Float32Array {
@@ -112,7 +119,7 @@ export class ResidualTransform implements QueryTransform {
     const bytes = new Uint8Array(factorBytes + (this.memory?.byteLength() ?? 0));
     const view = new DataView(bytes.buffer);
     view.setUint32(0, magic, true);
-    view.setUint16(4, this.memory ? 2 : 1, true);
+    view.setUint16(4, this.layoutVersion, true);
     view.setUint32(8, d, true);
     view.setUint32(12, r, true);
     let offset = headerBytes;
@@ -127,8 +134,9 @@ export class ResidualTransform implements QueryTransform {
     const fail = (message: string, path = "weights"): never => {
       throw new ValidationError(`Cannot load deep memory model: ${message}`, [{ path, message }]);
     };
-    const layoutVersion = model.format === residualFormat ? 1 : model.format === residualMemoryFormat ? 2 : 0;
-    if (layoutVersion === 0) fail(`format "${model.format}" is neither "${residualFormat}" nor "${residualMemoryFormat}"`, "format");
+    const formats = [residualFormat, residualMemoryFormat, residualGatedMemoryFormat];
+    const layoutVersion = formats.indexOf(model.format) + 1;
+    if (layoutVersion === 0) fail(`format "${model.format}" is not one of ${formats.map((f) => `"${f}"`).join(", ")}`, "format");
     if (!Number.isInteger(model.dimensions) || model.dimensions <= 0) fail("dimensions must be a positive integer", "dimensions");
     const { weights } = model;
     if (!(weights instanceof Uint8Array) || weights.byteLength < headerBytes) fail("weights are shorter than the header");
@@ -155,8 +163,8 @@ export class ResidualTransform implements QueryTransform {
       }
     }
     let memory: QuestionMemory | null = null;
-    if (layoutVersion === 2) {
-      const read = QuestionMemory.read(view, offset, d);
+    if (layoutVersion >= 2) {
+      const read = QuestionMemory.read(view, offset, d, layoutVersion === 3);
       if (read.end !== weights.byteLength) fail(`${weights.byteLength - read.end} bytes follow the question memory`);
       memory = read.memory;
     }

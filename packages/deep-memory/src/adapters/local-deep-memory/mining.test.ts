@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mineCandidates } from "./fit-residual.js";
+import { mineCandidates } from "./mining.js";
 import { corpusKernels } from "./kernels.js";
 import { SeededRandom } from "./random.js";
 
@@ -13,7 +13,7 @@ function unitRows(rows: number, d: number, random: SeededRandom): Float32Array {
   return x;
 }
 
-describe("mineCandidates", () => {
+describe("mineCandidates", { timeout: 30_000 }, () => {
   it("mines the same hard negatives and validation candidates on int16 codes (main thread and worker) as an exact float32 scan", async () => {
     // Big enough (rows x chunks x d >= 3e9) that a worker takes half the questions.
     const random = new SeededRandom(9);

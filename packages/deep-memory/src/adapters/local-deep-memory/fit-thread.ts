@@ -1,0 +1,141 @@
+/**
+ * Runs a training (fitModel) on a worker thread, so the calling thread's event
+ * loop stays free while a model trains: a server keeps answering its cheap
+ * routes. Where no worker can run it (no worker_threads, as in browsers; the
+ * worker file missing, as in some bundles), the training runs on the calling
+ * thread instead, yielding to its event loop every 50 ms. fitModel is
+ * deterministic for its job, so both give the same bytes (tested).
+ */
+import { AbortedError, DeepMemoryError, TrainingFailedError, ValidationError, type ErrorCode } from "../../errors/errors.js";
+import type { FitProgress } from "./fit-residual.js";
+import { fitModel, type FitHooks, type FitJob, type FitOutcome } from "./fit-model.js";
+
+/** What the worker posts, in this order: started, progress per epoch, then done or failed. */
+export type FitThreadMessage =
+  | { type: "started"; threadId: number }
+  | { type: "progress"; progress: FitProgress }
+  | { type: "done"; outcome: FitOutcome }
+  | { type: "failed"; error: { name: string; message: string; code: string | undefined } };
+
+export interface FitRun {
+  outcome: FitOutcome;
+  /** The thread fitModel ran on (worker_threads' threadId; 0 is the main thread). */
+  threadId: number;
+}
+
+interface WorkerLike {
+  on(event: "message", listener: (message: FitThreadMessage) => void): void;
+  once(event: "error", listener: (error: Error) => void): void;
+  once(event: "exit", listener: (code: number) => void): void;
+  terminate(): Promise<number>;
+}
+
+interface WorkerThreads {
+  threadId: number;
+  Worker: new (entry: URL | string, options: { workerData: unknown; eval?: boolean }) => WorkerLike;
+}
+
+/** node:worker_threads where the runtime has it (Node 20.16+ through getBuiltinModule), else null (browsers). */
+function workerThreads(): WorkerThreads | null {
+  try {
+    const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
+    return (get?.("node:worker_threads") as WorkerThreads | undefined) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** How to start the worker: the built file beside this module, or (from TypeScript source) a bootstrap through tsx. */
+export type FitWorkerEntry = { file: URL } | { source: string };
+
+/**
+ * The worker file sits beside the module that starts it and shares its
+ * extension: dist/fit-worker.js for the ESM build (this code lands in a
+ * chunk at dist/), dist/fit-worker.cjs for CommonJS. Run from TypeScript
+ * source (the workspace's tests and benches), the worker loads
+ * fit-worker.ts through tsx's CommonJS hook, resolved from here.
+ */
+export function defaultFitWorkerEntry(): FitWorkerEntry | null {
+  const here = import.meta.url;
+  if (typeof here !== "string") return null;
+  const extension = /\.(?:c|m)?[jt]s$/.exec(new URL(here).pathname)?.[0];
+  if (!extension) return null;
+  if (extension !== ".ts") return { file: new URL(`./fit-worker${extension}`, here) };
+  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
+  const moduleApi = get?.("node:module") as { createRequire(from: string): { resolve(id: string): string } } | undefined;
+  const urlApi = get?.("node:url") as { fileURLToPath(url: string): string } | undefined;
+  if (!moduleApi || !urlApi) return null;
+  try {
+    const tsx = moduleApi.createRequire(here).resolve("tsx/cjs");
+    const entry = urlApi.fileURLToPath(new URL("./fit-worker.ts", here).href);
+    return { source: `require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});` };
+  } catch {
+    return null;
+  }
+}
+
+/** Rebuilds the error the worker reported as the same typed error where it is one of ours. */
+function reviveError(error: { name: string; message: string; code: string | undefined }): Error {
+  const code = error.code as ErrorCode | undefined;
+  if (code === "ABORTED") return new AbortedError(error.message);
+  if (code === "VALIDATION_FAILED") return new ValidationError(error.message);
+  if (code) return new DeepMemoryError(code, error.message);
+  return new TrainingFailedError(`Deep memory training failed: ${error.message}`);
+}
+
+/**
+ * Trains on a worker thread when `inWorker` and one starts (the job's
+ * arrays are copied to it, or shared where they sit on a
+ * SharedArrayBuffer); else, or when the worker fails before it starts
+ * training, on this thread. An abort ends the worker at once.
+ */
+export async function runFit(job: FitJob, hooks: FitHooks & { inWorker: boolean; entry?: FitWorkerEntry | null }): Promise<FitRun> {
+  const { signal, onProgress } = hooks;
+  if (signal?.aborted) throw new AbortedError("Deep memory training was aborted");
+  const threads = hooks.inWorker ? workerThreads() : null;
+  const entry = hooks.entry === undefined ? defaultFitWorkerEntry() : hooks.entry;
+  const inProcess = async (): Promise<FitRun> => ({ outcome: await fitModel(job, { signal, onProgress }), threadId: threads?.threadId ?? 0 });
+  if (!threads || !entry) return inProcess();
+
+  let worker: WorkerLike;
+  try {
+    worker = "file" in entry ? new threads.Worker(entry.file, { workerData: job }) : new threads.Worker(entry.source, { eval: true, workerData: job });
+  } catch {
+    return inProcess();
+  }
+  return new Promise<FitRun>((resolve, reject) => {
+    let started = false;
+    let threadId = 0;
+    let settled = false;
+    const finish = (action: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      void worker.terminate();
+      action();
+    };
+    const onAbort = () => finish(() => reject(new AbortedError("Deep memory training was aborted")));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    // A worker that never started training (its file missing or unloadable) costs time, never the result.
+    const failed = (reason: string) => finish(() => (started ? reject(new TrainingFailedError(`Deep memory training stopped: ${reason}`)) : inProcess().then(resolve, reject)));
+    worker.on("message", (message) => {
+      if (settled) return;
+      if (message.type === "started") {
+        started = true;
+        threadId = message.threadId;
+      } else if (message.type === "progress") {
+        try {
+          onProgress?.(message.progress);
+        } catch (error) {
+          finish(() => reject(error));
+        }
+      } else if (message.type === "done") {
+        finish(() => resolve({ outcome: message.outcome, threadId }));
+      } else {
+        finish(() => reject(reviveError(message.error)));
+      }
+    });
+    worker.once("error", (error) => failed(`the training thread failed (${error.message})`));
+    worker.once("exit", (code) => failed(`the training thread exited with code ${code}`));
+  });
+}
