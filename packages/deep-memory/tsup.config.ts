@@ -11,6 +11,8 @@ export default defineConfig({
     "supabase/index": "src/adapters/supabase/index.ts",
     "deeplake/index": "src/adapters/deeplake/index.ts",
     "pgvector/index": "src/adapters/pgvector/index.ts",
+    // Test helpers for hosts (a fake OpenAI server on msw, synthetic corpora); msw is an optional peer.
+    "testing/index": "src/testing/index.ts",
     // LocalDeepMemory's training thread: started by file, beside the bundle that starts it (dist/), never imported.
     "fit-worker": "src/adapters/local-deep-memory/fit-worker.ts",
   },

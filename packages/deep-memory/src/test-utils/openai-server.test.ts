@@ -1,5 +1,5 @@
 import OpenAI, { APIConnectionError, BadRequestError, RateLimitError } from "openai";
-import { describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   chunkTextFrom,
   fakeEmbedding,
@@ -11,7 +11,7 @@ import {
 } from "./openai-server.js";
 import { buildQuestionPrompt } from "../question-prompts/question-prompt.js";
 
-const openai = setupOpenAIMock();
+const openai = setupOpenAIMock({ afterEach, afterAll });
 // The real SDK, so the shapes are checked by the code that consumes them in production.
 const client = new OpenAI({ apiKey: "sk-test", maxRetries: 0 });
 

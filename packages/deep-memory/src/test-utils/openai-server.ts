@@ -5,7 +5,8 @@
  *
  * Usage (vitest):
  *
- *   const openai = setupOpenAIMock();           // listens now; resets after each test, closes after all
+ *   const openai = setupOpenAIMock({ afterEach, afterAll }); // your test runner's hooks (vitest, jest, node:test):
+ *                                               // listens now; resets after each test, closes after all
  *   // or: const openai = createOpenAIMock(); and call openai.server.listen()/openai.reset()/openai.server.close() yourself.
  *   // The SDK keeps the fetch it finds at construction: build OpenAI clients (and the adapters
  *   // that build them) after the server listens, or they will try the real network.
@@ -29,7 +30,6 @@
  * that forgot to script fails fast and says why); embeddings answer `fakeEmbedding(text, dimensions ?? 8)`
  * for each input, a deterministic unit vector per text.
  */
-import { afterAll, afterEach } from "vitest";
 import { delay, http, HttpResponse, type HttpHandler } from "msw";
 import { setupServer, type SetupServer } from "msw/node";
 import type OpenAI from "openai";
@@ -143,17 +143,24 @@ export function createOpenAIMock(options: OpenAIMockOptions = {}): OpenAIMock {
   };
 }
 
+/** The lifecycle hooks of your test runner (vitest, jest and node:test all have these two). */
+export interface TestHooks {
+  afterEach(fn: () => void): void;
+  afterAll(fn: () => void): void;
+}
+
 /**
  * `createOpenAIMock`, listening at once (unhandled requests fail), reset after
- * each test and closed after all. Listening at once matters: the `openai` SDK
- * keeps the `fetch` it finds when a client is constructed, so a client built
- * at module level, before a `beforeAll` hook ran, would bypass the mock.
+ * each test and closed after all, through the runner's hooks. Listening at
+ * once matters: the `openai` SDK keeps the `fetch` it finds when a client is
+ * constructed, so a client built at module level, before a `beforeAll` hook
+ * ran, would bypass the mock.
  */
-export function setupOpenAIMock(options: OpenAIMockOptions = {}): OpenAIMock {
+export function setupOpenAIMock(options: OpenAIMockOptions & TestHooks): OpenAIMock {
   const mock = createOpenAIMock(options);
   mock.server.listen({ onUnhandledRequest: "error" });
-  afterEach(() => mock.reset());
-  afterAll(() => mock.server.close());
+  options.afterEach(() => mock.reset());
+  options.afterAll(() => mock.server.close());
   return mock;
 }
 

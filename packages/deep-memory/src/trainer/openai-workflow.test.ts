@@ -4,7 +4,7 @@
  * (429 + Retry-After, 500, timeouts, malformed JSON) must be survived exactly
  * as the trainer promises.
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { LocalDeepMemory } from "../adapters/local-deep-memory/local-deep-memory.js";
 import { OpenAIEmbedder } from "../adapters/openai/openai-embedder.js";
 import { OpenAIQuestionGenerator } from "../adapters/openai/openai-question-generator.js";
@@ -21,7 +21,7 @@ import {
 } from "../test-utils/openai-server.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 
-const openai = setupOpenAIMock();
+const openai = setupOpenAIMock({ afterEach, afterAll });
 const userId = "user-a";
 const dims = 16;
 

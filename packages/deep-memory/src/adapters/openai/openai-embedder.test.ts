@@ -1,5 +1,5 @@
 import OpenAI from "openai";
-import { describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { AbortedError, UpstreamError, ValidationError } from "../../errors/errors.js";
 import {
   embeddingsResponse,
@@ -13,7 +13,7 @@ import {
 import { OpenAIEmbedder } from "./openai-embedder.js";
 
 const LOCAL_URL = "http://localhost:11434/v1";
-const openai = setupOpenAIMock({ baseURL: [OPENAI_BASE_URL, LOCAL_URL] });
+const openai = setupOpenAIMock({ baseURL: [OPENAI_BASE_URL, LOCAL_URL], afterEach, afterAll });
 
 const fast = { apiKey: "sk-test", minRetryDelayMs: 1, maxRetryDelayMs: 5 };
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { AbortedError, GenerationOutputError, UpstreamError, ValidationError } from "../../errors/errors.js";
 import {
   chatCompletion,
@@ -14,7 +14,7 @@ import { questionPromptPresets } from "../../question-prompts/question-prompt.js
 import { OpenAIQuestionGenerator } from "./openai-question-generator.js";
 
 const PROXY_URL = "https://llm-proxy.internal.example/v1";
-const openai = setupOpenAIMock({ baseURL: [OPENAI_BASE_URL, PROXY_URL] });
+const openai = setupOpenAIMock({ baseURL: [OPENAI_BASE_URL, PROXY_URL], afterEach, afterAll });
 
 const chunk = {
   id: "c1",
