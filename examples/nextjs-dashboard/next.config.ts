@@ -1,0 +1,23 @@
+import type { NextConfig } from "next";
+
+/** Workspace packages this app compiles from their TypeScript source (no `pnpm build` first). */
+const workspacePackages = ["@zip/deep-memory", "@zip/deep-memory-react", "@zip/deep-memory-local-embedder", "@zip/example-knowledge-base"];
+
+const config: NextConfig = {
+  reactStrictMode: true,
+  poweredByHeader: false,
+  transpilePackages: workspacePackages,
+  // Native code and WASM that Node loads at run time: never bundled.
+  serverExternalPackages: ["@electric-sql/pglite", "@huggingface/transformers", "onnxruntime-node"],
+  // Type checking and linting run in `pnpm typecheck` / `pnpm lint`; `next build` would only repeat them on 2 cores.
+  typescript: { ignoreBuildErrors: true },
+  eslint: { ignoreDuringBuilds: true },
+  webpack(webpackConfig) {
+    // The workspace packages' "@zip/source" export condition points at their .ts files, whose imports say ".js".
+    webpackConfig.resolve.conditionNames = ["@zip/source", ...(webpackConfig.resolve.conditionNames ?? ["..."])];
+    webpackConfig.resolve.extensionAlias = { ...webpackConfig.resolve.extensionAlias, ".js": [".ts", ".tsx", ".js"] };
+    return webpackConfig;
+  },
+};
+
+export default config;
