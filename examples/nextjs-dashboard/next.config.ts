@@ -16,6 +16,9 @@ const config: NextConfig = {
     // The workspace packages' "@zip/source" export condition points at their .ts files, whose imports say ".js".
     webpackConfig.resolve.conditionNames = ["@zip/source", ...(webpackConfig.resolve.conditionNames ?? ["..."])];
     webpackConfig.resolve.extensionAlias = { ...webpackConfig.resolve.extensionAlias, ".js": [".ts", ".tsx", ".js"] };
+    // The knowledge base reads its documents.md next to its source (`new URL("./documents.md", import.meta.url)`):
+    // keep that a file URL on disk instead of letting webpack turn it into an emitted asset.
+    webpackConfig.module.rules.push({ test: /knowledge-base[\\/]src[\\/]index\.ts$/, parser: { url: false } });
     return webpackConfig;
   },
 };

@@ -13,7 +13,7 @@ export interface ProgressProps {
   className?: string;
 }
 
-/** Radix's progress bar; aria-valuenow is added because Radix only states it in aria-valuetext. */
+/** Radix's progress bar, announcing a whole-number percentage (or `valueText`). */
 export function Progress({ value, label, valueText, className }: ProgressProps) {
   const clamped = Math.max(0, Math.min(100, Number.isFinite(value) ? value : 0));
   return (

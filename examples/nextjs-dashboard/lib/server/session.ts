@@ -15,7 +15,9 @@ export type AuthMode = "supabase" | "local";
 
 export const LOCAL_SESSION_COOKIE = "deep-memory-local-user";
 
-export function authMode(env: NodeJS.ProcessEnv = process.env): AuthMode {
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function authMode(env: Env = process.env): AuthMode {
   return env.SUPABASE_JWT_SECRET?.trim() ? "supabase" : "local";
 }
 
@@ -65,7 +67,7 @@ export function supabaseAccessToken(cookies: readonly Cookie[]): string | null {
 }
 
 /** The user a request acts for, or null when nobody is signed in (or the token does not verify). */
-export async function sessionUserId(input: { cookies: readonly Cookie[]; authorization?: string | null }, env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+export async function sessionUserId(input: { cookies: readonly Cookie[]; authorization?: string | null }, env: Env = process.env): Promise<string | null> {
   if (authMode(env) === "local") {
     const value = input.cookies.find((c) => c.name === LOCAL_SESSION_COOKIE)?.value.trim();
     return value && uuid.test(value) ? value.toLowerCase() : null;
