@@ -3,6 +3,12 @@ import type { NextConfig } from "next";
 /** Workspace packages this app compiles from their TypeScript source (no `pnpm build` first). */
 const workspacePackages = ["@zip/deep-memory", "@zip/deep-memory-react", "@zip/deep-memory-local-embedder", "@zip/example-knowledge-base"];
 
+/** The parts of webpack's configuration changed below (Next types the whole object as `any`). */
+interface WebpackConfig {
+  resolve: { conditionNames?: string[]; extensionAlias?: Record<string, string[]> };
+  module: { rules: object[] };
+}
+
 const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
@@ -12,7 +18,7 @@ const config: NextConfig = {
   // Type checking and linting run in `pnpm typecheck` / `pnpm lint`; `next build` would only repeat them on 2 cores.
   typescript: { ignoreBuildErrors: true },
   eslint: { ignoreDuringBuilds: true },
-  webpack(webpackConfig) {
+  webpack(webpackConfig: WebpackConfig) {
     // The workspace packages' "@zip/source" export condition points at their .ts files, whose imports say ".js".
     webpackConfig.resolve.conditionNames = ["@zip/source", ...(webpackConfig.resolve.conditionNames ?? ["..."])];
     webpackConfig.resolve.extensionAlias = { ...webpackConfig.resolve.extensionAlias, ".js": [".ts", ".tsx", ".js"] };
