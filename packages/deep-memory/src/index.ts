@@ -77,6 +77,6 @@ export type { DeepMemoryEngine, EngineTrainInput, EngineProgress, EngineModel, Q
 // Default adapters with no dependencies beyond the core's own.
 export { InMemoryVectorStore, type InMemoryDocument, type InMemoryVectorStoreOptions } from "./adapters/vector-store/in-memory-vector-store.js";
 export { InMemoryTrainingStore } from "./adapters/training-store/in-memory-training-store.js";
-export { LocalDeepMemory, type LocalDeepMemoryOptions } from "./adapters/local-deep-memory/local-deep-memory.js";
+export { LocalDeepMemory, type LocalDeepMemoryOptions } from "@zip/deep-memory-engine";
 export { PseudoQueryGenerator, type PseudoQueryGeneratorOptions } from "./adapters/question-generator/pseudo-query-generator.js";
 export { questionPromptPresets, type QuestionPromptPreset } from "./question-prompts/question-prompt.js";
