@@ -247,7 +247,7 @@ export async function trainAndEvaluate(input: {
 /** Held-out questions copied from their chunks at this share or more cannot judge the model on their own. */
 const copiedMajorityShare = 0.5;
 /** The questions left to judge on must be at least this many, and this share of the held-out set. */
-const minJudgedQuestions = 30;
+const minJudgedQuestions = 20;
 const minJudgedShare = 0.1;
 
 /** Recall@10 higher, or equal with a higher nDCG@10: the order the guardrail uses. */
