@@ -1,4 +1,5 @@
-import { AbortedError, parseOrThrow, ValidationError, type EmbedOptions, type Embedder } from "@zip/deep-memory";
+import { AbortedError, ValidationError, type EmbedOptions, type Embedder } from "@zip/deep-memory";
+import { parseOrThrow } from "@zip/deep-memory/provider-utils";
 import { z } from "zod";
 import { loadEmbeddingModel, type EmbeddingModel, type EmbeddingModelSettings } from "./embedding-model.js";
 import { startEmbeddingThread, type EmbeddingThread } from "./embed-thread.js";
