@@ -11,18 +11,19 @@ export default defineConfig({
     "supabase/index": "src/adapters/supabase/index.ts",
     "deeplake/index": "src/adapters/deeplake/index.ts",
     "pgvector/index": "src/adapters/pgvector/index.ts",
+    // Helpers for adapter authors, retrieval and evaluation internals, the zod schemas: off the root on purpose.
+    "provider-utils/index": "src/provider-utils/index.ts",
+    "retrieval/index": "src/retrieval/index.ts",
+    "evaluation/index": "src/evaluation/index.ts",
+    "schemas/index": "src/schemas/index.ts",
     // Test helpers for hosts (a fake OpenAI server on msw, synthetic corpora); msw is an optional peer.
     "testing/index": "src/testing/index.ts",
-    // LocalDeepMemory's training thread: started by file, beside the bundle that starts it (dist/), never imported.
-    "fit-worker": "src/adapters/local-deep-memory/fit-worker.ts",
   },
   format: ["esm", "cjs"],
   dts: true,
   clean: true,
   sourcemap: true,
   target: "node20",
-  // import.meta.url in the CommonJS build (it locates the training worker's file).
-  shims: true,
   // p-retry is ESM-only; bundling it keeps the CommonJS build loadable by require().
   // So is pgvector (its vector text format helpers; 0.3 also asks for Node 22),
   // bundled into the /pgvector entry so users install only pg or PGlite.
