@@ -1,4 +1,5 @@
-import { DeepMemoryError, describeFusion, httpStatusFor, type SearchHit } from "@zip/deep-memory";
+import { DeepMemoryError, httpStatusFor, type SearchHit } from "@zip/deep-memory";
+import { describeFusion } from "@zip/deep-memory/retrieval";
 import { chatRequestSchema, type ChatReply } from "@/lib/chat";
 import { getBackend } from "@/lib/server/backend";
 import { requireUserId } from "@/lib/server/session";
