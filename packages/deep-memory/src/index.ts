@@ -37,7 +37,7 @@ export {
   type QuestionPromptPreset,
 } from "./question-prompts/index.js";
 export { PseudoQueryGenerator, PSEUDO_QUERY_MODEL, type PseudoQueryGeneratorOptions } from "./adapters/question-generator/pseudo-query-generator.js";
-export { LocalDeepMemory, localDeepMemoryOptionsSchema, type LocalDeepMemoryOptions } from "./adapters/local-deep-memory/local-deep-memory.js";
+export { LocalDeepMemory, localDeepMemoryOptionsSchema, type LocalDeepMemoryOptions } from "@zip/deep-memory-engine";
 export {
   readModelFile,
   MODEL_FILE_FORMAT,
