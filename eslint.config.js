@@ -31,6 +31,8 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
       // Off: an async method without await is how an adapter or fake implements an async port; it turns throws into rejections.
       "@typescript-eslint/require-await": "off",
+      // A caught value passed on to a promise's reject keeps what was thrown, whatever it was.
+      "@typescript-eslint/prefer-promise-reject-errors": ["error", { allowThrowingUnknown: true }],
     },
   },
   {
