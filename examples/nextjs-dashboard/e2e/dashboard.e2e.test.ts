@@ -1,9 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromiumArgs, ensureProductionBuild, findChromium, missingPrerequisite, startApp, type RunningApp } from "./support";
+import { appRoot, chromiumArgs, ensureProductionBuild, findChromium, missingPrerequisite, startApp, type RunningApp } from "./support";
+
+/** Full-page screenshots of each step, for a person to look at (git-ignored). */
+const artifacts = join(appRoot, "test-artifacts", "e2e");
+const screenshot = (p: Page, name: string) => p.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
 const missing = missingPrerequisite();
 if (missing && process.env.REQUIRE_BROWSER === "1") throw new Error(`REQUIRE_BROWSER=1 but the Next.js dashboard's browser tests cannot run: ${missing}`);
@@ -18,6 +22,7 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
   let firstRunId = "";
 
   beforeAll(async () => {
+    mkdirSync(artifacts, { recursive: true });
     await ensureProductionBuild();
     // Paces generation (as rate limiting would) so there is time to reload mid-job: ~85 chunks x 60 ms.
     app = await startApp({ DEEP_MEMORY_DATA_DIR: join(temp, "pglite"), GENERATION_DELAY_MS: "60" });
@@ -61,6 +66,7 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
     await expect.poll(async () => Number(await generating.getAttribute("aria-valuenow")), { timeout: 30_000 }).toBeGreaterThan(5);
     const beforeReload = Number(await generating.getAttribute("aria-valuenow"));
     expect(beforeReload).toBeLessThan(100);
+    await screenshot(page, "1-generating");
 
     // A reload mid-job: the page finds the active run and follows its event stream again, from where it is now.
     await page.reload();
@@ -75,6 +81,7 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
     const review = page.getByTestId("review");
     expect(await review.getByRole("row").count()).toBeGreaterThan(5);
     expect(await review.innerText()).toContain("Questions per chunk");
+    await screenshot(page, "2-review");
 
     await page.getByRole("button", { name: "Start training" }).click();
     await page.getByRole("progressbar", { name: "Training deep memory" }).waitFor();
@@ -94,6 +101,7 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
     const exchange = await ask(page, "How is VWAP computed?");
     expect(await exchange.getByTestId("chat-deep-memory").innerText()).toBe("Deep memory used");
     expect(await exchange.innerText()).toContain("VWAP");
+    await screenshot(page, "3-trained-enabled-chat");
 
     const runs = (await (await page.request.get(`${app.url}/api/deep-memory/runs`)).json()) as { runs: { id: string }[] };
     firstRunId = runs.runs[0]!.id;
@@ -145,6 +153,7 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
       const toggle = small.getByRole("switch", { name: "Use deep memory" });
       expect(await toggle.isVisible()).toBe(true);
       expect(await (await ask(small, "What is a stop-limit order?")).getByTestId("chat-deep-memory").innerText()).toBe("Deep memory used");
+      await screenshot(small, "4-phone");
     } finally {
       await phone.close();
     }
