@@ -20,6 +20,15 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
   let first: BrowserContext;
   let page: Page;
   let firstRunId = "";
+  // Console errors in any page (a hydration mismatch, a failed request the page did not expect) fail the run.
+  const consoleErrors: string[] = [];
+  const watch = (p: Page) => {
+    p.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(`${p.url()}: ${message.text()}`);
+    });
+    p.on("pageerror", (error) => consoleErrors.push(`${p.url()}: ${error.message}`));
+    return p;
+  };
 
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
@@ -28,10 +37,13 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
     app = await startApp({ DEEP_MEMORY_DATA_DIR: join(temp, "pglite"), GENERATION_DELAY_MS: "60" });
     browser = await chromium.launch({ executablePath: findChromium()!, headless: true, args: chromiumArgs });
     first = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await first.newPage();
+    page = watch(await first.newPage());
   });
 
   afterAll(async () => {
+    expect(consoleErrors).toEqual([]);
+    // The server logged no error (Next marks them with "⨯").
+    expect(app?.output() ?? "").not.toMatch(/⨯|Error:/);
     await browser?.close();
     await app?.close();
     rmSync(temp, { recursive: true, force: true });
@@ -111,7 +123,7 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
     expect(firstRunId).not.toBe("");
     const second = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
-      const other = await second.newPage();
+      const other = watch(await second.newPage());
       await signIn(other);
       await expect.poll(() => other.getByText("No runs yet").count()).toBe(1);
       expect(await other.getByTestId("new-chunks").innerText()).toBe("85 new chunks since last training");
@@ -130,7 +142,7 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
     const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     try {
       await phone.addCookies(await first.cookies());
-      const small = await phone.newPage();
+      const small = watch(await phone.newPage());
       await small.goto(`${app.url}/dashboard/deep-memory`);
       await small.getByTestId("training-result").waitFor();
       await expect.poll(() => small.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
