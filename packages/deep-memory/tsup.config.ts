@@ -11,6 +11,10 @@ export default defineConfig({
     "supabase/index": "src/adapters/supabase/index.ts",
     "deeplake/index": "src/adapters/deeplake/index.ts",
     "pgvector/index": "src/adapters/pgvector/index.ts",
+    // The pg-boss job runner; pg-boss is an optional peer.
+    "pg-boss/index": "src/adapters/pg-boss/index.ts",
+    // The worker process: deep-memory-worker <module>.
+    "bin/deep-memory-worker": "src/bin/deep-memory-worker.ts",
     // Test helpers for hosts (a fake OpenAI server on msw, synthetic corpora); msw is an optional peer.
     "testing/index": "src/testing/index.ts",
     // LocalDeepMemory's training thread: started by file, beside the bundle that starts it (dist/), never imported.

@@ -13,3 +13,4 @@ export {
   type UpdateSettingsInput,
   type ImportPairsInput,
 } from "./options.js";
+export { runWorker, type RunWorkerOptions, type WorkerHandle } from "./run-worker.js";
