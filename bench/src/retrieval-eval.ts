@@ -1,13 +1,4 @@
 import {
-  chooseFusion,
-  deterministicSplit,
-  defaultHybridFusion,
-  denseOnly,
-  fusedRanking,
-  fusedSearch,
-  normalizeQuestion,
-  retrievalMetrics,
-  saturatedHeldOutRecall,
   type DeepMemoryEngine,
   type EngineModel,
   type Fusion,
@@ -17,6 +8,8 @@ import {
   type QueryTransform,
   type SearchHit,
 } from "@zip/deep-memory";
+import { deterministicSplit, normalizeQuestion, retrievalMetrics, saturatedHeldOutRecall } from "@zip/deep-memory/evaluation";
+import { chooseFusion, defaultHybridFusion, denseOnly, fusedRanking, fusedSearch } from "@zip/deep-memory/retrieval";
 
 export const topK = [1, 3, 5, 10, 50, 100];
 /** Candidates read per leg when measuring: as deep as any fusion tried and the deepest metric. */

@@ -15,18 +15,19 @@ export default defineConfig({
     "pg-boss/index": "src/adapters/pg-boss/index.ts",
     // The worker process: deep-memory-worker <module>.
     "bin/deep-memory-worker": "src/bin/deep-memory-worker.ts",
+    // Helpers for adapter authors, retrieval and evaluation internals, the zod schemas: off the root on purpose.
+    "provider-utils/index": "src/provider-utils/index.ts",
+    "retrieval/index": "src/retrieval/index.ts",
+    "evaluation/index": "src/evaluation/index.ts",
+    "schemas/index": "src/schemas/index.ts",
     // Test helpers for hosts (a fake OpenAI server on msw, synthetic corpora); msw is an optional peer.
     "testing/index": "src/testing/index.ts",
-    // LocalDeepMemory's training thread: started by file, beside the bundle that starts it (dist/), never imported.
-    "fit-worker": "src/adapters/local-deep-memory/fit-worker.ts",
   },
   format: ["esm", "cjs"],
   dts: true,
   clean: true,
   sourcemap: true,
   target: "node20",
-  // import.meta.url in the CommonJS build (it locates the training worker's file).
-  shims: true,
   // p-retry is ESM-only; bundling it keeps the CommonJS build loadable by require().
   // So is pgvector (its vector text format helpers; 0.3 also asks for Node 22),
   // bundled into the /pgvector entry so users install only pg or PGlite.

@@ -1,5 +1,6 @@
 import { AutoModel, AutoTokenizer, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from "@huggingface/transformers";
-import { AbortedError, parseOrThrow, ValidationError, type EmbedOptions, type Embedder } from "@zip/deep-memory";
+import { AbortedError, ValidationError, type EmbedOptions, type Embedder } from "@zip/deep-memory";
+import { parseOrThrow } from "@zip/deep-memory/provider-utils";
 import { z } from "zod";
 import {
   knownModelDefaults,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LocalDeepMemory } from "../adapters/local-deep-memory/local-deep-memory.js";
+import { LocalDeepMemory } from "@zip/deep-memory-engine";
 import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-training-store.js";
 import { InMemoryVectorStore, type InMemoryVectorStoreOptions } from "../adapters/vector-store/in-memory-vector-store.js";
 import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
@@ -26,10 +26,15 @@ const identityEngine: DeepMemoryEngine = {
   load: (model) => ({ dimensions: model.dimensions, apply: (q) => q.slice() }),
 };
 
-function setup(options: { namedShare: number; store?: InMemoryVectorStoreOptions; chunks?: number; engine?: DeepMemoryEngine }) {
+function setup(options: { namedShare: number; store?: InMemoryVectorStoreOptions; chunks?: number; engine?: DeepMemoryEngine; copiedShare?: number }) {
   const chunks = options.chunks ?? 80;
   const corpus = syntheticCorpus({ chunks, dims: 24, seed: 5 });
-  const documents = corpus.documents.map((d, i) => ({ ...d, text: i < chunks * options.namedShare ? `${d.id.slice(6)} field notes` : `field notes number ${i}` }));
+  // A chunk "copied" into its questions holds their text, as a sentence pseudo-query is a sentence of its chunk.
+  const copiedText = (id: string) => Array.from({ length: 5 }, (_, k) => corpus.questionFor(id, k)).join(" ");
+  const documents = corpus.documents.map((d, i) => ({
+    ...d,
+    text: i < chunks * (options.copiedShare ?? 0) ? copiedText(d.id) : i < chunks * options.namedShare ? `${d.id.slice(6)} field notes` : `field notes number ${i}`,
+  }));
   const vectorStore = new InMemoryVectorStore(documents, options.store);
   const store = new InMemoryTrainingStore();
   const trainer = new DeepMemoryTrainer({
@@ -119,6 +124,27 @@ describe("hybrid search with deep memory", () => {
     expect(metrics.reason).toMatch(/^Hybrid search without deep memory finds 100.0% .* judged on the dense leg/);
     expect(metrics.retrieval!.heldOutWithModel["recall@10"]).toBe(1);
   });
+
+  it("does not count held-out questions copied from their chunks as evidence, and keeps the model disabled when they are nearly all", async () => {
+    // Every question is a sentence of its chunk, as offline sentence pseudo-queries are: before this rule, keyword search
+    // found them all, the dense leg judged, and the model was enabled on questions that say nothing about real ones.
+    const { trainer, store } = setup({ namedShare: 0, copiedShare: 1 });
+    const { metrics } = await trained(trainer, store);
+    expect(metrics.verdict).toBe("not_improved");
+    expect(metrics.reason).toMatch(/^Kept disabled: \d+ of the \d+ held-out questions are copied from their chunks' text/);
+    expect(metrics.reason).toContain("only 0 are not, too few to judge it");
+    expect((await trainer.getSettings({ userId })).canEnable).toBe(false);
+  });
+
+  it("judges on the held-out questions not copied from their chunks where copies are the majority", async () => {
+    const { trainer, store } = setup({ namedShare: 0, copiedShare: 0.55, chunks: 240 });
+    const { metrics } = await trained(trainer, store);
+    const copied = Number(/(\d+) of the \d+ held-out questions are copied/.exec(metrics.reason)?.[1]);
+    expect(copied).toBeGreaterThanOrEqual(metrics.heldOutPairs / 2);
+    expect(metrics.heldOut.queryCount).toBe(metrics.heldOutPairs - copied);
+    expect(metrics.reason).toContain(`judged on the other ${metrics.heldOutPairs - copied}`);
+    expect(metrics.verdict).toBe("improved");
+  }, 30_000);
 
   it("searches dense-only, and compares with dense search, where the store has no keyword search", async () => {
     const { trainer, store, corpus } = setup({ namedShare: 0.5, store: { textSearch: false } });

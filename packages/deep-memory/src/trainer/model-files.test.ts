@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalDeepMemory } from "../adapters/local-deep-memory/local-deep-memory.js";
+import { LocalDeepMemory } from "@zip/deep-memory-engine";
 import { PGliteTrainingStore } from "../adapters/pglite/pglite-training-store.js";
 import { PostgresTrainingStore } from "../adapters/postgres/postgres-training-store.js";
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from "../adapters/postgres/test-database.test-support.js";

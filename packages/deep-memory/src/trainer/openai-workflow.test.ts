@@ -5,7 +5,7 @@
  * as the trainer promises.
  */
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { LocalDeepMemory } from "../adapters/local-deep-memory/local-deep-memory.js";
+import { LocalDeepMemory } from "@zip/deep-memory-engine";
 import { OpenAIEmbedder } from "../adapters/openai/openai-embedder.js";
 import { OpenAIQuestionGenerator } from "../adapters/openai/openai-question-generator.js";
 import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-training-store.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalDeepMemory } from "../adapters/local-deep-memory/local-deep-memory.js";
+import { LocalDeepMemory } from "@zip/deep-memory-engine";
 import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-training-store.js";
 import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-store.js";
 import { DeepMemoryError } from "../errors/errors.js";

@@ -9,6 +9,7 @@ import type { Embedder } from "../ports/embedder.js";
 import type { VectorStore } from "../ports/vector-store.js";
 import { defaultHybridFusion, denseOnly, type Fusion } from "../retrieval/fusion.js";
 import { candidateDepth, chooseFusion, fusedRanking, fusionCandidates } from "../retrieval/fusion-selection.js";
+import { isCopiedQuestion } from "../retrieval/copied-questions.js";
 import { searchLegs } from "../retrieval/search-legs.js";
 import { embedQueries, type EmbeddingCache } from "./corpus.js";
 import type { ResolvedTrainerOptions } from "./options.js";
@@ -142,18 +143,31 @@ export async function trainAndEvaluate(input: {
     choice = chooseFusion({ dense: legs.tuned!, lexical: legs.lexical!, relevant: validation.map((q) => new Set(q.chunkIds)), candidates });
   }
 
+  // Held-out questions copied from their chunks (offline sentence pseudo-queries) are found by keyword search and by a
+  // memory of their sibling sentences whatever deep memory would do for real questions: where they are the majority,
+  // only the others judge, and too few others leave the model disabled.
+  const chunkText = new Map(input.chunks.map((c) => [c.id, c.text]));
+  const copied = heldOut.map((q) => isCopiedQuestion(q.question, q.chunkIds.map((id) => chunkText.get(id) ?? "")));
+  const copiedCount = copied.filter(Boolean).length;
+  const copiedMajority = heldOut.length > 0 && copiedCount >= copiedMajorityShare * heldOut.length;
+  const others = heldOut.length - copiedCount;
+  const tooFewOthers = copiedMajority && others < Math.max(minJudgedQuestions, minJudgedShare * heldOut.length);
+  const judgedRows = heldOut.map((_, i) => i).filter((i) => !copiedMajority || tooFewOthers || !copied[i]);
+  const judgedQuestions = judgedRows.map((i) => heldOut[i]!);
+  const heldOutVectors = questionVectors.slice(train.length);
+
   const heldOutLegs = await searchLegs({
     vectorStore: input.vectorStore,
     userId: input.userId,
-    queries: heldOut.map((q) => q.question),
-    vectors: questionVectors.slice(train.length),
+    queries: judgedQuestions.map((q) => q.question),
+    vectors: judgedRows.map((i) => heldOutVectors[i]!),
     transform,
     plain: true,
     depth,
     signal,
     onProgress: (done, total) => onProgress({ phase: "evaluating", done, total }),
   });
-  const relevant = heldOut.map((q) => new Set(q.chunkIds));
+  const relevant = judgedQuestions.map((q) => new Set(q.chunkIds));
   const topK = [1, 3, 5, 10, 50, 100];
   const table = (dense: SearchHit[][], fusion: Fusion) =>
     retrievalMetrics(
@@ -180,15 +194,25 @@ export async function trainAndEvaluate(input: {
     queryCount: judged.queryCount,
     topK,
   };
-  const verdict = guardrailVerdict({
-    heldOutQuestions: heldOut.length,
+  const judgedVerdict = guardrailVerdict({
+    heldOutQuestions: judgedQuestions.length,
     withoutModel: heldOutResult.withoutModel,
     withModel: heldOutResult.withModel,
     minRecallGain: options.minRecallGain,
     baseline: guardrailBaseline === "hybrid" ? "hybrid search without deep memory" : saturated ? "dense search" : "plain search",
   });
   const pct = (v: number | undefined) => `${((v ?? 0) * 100).toFixed(1)}%`;
-  const reason = saturated
+  const copiedNote = `${copiedCount} of the ${heldOut.length} held-out questions are copied from their chunks' text (offline pseudo-queries): keyword search and remembered sibling sentences find those whatever deep memory does for questions people ask`;
+  const verdict = tooFewOthers
+    ? {
+        improved: false,
+        recallAt10Gain: judgedVerdict.recallAt10Gain,
+        reason: `Kept disabled: ${copiedNote}, and only ${others} are not, too few to judge it. Generate questions with an LLM or import real questions.`,
+      }
+    : copiedMajority
+      ? { ...judgedVerdict, reason: `${copiedNote}; judged on the other ${others}. ${judgedVerdict.reason}` }
+      : judgedVerdict;
+  const reason = saturated && !tooFewOthers
     ? `Hybrid search without deep memory finds ${pct(baselines.hybrid!["recall@10"])} of the held-out questions' chunks (they share words with them), so deep memory was judged on the dense leg it changes. ${verdict.reason}`
     : verdict.reason;
   const bestScores = [...choice.scores].sort((a, b) => b.recallAt10 + b.ndcgAt10 - (a.recallAt10 + a.ndcgAt10));
@@ -219,6 +243,12 @@ export async function trainAndEvaluate(input: {
     },
   };
 }
+
+/** Held-out questions copied from their chunks at this share or more cannot judge the model on their own. */
+const copiedMajorityShare = 0.5;
+/** The questions left to judge on must be at least this many, and this share of the held-out set. */
+const minJudgedQuestions = 20;
+const minJudgedShare = 0.1;
 
 /** Recall@10 higher, or equal with a higher nDCG@10: the order the guardrail uses. */
 function beats(a: MetricTable, b: MetricTable): boolean {

@@ -11,7 +11,6 @@ import {
   DeepMemoryTrainer,
   InMemoryTrainingStore,
   InMemoryVectorStore,
-  normalize,
   type DeepMemoryEngine,
   type EngineModel,
   type EngineTrainInput,
@@ -19,6 +18,7 @@ import {
   type InMemoryDocument,
   type QueryTransform,
 } from "@zip/deep-memory";
+import { normalize } from "@zip/deep-memory/evaluation";
 import { createDeepMemoryRouter, createJobEventsRouter } from "@zip/deep-memory-express";
 import type { JobStreamEvent } from "@zip/deep-memory/protocol";
 import express from "express";

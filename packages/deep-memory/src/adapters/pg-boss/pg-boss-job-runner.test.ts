@@ -3,7 +3,7 @@ import { UpstreamError } from "../../errors/errors.js";
 import type { JobEvent } from "../../events/events.js";
 import { ScriptedGenerator, syntheticCorpus, type ScriptedReply } from "../../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "../../trainer/deep-memory-trainer.js";
-import { LocalDeepMemory } from "../local-deep-memory/local-deep-memory.js";
+import { LocalDeepMemory } from "@zip/deep-memory-engine";
 import { PostgresTrainingStore } from "../postgres/postgres-training-store.js";
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from "../postgres/test-database.test-support.js";
 import { InMemoryVectorStore } from "../vector-store/in-memory-vector-store.js";

@@ -1,5 +1,5 @@
-import { ValidationError } from "../../errors/errors.js";
-import type { QueryTransform } from "../../ports/deep-memory-engine.js";
+import { ValidationError } from "./errors.js";
+import type { QueryTransform } from "./contract.js";
 import { QuestionMemory } from "./question-memory.js";
 import { createSimdResidual, type SimdResidual } from "./wasm-simd.js";
 

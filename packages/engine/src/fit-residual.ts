@@ -1,5 +1,5 @@
-import { AbortedError } from "../../errors/errors.js";
-import type { EngineProgress } from "../../ports/deep-memory-engine.js";
+import { AbortedError } from "./errors.js";
+import type { EngineProgress } from "./contract.js";
 import { EpochRunner } from "./epoch-runner.js";
 import { corpusKernels, gatherRows, matmulTransB, normalizeRows, orthonormalizeRows, transpose } from "./kernels.js";
 import { mineCandidates, type CandidateLists, type QuerySet } from "./mining.js";

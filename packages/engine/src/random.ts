@@ -1,4 +1,14 @@
-import { mulberry32 } from "../../shared/random.js";
+/** mulberry32: a small, fast 32-bit generator; uniform numbers in [0, 1). The same as the core's shared/random.ts. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /**
  * A small seeded generator (mulberry32) so training is reproducible: the same

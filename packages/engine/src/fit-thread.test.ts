@@ -1,6 +1,6 @@
 import { threadId } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import type { EngineProgress } from "../../ports/deep-memory-engine.js";
+import type { EngineProgress } from "./contract.js";
 import type { FitJob } from "./fit-model.js";
 import { runFit } from "./fit-thread.js";
 import { normalizeRows } from "./kernels.js";

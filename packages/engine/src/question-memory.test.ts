@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../../errors/errors.js";
+import { ValidationError } from "./errors.js";
 import { dot, normalizeRows } from "./kernels.js";
 import { LocalDeepMemory } from "./local-deep-memory.js";
 import { kthLargest } from "./memory-index.js";

@@ -1,4 +1,4 @@
-import { ValidationError } from "../../errors/errors.js";
+import { ValidationError } from "./errors.js";
 import { axpy, corpusKernels, keyScan, topK, type CorpusKernels, type KeyScan } from "./kernels.js";
 import {
   dequantise,

@@ -1,8 +1,8 @@
 import * as z from "zod";
-import type { TrainingReport } from "../../domain/metrics.js";
-import { ValidationError } from "../../errors/errors.js";
-import { parseOrThrow } from "../../errors/validation.js";
-import type { DeepMemoryEngine, EngineModel, EngineTrainInput, QueryTransform } from "../../ports/deep-memory-engine.js";
+import type { TrainingReport } from "./contract.js";
+import { ValidationError } from "./errors.js";
+import { parseOrThrow } from "./errors.js";
+import type { DeepMemoryEngine, EngineModel, EngineTrainInput, QueryTransform } from "./contract.js";
 import type { FitJob, PackedQuestions } from "./fit-model.js";
 import { runFit } from "./fit-thread.js";
 import { ResidualTransform } from "./residual-transform.js";

@@ -4,7 +4,7 @@
  * function runs on a worker thread (fit-worker.ts) or on the caller's thread
  * (fit-thread.ts) and gives the same bytes either way.
  */
-import type { TrainingReport } from "../../domain/metrics.js";
+import type { TrainingReport } from "./contract.js";
 import { fitResidual, type FitProgress, type FitSettings, type QuerySet } from "./fit-residual.js";
 import { SeededRandom } from "./random.js";
 import { ResidualTransform } from "./residual-transform.js";

@@ -1,0 +1,65 @@
+/**
+ * What the engine promises its caller: the shapes of the core's
+ * DeepMemoryEngine port (packages/deep-memory/src/ports/deep-memory-engine.ts),
+ * written out here because the core depends on this package and not the
+ * other way round. TypeScript compares them structurally: the core's
+ * typecheck fails if LocalDeepMemory stops fitting its port.
+ */
+
+/** What a training reports; the core validates it with its trainingReportSchema. */
+export interface TrainingReport {
+  engine: string;
+  epochs: number;
+  bestEpoch: number;
+  trainQueries: number;
+  validationQueries: number;
+  baselineValidationRecallAt10: number;
+  validationRecallAt10: number;
+  /** The question memory kept with the model, where it beat the learned map alone on validation. */
+  questionMemory?: { keys: number; chunks: number; weight: number } | undefined;
+  wallMs: number;
+}
+
+export interface EngineProgress {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  /** Recall@10 on the engine's own validation split (carved from the training pairs). */
+  validationRecallAt10: number;
+}
+
+export interface EngineTrainInput {
+  dimensions: number;
+  /** Unit-length embeddings of the training questions. */
+  queries: Float32Array[];
+  /** For each query, indexes into `corpus` of the chunks that answer it. */
+  positives: number[][];
+  /** Unit-length embeddings of every chunk searched over. */
+  corpus: Float32Array[];
+  /** Questions held back by the caller: scored, never trained on or remembered. Without it the engine carves its own split. */
+  validation?: { queries: Float32Array[]; positives: number[][] };
+  seed: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: EngineProgress) => void;
+}
+
+export interface EngineModel {
+  format: string;
+  dimensions: number;
+  weights: Uint8Array;
+  report: TrainingReport;
+}
+
+/** Maps a query embedding to the one to search with. Corpus embeddings never change. */
+export interface QueryTransform {
+  readonly dimensions: number;
+  /** Returns a new unit-length vector; never mutates its input. */
+  apply(query: Float32Array): Float32Array;
+}
+
+export interface DeepMemoryEngine {
+  readonly name: string;
+  train(input: EngineTrainInput): Promise<EngineModel>;
+  /** Rebuilds a transform from stored weights; throws ValidationError for a foreign format. */
+  load(model: { format: string; dimensions: number; weights: Uint8Array }): QueryTransform;
+}

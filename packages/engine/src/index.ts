@@ -1,0 +1,9 @@
+/**
+ * @zip/deep-memory-engine: LocalDeepMemory, the training engine behind
+ * @zip/deep-memory (a learned residual map of query embeddings plus a
+ * question memory), with its WebAssembly SIMD kernels and worker threads.
+ * @zip/deep-memory re-exports LocalDeepMemory; install this package alone
+ * only to use the engine without the trainer.
+ */
+export { LocalDeepMemory, localDeepMemoryOptionsSchema, type LocalDeepMemoryOptions } from "./local-deep-memory.js";
+export type { DeepMemoryEngine, EngineModel, EngineProgress, EngineTrainInput, QueryTransform, TrainingReport } from "./contract.js";
