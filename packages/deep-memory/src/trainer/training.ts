@@ -128,7 +128,7 @@ export async function trainAndEvaluate(input: {
   const depth = Math.max(100, candidateDepth(candidates, 10));
 
   // The fusion search applies with the model, chosen on validation questions the engine never trained on.
-  let choice: ReturnType<typeof chooseFusion> = { fusion: denseOnly, scores: [] };
+  let choice: Awaited<ReturnType<typeof chooseFusion>> = { fusion: denseOnly, scores: [] };
   if (lexical && validation.length) {
     const legs = await searchLegs({
       vectorStore: input.vectorStore,
@@ -140,7 +140,7 @@ export async function trainAndEvaluate(input: {
       depth,
       signal,
     });
-    choice = chooseFusion({ dense: legs.tuned!, lexical: legs.lexical!, relevant: validation.map((q) => new Set(q.chunkIds)), candidates });
+    choice = await chooseFusion({ dense: legs.tuned!, lexical: legs.lexical!, relevant: validation.map((q) => new Set(q.chunkIds)), candidates });
   }
 
   // Held-out questions copied from their chunks (offline sentence pseudo-queries) are found by keyword search and by a

@@ -3,9 +3,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import * as z from "zod";
-import type { RunMetrics } from "../domain/metrics.js";
-import { trainingRunSchema, type TrainingRun } from "../domain/run.js";
-import type { JobEvent } from "../events/events.js";
+import type { RunMetrics } from "./domain/metrics.js";
+import { trainingRunSchema, type TrainingRun } from "./domain/run.js";
+import type { JobEvent } from "./domain/events.js";
 import {
   errorBodySchema,
   generateRequestSchema,
