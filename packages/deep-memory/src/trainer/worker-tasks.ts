@@ -28,9 +28,15 @@ function jobOf(task: JobTask): NewJob {
 
 /** The run when this task's job still holds it in the status it works in, else null. */
 async function ownRun(ctx: TrainerContext, task: JobTask, status: TrainingRun["status"]): Promise<TrainingRun | null> {
-  const run = await ctx.config.store.getRun(task.userId, task.runId);
-  if (!run || run.status !== status || run.leaseOwner !== task.leaseOwner) return null;
-  return ctx.config.store.claimLease(task.userId, task.runId, task.leaseOwner, ctx.leases.expiry(), ctx.clock());
+  // Renews the lease only while the run is still this job's, in one compare-and-set: taking a free lease
+  // (claimLease) would re-lease a run that was failed or cancelled a moment ago.
+  return ctx.config.store.updateRun(
+    task.userId,
+    task.runId,
+    { leaseExpiresAt: ctx.leases.expiry() },
+    { leaseOwner: task.leaseOwner, status: [status] },
+    ctx.clock(),
+  );
 }
 
 async function runBatchTask(ctx: TrainerContext, task: GenerateBatchTask, context: JobTaskContext): Promise<void> {
