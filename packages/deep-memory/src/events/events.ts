@@ -64,20 +64,35 @@ export const jobFailedEventSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
 });
 
+/**
+ * The job was cancelled (trainer.cancel, or the caller's AbortSignal). Its run
+ * is stored as failed with the reason: a generation resumes where it stopped
+ * on the next generate, a training run can be trained again.
+ */
+export const jobCancelledEventSchema = z.object({
+  ...eventBase,
+  type: z.literal("cancelled"),
+  reason: z.string(),
+  /** The phase the run was in: what generate (generating) or train (training) picks up again. */
+  phase: z.enum(["generating", "training"]),
+});
+
 export const jobEventSchema = z.discriminatedUnion("type", [
   jobStartedEventSchema,
   jobProgressEventSchema,
   chunkSkippedEventSchema,
   jobCompletedEventSchema,
   jobFailedEventSchema,
+  jobCancelledEventSchema,
 ]);
 export type JobEvent = z.infer<typeof jobEventSchema>;
 export type JobEventType = JobEvent["type"];
 export type JobEventOf<T extends JobEventType> = Extract<JobEvent, { type: T }>;
 
-export const terminalEventTypes = ["completed", "failed"] as const satisfies readonly JobEventType[];
-export function isTerminalEvent(event: JobEvent): event is JobEventOf<"completed" | "failed"> {
-  return event.type === "completed" || event.type === "failed";
+export const terminalEventTypes = ["completed", "failed", "cancelled"] as const satisfies readonly JobEventType[];
+export type TerminalJobEvent = JobEventOf<(typeof terminalEventTypes)[number]>;
+export function isTerminalEvent(event: JobEvent): event is TerminalJobEvent {
+  return event.type === "completed" || event.type === "failed" || event.type === "cancelled";
 }
 
 /** What a caller passes to emit: the registry stamps seq, jobId, runId, kind and at. */
