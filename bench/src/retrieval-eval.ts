@@ -129,7 +129,7 @@ export async function trainWithFusion(input: {
   });
   const plainHybrid = await legs.metrics(null, defaultHybridFusion);
   const plainDense = await legs.metrics(null, denseOnly);
-  const choice = chooseFusion({ dense: await legs.denseFor(transform), lexical: legs.lexical, relevant: legs.queries.relevant });
+  const choice = await chooseFusion({ dense: await legs.denseFor(transform), lexical: legs.lexical, relevant: legs.queries.relevant });
   // As the trainer: only where hybrid is the better plain search and already finds 98%.
   const hybridBetter = (plainHybrid["recall@10"] ?? 0) > (plainDense["recall@10"] ?? 0) ||
     (plainHybrid["recall@10"] === plainDense["recall@10"] && (plainHybrid["ndcg@10"] ?? 0) >= (plainDense["ndcg@10"] ?? 0));

@@ -4,7 +4,7 @@ import {
   openApiDocument,
   type OpenApiOptions,
   type RouteSpec,
-} from "@zip/deep-memory/protocol";
+} from "@zip/deep-memory-protocol";
 import express, { type Request, type Response, type Router } from "express";
 import { authenticate, resolveContext, type JobEventsOptions, type ResolvedContext } from "./context.js";
 import { jsonErrorHandler, methodNotAllowed } from "./express-errors.js";
@@ -20,6 +20,7 @@ import {
 } from "./idempotency.js";
 import { jobEventsHandler } from "./job-events.js";
 import {
+  cancelJobResponse,
   generateResponse,
   importPairsResponse,
   runDetailResponse,
@@ -197,6 +198,16 @@ export function createDeepMemoryRouter(options: DeepMemoryRouterOptions): Router
       const result = await trainer.train({ userId, runId: body.training_run_id });
       return { status: 202, body: trainResponse(result, eventsUrl(req, result.jobId)) };
     }),
+  );
+
+  router.post(
+    expressPath(r.cancelJob.path),
+    handle(routes, r.cancelJob, async ({ userId, params, body }) => ({
+      status: 202,
+      body: cancelJobResponse(
+        await trainer.cancel({ userId, jobId: params.jobId, ...(body.reason !== undefined ? { reason: body.reason } : {}) }),
+      ),
+    })),
   );
 
   router.post(

@@ -1,4 +1,5 @@
 import type {
+  CancelResult,
   CompareSearchResult,
   GenerateResult,
   ImportPairsResult,
@@ -13,6 +14,7 @@ import {
   toWireRunMetrics,
   toWireSamplePair,
   toWireSearchHit,
+  type CancelJobResponse,
   type GenerateResponse,
   type ImportPairsResponse,
   type RunDetailResponse,
@@ -21,7 +23,7 @@ import {
   type SettingsResponse,
   type StatusResponse,
   type TrainResponse,
-} from "@zip/deep-memory/protocol";
+} from "@zip/deep-memory-protocol";
 
 /*
  * The trainer's results in their wire form. Each mapper names every wire
@@ -54,6 +56,17 @@ export function trainResponse(result: TrainResult, eventsUrl: string): TrainResp
     joined: result.joined,
     message: result.joined ? "Already training this run; following that job" : "Training started",
     events_url: eventsUrl,
+  };
+}
+
+export function cancelJobResponse(result: CancelResult): CancelJobResponse {
+  return {
+    job_id: result.jobId,
+    training_run_id: result.runId,
+    kind: result.kind,
+    phase: result.phase,
+    stopped: result.stopped,
+    message: result.stopped ? "Job cancelled" : "Job cancelled; the server process running it stops at its next lease renewal",
   };
 }
 

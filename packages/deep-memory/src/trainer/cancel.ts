@@ -1,8 +1,8 @@
+import { cancelJobOptionsSchema, LIMITS } from "@zip/deep-memory-protocol";
 import * as z from "zod";
 import type { TrainingRun } from "../domain/run.js";
 import type { JobKind } from "../events/events.js";
 import { InvalidRunStateError, NotFoundError } from "../errors/errors.js";
-import { storableText } from "../errors/storable-text.js";
 import { parseOrThrow } from "../errors/validation.js";
 import type { TrainerContext } from "./context.js";
 import { userIdSchema } from "./options.js";
@@ -26,12 +26,9 @@ export class JobCancellation extends Error {
   }
 }
 
-export const cancelInputSchema = z
-  .object({
-    userId: userIdSchema,
-    jobId: z.string().min(1).max(256),
-    reason: storableText().trim().min(1).max(500).default("cancelled by the user"),
-  })
+/** The wire request's fields (the limits live in the protocol), plus the user and the job. */
+export const cancelInputSchema = cancelJobOptionsSchema
+  .extend({ userId: userIdSchema, jobId: z.string().min(1).max(LIMITS.pathIdLength) })
   .strict();
 export type CancelInput = z.input<typeof cancelInputSchema>;
 
@@ -60,7 +57,7 @@ function jobOf(run: TrainingRun, jobId: string): { kind: JobKind; phase: "genera
  * @throws InvalidRunStateError when the job has finished already.
  */
 export async function cancelJob(ctx: TrainerContext, input: CancelInput): Promise<CancelResult> {
-  const { userId, jobId, reason } = parseOrThrow(cancelInputSchema, input, "cancel input");
+  const { userId, jobId, reason = "cancelled by the user" } = parseOrThrow(cancelInputSchema, input, "cancel input");
   const { store } = ctx.config;
   const local = ctx.jobs.get(userId, jobId);
   const run = local ? await store.getRun(userId, local.runId) : await store.findRunByJobId(userId, jobId);

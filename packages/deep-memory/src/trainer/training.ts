@@ -13,6 +13,7 @@ import { isCopiedQuestion } from "../retrieval/copied-questions.js";
 import { searchLegs } from "../retrieval/search-legs.js";
 import { embedQueries, type EmbeddingCache } from "./corpus.js";
 import type { ResolvedTrainerOptions } from "./options.js";
+import { abortable } from "../shared/abortable.js";
 
 /** One distinct question and every chunk that answers it. */
 export interface LabelledQuestion {
@@ -109,7 +110,7 @@ export async function trainAndEvaluate(input: {
   }
 
   const fitCount = fit.length;
-  const model = await input.engine.train({
+  const training = input.engine.train({
     dimensions,
     queries: questionVectors.slice(0, fitCount),
     positives: fit.map((q) => q.chunkIds.map((id) => corpusIndex.get(id)!)),
@@ -121,6 +122,8 @@ export async function trainAndEvaluate(input: {
     signal,
     onProgress: (p) => onProgress({ phase: "training", ...p }),
   });
+  // An engine that ignores the signal must not hold a cancelled job open.
+  const model = await abortable(training, signal, "Deep memory training");
   const transform = input.engine.load(model);
   const lexical = typeof input.vectorStore.textSearch === "function";
   const plainFusion = lexical ? defaultHybridFusion : denseOnly;
@@ -128,7 +131,7 @@ export async function trainAndEvaluate(input: {
   const depth = Math.max(100, candidateDepth(candidates, 10));
 
   // The fusion search applies with the model, chosen on validation questions the engine never trained on.
-  let choice: ReturnType<typeof chooseFusion> = { fusion: denseOnly, scores: [] };
+  let choice: Awaited<ReturnType<typeof chooseFusion>> = { fusion: denseOnly, scores: [] };
   if (lexical && validation.length) {
     const legs = await searchLegs({
       vectorStore: input.vectorStore,
@@ -140,7 +143,7 @@ export async function trainAndEvaluate(input: {
       depth,
       signal,
     });
-    choice = chooseFusion({ dense: legs.tuned!, lexical: legs.lexical!, relevant: validation.map((q) => new Set(q.chunkIds)), candidates });
+    choice = await chooseFusion({ dense: legs.tuned!, lexical: legs.lexical!, relevant: validation.map((q) => new Set(q.chunkIds)), candidates });
   }
 
   // Held-out questions copied from their chunks (offline sentence pseudo-queries) are found by keyword search and by a

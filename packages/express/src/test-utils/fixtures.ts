@@ -23,7 +23,7 @@ import {
   type TrainingStore,
 } from "@zip/deep-memory";
 import { normalize } from "@zip/deep-memory/evaluation";
-import { decodeJobStreamEvent, parseSseStream, SseParser, type JobStreamEvent } from "@zip/deep-memory/protocol";
+import { decodeJobStreamEvent, parseSseStream, SseParser, type JobStreamEvent } from "@zip/deep-memory-protocol";
 
 export const DIMS = 16;
 

@@ -2,13 +2,15 @@ import { act, render, renderHook, screen, waitFor } from "@testing-library/react
 import { delay, http, HttpResponse } from "msw";
 import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
-import { BASE_URL } from "../test-utils/fake-api.js";
+import { BASE_URL, fakeRunId } from "../test-utils/fake-api.js";
 import { useFakeApi } from "../test-utils/msw.js";
 import { renderHookWithClient } from "../test-utils/render.js";
 import { DeepMemoryProvider, useDeepMemoryClient } from "./provider.js";
 import { useDeepMemorySearch } from "./use-deep-memory-search.js";
 import { useDeepMemorySettings } from "./use-deep-memory-settings.js";
 import { useGenerateTrainingData } from "./use-generate-training-data.js";
+import { useCancelJob } from "./use-cancel-job.js";
+import { useJobEvents } from "./use-job-events.js";
 import { useStartTraining } from "./use-start-training.js";
 import { useTrainingRuns } from "./use-training-runs.js";
 
@@ -71,7 +73,7 @@ describe("useGenerateTrainingData and useTrainingRuns", () => {
     for (let i = 0; i < 3; i++) ctx.api.createRun({ status: "completed" });
     const { result } = renderHookWithClient(() => useTrainingRuns({ limit: 2, offset: 0 }));
     await waitFor(() => expect(result.current.isLoading).toBe(false));
-    expect(result.current.runs.map((run) => run.id)).toEqual(["run-3", "run-2"]);
+    expect(result.current.runs.map((run) => run.id)).toEqual([fakeRunId(3), fakeRunId(2)]);
     expect(result.current).toMatchObject({ total: 3, hasMore: true, activeRun: null });
   });
 });
@@ -87,6 +89,26 @@ describe("useStartTraining", () => {
     await act(async () => void (await result.current.startTraining(busy.id)));
     expect(result.current.error).toMatchObject({ status: 409, code: "INVALID_RUN_STATE" });
     expect(result.current.jobId).toBeNull();
+  });
+});
+
+describe("useCancelJob", () => {
+  it("cancels a running job: its stream ends as cancelled with the reason; a finished job's cancel is a 409", async () => {
+    const { runId, jobId } = ctx.api.startGeneration();
+    const { result } = renderHookWithClient(() => ({ cancel: useCancelJob(), events: useJobEvents(jobId) }));
+    act(() => void ctx.api.emit(jobId, { type: "started", total_chunks: 4, resumed: false }));
+    await waitFor(() => expect(result.current.events.status).toBe("running"));
+
+    await act(async () => void (await result.current.cancel.cancelJob(jobId, "wrong knowledge base")));
+    expect(result.current.cancel).toMatchObject({
+      status: "success",
+      data: { job_id: jobId, training_run_id: runId, kind: "generate", phase: "generating", stopped: true },
+    });
+    await waitFor(() => expect(result.current.events.done).toBe(true));
+    expect(result.current.events).toMatchObject({ status: "cancelled", runStatus: "failed", error: { code: "CANCELLED", message: "wrong knowledge base" } });
+
+    await act(async () => void (await result.current.cancel.cancelJob(jobId)));
+    expect(result.current.cancel.error).toMatchObject({ status: 409, code: "INVALID_RUN_STATE" });
   });
 });
 

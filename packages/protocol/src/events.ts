@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { runMetricsSchema } from "../domain/metrics.js";
+import { runMetricsSchema } from "./domain/metrics.js";
 import {
   chunkSkippedEventSchema,
   jobCompletedEventSchema,
@@ -9,7 +9,7 @@ import {
   jobProgressEventSchema,
   jobStartedEventSchema,
   type JobEvent,
-} from "../events/events.js";
+} from "./domain/events.js";
 import { runMetricsWireSchema, statusResponseSchema } from "./schemas.js";
 import { toWire, wireSchema } from "./wire-case.js";
 

@@ -1,9 +1,16 @@
 import * as z from "zod";
 
 /**
- * The wire speaks snake_case; the SDK's domain speaks camelCase. Wire schemas
- * are derived from the domain's zod schemas by the helpers here (keys renamed,
- * dates turned into ISO-8601 strings), so the two are never written twice.
+ * The one casing rule of the protocol: the wire speaks snake_case, the SDK's
+ * domain speaks camelCase, and this file is the single mapping between them.
+ * Every wire schema, request and response alike, is derived from a domain (or
+ * request-field) zod schema by the helpers here: keys renamed (`wireKey`),
+ * dates turned into ISO-8601 strings, strictness and limits kept, so the two
+ * are never written twice. Exceptions, all documented in docs/http-api.md:
+ * `runId` is `training_run_id`; record keys (metric names such as
+ * "recall@10") are data and keep their spelling; URL path parameters are
+ * named as in the route table (`{runId}`, `{jobId}`); the event stream also
+ * accepts `?lastEventId=` because the `event-source-polyfill` package sends it.
  */
 
 type Digit = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9";
@@ -73,15 +80,25 @@ function convertSchema(schema: z.ZodType): z.ZodType {
 }
 
 function convertUncached(schema: z.ZodType): z.ZodType {
+  const wire = convertShape(schema);
+  // Descriptions are documentation in the OpenAPI document: keep them on the renamed copy.
+  return wire !== schema && schema.description ? wire.describe(schema.description) : wire;
+}
+
+function convertShape(schema: z.ZodType): z.ZodType {
   if (schema instanceof z.ZodObject) {
     const shape: Record<string, z.ZodType> = {};
     for (const [key, value] of Object.entries(schema.shape as Record<string, z.ZodType>)) shape[wireKey(key)] = convertSchema(value);
-    const object = z.object(shape);
-    return schema.description ? object.describe(schema.description) : object;
+    // A strict request object stays strict: an unknown field is refused, never ignored.
+    return schema.def.catchall instanceof z.ZodNever ? z.strictObject(shape) : z.object(shape);
   }
   if (schema instanceof z.ZodOptional) return convertSchema(schema.unwrap() as z.ZodType).optional();
   if (schema instanceof z.ZodNullable) return convertSchema(schema.unwrap() as z.ZodType).nullable();
-  if (schema instanceof z.ZodArray) return z.array(convertSchema(schema.element as z.ZodType));
+  if (schema instanceof z.ZodArray) {
+    // Keep the array's own checks (min/max items): they are request limits.
+    const array = z.array(convertSchema(schema.element as z.ZodType));
+    return schema.def.checks?.length ? array.check(...(schema.def.checks as z.core.$ZodCheck<unknown[]>[])) : array;
+  }
   if (schema instanceof z.ZodDate) return z.iso.datetime();
   return schema;
 }

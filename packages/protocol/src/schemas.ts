@@ -1,21 +1,31 @@
 import * as z from "zod";
-import { searchHitSchema, type SearchHit } from "../domain/chunk.js";
-import { runMetricsSchema, type RunMetrics } from "../domain/metrics.js";
-import { fusionSchema } from "../retrieval/fusion.js";
-import { trainingPairSchema, trainingRunSchema, type TrainingPair, type TrainingRun } from "../domain/run.js";
-import { distributionSchema, runStatisticsSchema, runStatusSnapshotSchema, settingsViewSchema } from "../domain/views.js";
-import { storableText } from "../errors/storable-text.js";
+import { fusionSchema, runMetricsSchema, type RunMetrics } from "./domain/metrics.js";
+import { searchHitSchema, trainingPairSchema, trainingRunSchema, type SearchHit, type TrainingPair, type TrainingRun } from "./domain/run.js";
+import { distributionSchema, runStatisticsSchema, runStatusSnapshotSchema, settingsViewSchema } from "./domain/views.js";
+import { LIMITS, storableText } from "./limits.js";
+import { jobKindSchema } from "./domain/events.js";
+import {
+  cancelJobOptionsSchema,
+  generateOptionsSchema,
+  importPairsOptionsSchema,
+  listRunsOptionsSchema,
+  searchOptionsSchema,
+  trainOptionsSchema,
+  updateSettingsOptionsSchema,
+} from "./requests.js";
 import { toWire, wireSchema } from "./wire-case.js";
 
 /*
- * Request and response bodies of the deep-memory HTTP API, in snake_case.
- * Request schemas are strict: an unknown field (a `user_id`, say) is a 400,
+ * Request and response bodies of the deep-memory HTTP API, in snake_case
+ * (wire-case.ts is the one mapping). Request schemas are the trainer's own
+ * request fields (requests.ts) renamed, so limits are written once, and strict: an unknown field (a `user_id`, say) is a 400,
  * never silently honoured. Every request string must be storable (no NUL, no
  * unpaired surrogate): PostgreSQL text cannot keep it, so it is a 400 here
  * rather than a failed write later. Response schemas describe what servers send.
  */
 
-const id = storableText().trim().min(1).max(256);
+/** Ids in URL paths: the trainer checks their form (UUID) and answers 400 or 404 like every store. */
+const id = storableText().trim().min(1).max(LIMITS.pathIdLength);
 
 // ---------------------------------------------------------------- shared resources
 
@@ -57,18 +67,7 @@ export type RunStatisticsWire = z.infer<typeof runStatisticsWireSchema>;
 
 // ---------------------------------------------------------------- POST /generate
 
-export const generateRequestSchema = z
-  .object({
-    questions_per_chunk: z.number().int().min(1).max(10).optional().describe("Questions to aim for per chunk; defaults to the server's setting."),
-    max_pairs: z
-      .number()
-      .int()
-      .min(1)
-      .max(1_000_000)
-      .optional()
-      .describe("Stop after this many pairs; may only lower the server's cap."),
-  })
-  .strict();
+export const generateRequestSchema = wireSchema(generateOptionsSchema);
 export type GenerateRequest = z.input<typeof generateRequestSchema>;
 
 export const generateResponseSchema = z.object({
@@ -89,7 +88,7 @@ export type GenerateResponse = z.infer<typeof generateResponseSchema>;
 
 // ---------------------------------------------------------------- POST /train
 
-export const trainRequestSchema = z.object({ training_run_id: id }).strict();
+export const trainRequestSchema = wireSchema(trainOptionsSchema);
 export type TrainRequest = z.input<typeof trainRequestSchema>;
 
 export const trainResponseSchema = z.object({
@@ -102,17 +101,26 @@ export const trainResponseSchema = z.object({
 });
 export type TrainResponse = z.infer<typeof trainResponseSchema>;
 
+// ---------------------------------------------------------------- POST /jobs/{jobId}/cancel
+
+export const cancelJobRequestSchema = wireSchema(cancelJobOptionsSchema);
+export type CancelJobRequest = z.input<typeof cancelJobRequestSchema>;
+
+export const cancelJobResponseSchema = z.object({
+  job_id: z.string(),
+  training_run_id: z.string(),
+  kind: jobKindSchema,
+  /** The phase the run was stopped in: POST /generate resumes a generation, POST /train trains the run again. */
+  phase: z.enum(["generating", "training"]),
+  /** True when the job has stopped; false when it runs in another server process, which stops it within its lease renewal interval. */
+  stopped: z.boolean(),
+  message: z.string(),
+});
+export type CancelJobResponse = z.infer<typeof cancelJobResponseSchema>;
+
 // ---------------------------------------------------------------- POST /import
 
-export const importPairsRequestSchema = z
-  .object({
-    pairs: z
-      .array(z.object({ question: storableText().trim().min(1).max(2000), chunk_id: id }).strict())
-      .min(1)
-      .max(100_000),
-    source: storableText().trim().min(1).max(100).optional().describe('Where the pairs come from, e.g. "chat-feedback".'),
-  })
-  .strict();
+export const importPairsRequestSchema = wireSchema(importPairsOptionsSchema);
 export type ImportPairsRequest = z.input<typeof importPairsRequestSchema>;
 
 export const importPairsResponseSchema = z.object({
@@ -128,10 +136,11 @@ export type ImportPairsResponse = z.infer<typeof importPairsResponseSchema>;
 
 // ---------------------------------------------------------------- GET /runs, GET /runs/{runId}
 
+// Query strings arrive as text: the same limits as the trainer's, with coercion.
 export const listRunsQuerySchema = z
   .object({
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    offset: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(LIMITS.listRunsLimit).default(listRunsOptionsSchema.shape.limit.def.defaultValue),
+    offset: z.coerce.number().int().min(0).default(listRunsOptionsSchema.shape.offset.def.defaultValue),
   })
   .strict();
 export type ListRunsQuery = z.input<typeof listRunsQuerySchema>;
@@ -158,17 +167,12 @@ export type RunDetailResponse = z.infer<typeof runDetailResponseSchema>;
 export const settingsResponseSchema = wireSchema(settingsViewSchema);
 export type SettingsResponse = z.infer<typeof settingsResponseSchema>;
 
-export const updateSettingsRequestSchema = z.object({ enabled: z.boolean() }).strict();
+export const updateSettingsRequestSchema = wireSchema(updateSettingsOptionsSchema);
 export type UpdateSettingsRequest = z.input<typeof updateSettingsRequestSchema>;
 
 // ---------------------------------------------------------------- POST /search
 
-export const searchRequestSchema = z
-  .object({
-    query: storableText().trim().min(1).max(8000),
-    k: z.number().int().min(1).max(100).default(5),
-  })
-  .strict();
+export const searchRequestSchema = wireSchema(searchOptionsSchema);
 export type SearchRequest = z.input<typeof searchRequestSchema>;
 
 export const searchResponseSchema = z.object({

@@ -1,9 +1,8 @@
 import * as z from "zod";
-import type { ErrorCode } from "../errors/errors.js";
-import { httpStatusByCode } from "../errors/http-status.js";
+import { httpStatusByCode, type WireErrorCode } from "./error-codes.js";
 
 /** Every code a server may put in an error body, with its HTTP status (the core's one table). */
-export const ERROR_CODES = Object.keys(httpStatusByCode) as ErrorCode[];
+export const ERROR_CODES = Object.keys(httpStatusByCode) as WireErrorCode[];
 export { httpStatusByCode };
 
 export const fieldIssueSchema = z.object({

@@ -3,9 +3,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import * as z from "zod";
-import type { RunMetrics } from "../domain/metrics.js";
-import { trainingRunSchema, type TrainingRun } from "../domain/run.js";
-import type { JobEvent } from "../events/events.js";
+import type { RunMetrics } from "./domain/metrics.js";
+import { trainingRunSchema, type TrainingRun } from "./domain/run.js";
+import type { JobEvent } from "./domain/events.js";
 import {
   errorBodySchema,
   generateRequestSchema,
@@ -165,6 +165,7 @@ describe("openApiDocument", () => {
         "/v1/api/deep-memory/events/stream/{jobId}",
         "/v1/api/deep-memory/generate",
         "/v1/api/deep-memory/import",
+        "/v1/api/deep-memory/jobs/{jobId}/cancel",
         "/v1/api/deep-memory/runs",
         "/v1/api/deep-memory/runs/{runId}",
         "/v1/api/deep-memory/search",
@@ -174,6 +175,7 @@ describe("openApiDocument", () => {
       ].sort(),
     );
     expect(Object.keys(doc.paths["/v1/api/deep-memory/generate"]!.post!.responses)).toContain("202");
+    expect(Object.keys(doc.paths["/v1/api/deep-memory/jobs/{jobId}/cancel"]!.post!.responses)).toEqual(expect.arrayContaining(["202", "404", "409"]));
     expect(Object.keys(doc.paths["/v1/api/deep-memory/settings"]!)).toEqual(["get", "put"]);
   });
 
