@@ -82,7 +82,11 @@ export async function runFit(job: FitJob, hooks: FitHooks & { inWorker: boolean;
     const onAbort = () => finish(() => reject(new AbortedError("Deep memory training was aborted")));
     signal?.addEventListener("abort", onAbort, { once: true });
     // A worker that never started training (its file missing or unloadable) costs time, never the result.
-    const failed = (reason: string) => finish(() => (started ? reject(new TrainingFailedError(`Deep memory training stopped: ${reason}`)) : inProcess().then(resolve, reject)));
+    const failed = (reason: string) =>
+      finish(() => {
+        if (started) reject(new TrainingFailedError(`Deep memory training stopped: ${reason}`));
+        else void inProcess().then(resolve, reject);
+      });
     worker.on("message", (message) => {
       if (settled) return;
       if (message.type === "started") {

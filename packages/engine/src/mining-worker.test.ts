@@ -27,7 +27,7 @@ describe("startCorpusWorker", () => {
     corpusKernels(corpus, count, d).scoreAll(queries, rows, scores);
     const expected = new Int32Array(rows * width).fill(-1);
     for (let q = 0; q < rows; q++) {
-      const excluded = exclude.subarray(excludeStart[q]!, excludeStart[q + 1]!);
+      const excluded = exclude.subarray(excludeStart[q], excludeStart[q + 1]);
       topK(scores, keep[q]!, expected.subarray(q * width, (q + 1) * width), undefined, q * count, count, (j) => excluded.includes(j));
     }
     expect([...fromWorker]).toEqual([...expected]);
@@ -55,7 +55,7 @@ describe("startCorpusWorker", () => {
       const scores = await worker.score(queries, lengths.length);
       const expected = new Float32Array(index.length);
       for (let i = 0; i < lengths.length; i++) {
-        kernels.gatherDots(queries.subarray(i * d, (i + 1) * d), 1, index.subarray(start[i]!, start[i + 1]!), lengths[i]!, expected.subarray(start[i]!, start[i + 1]!));
+        kernels.gatherDots(queries.subarray(i * d, (i + 1) * d), 1, index.subarray(start[i], start[i + 1]), lengths[i]!, expected.subarray(start[i], start[i + 1]));
       }
       expect([...scores]).toEqual([...expected]);
     }

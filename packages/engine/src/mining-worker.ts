@@ -110,7 +110,7 @@ export function startCorpusWorker(
         if (failure) {
           reject(failure);
         } else {
-          waiting.push({ resolve: resolve as (value: never) => void, reject });
+          waiting.push({ resolve: resolve, reject });
           worker.ref();
         }
       });
