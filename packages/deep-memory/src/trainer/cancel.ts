@@ -80,5 +80,13 @@ export async function cancelJob(ctx: TrainerContext, input: CancelInput): Promis
     ctx.clock(),
   );
   if (!marked) throw refuse();
+  const queue = ctx.runner.queue;
+  if (queue) {
+    // Queued tasks of the job never start; a worker in the middle of one loses the lease and stops without a word,
+    // so the job's `cancelled` event is written to the shared event log here.
+    await queue.cancel(jobId).catch(() => {});
+    ctx.runner.emit({ jobId, runId: run.id, userId, kind }, { type: "cancelled", reason, phase });
+    await ctx.runner.events.flush(jobId);
+  }
   return { ...result, stopped: false };
 }
