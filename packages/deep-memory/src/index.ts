@@ -30,6 +30,7 @@ export type {
   ApplyDeepMemoryResult,
 } from "./trainer/query-transform.js";
 export { readModelFile, type ModelFile, type ModelFileHeader } from "./trainer/model-file-format.js";
+export { runWorker, type RunWorkerOptions, type WorkerHandle } from "./trainer/run-worker.js";
 
 // Errors: one class per code, and the one code -> HTTP status table.
 export {
@@ -66,6 +67,7 @@ export type { FusionScore } from "./retrieval/fusion-selection.js";
 // Job events.
 export { isTerminalEvent, type JobEvent, type JobEventType, type JobEventOf, type JobKind, type JobPhase } from "./events/events.js";
 export type { JobInfo } from "./events/job-registry.js";
+export type { JobEventLog, NewJob } from "./events/job-event-log.js";
 
 // Ports: what the trainer depends on; implement one to plug in your own store or provider.
 export type { VectorStore, ListChunksInput, ChunkPage, VectorSearchInput, TextSearchInput } from "./ports/vector-store.js";
@@ -73,6 +75,18 @@ export type { TrainingStore, NewRun, RunGuard, RecordChunkResult } from "./ports
 export type { Embedder, EmbedOptions } from "./ports/embedder.js";
 export type { QuestionGenerator, GenerateQuestionsInput } from "./ports/question-generator.js";
 export type { DeepMemoryEngine, EngineTrainInput, EngineProgress, EngineModel, QueryTransform } from "./ports/deep-memory-engine.js";
+export type {
+  JobRunner,
+  InProcessJobRunner,
+  QueueJobRunner,
+  JobTask,
+  GenerateBatchTask,
+  TrainTask,
+  JobTaskChunk,
+  JobTaskGenerationSettings,
+  JobTaskContext,
+  JobTaskHandler,
+} from "./ports/job-runner.js";
 
 // Default adapters with no dependencies beyond the core's own.
 export { InMemoryVectorStore, type InMemoryDocument, type InMemoryVectorStoreOptions } from "./adapters/vector-store/in-memory-vector-store.js";

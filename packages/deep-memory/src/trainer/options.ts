@@ -14,6 +14,8 @@ import {
 import { storableText } from "../errors/storable-text.js";
 import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
 import type { Embedder } from "../ports/embedder.js";
+import type { JobEventLog } from "../events/job-event-log.js";
+import type { JobRunner } from "../ports/job-runner.js";
 import type { QuestionGenerator } from "../ports/question-generator.js";
 import type { TrainingStore } from "../ports/training-store.js";
 import type { VectorStore } from "../ports/vector-store.js";
@@ -39,6 +41,10 @@ export const trainerOptionsSchema = z.object({
   chunkAttempts: z.number().int().min(1).max(10).default(3),
   /** How long a run's lease lasts without a heartbeat; a run whose lease expired is resumed by the next generate. */
   leaseMs: z.number().int().min(100).default(30_000),
+  /** Chunks per generation task when a queue (jobRunner) runs jobs: the unit a worker takes and a retry repeats. */
+  batchSize: z.number().int().min(1).max(10_000).default(25),
+  /** With an event log (`events`), progress is written at most this often per job and process; facts at once. */
+  progressIntervalMs: z.number().int().min(0).max(60_000).default(1000),
   /** Fraction of questions held out for evaluation; never used for fitting or early stopping. */
   heldOutFraction: z.number().gt(0).lt(0.5).default(0.1),
   /** Fewer pairs than this and training refuses to start: the held-out measurement would be noise. */
@@ -91,6 +97,27 @@ export const trainerConfigSchema = z.object({
   options: trainerOptionsSchema.default(trainerOptionsSchema.parse({})),
   /** Time source for stored timestamps and lease expiry; tests move it forward. */
   clock: z.custom<() => Date>((v) => typeof v === "function", "clock must be a function").optional(),
+  /**
+   * Where jobs run: in this process (the default, no database needed), or
+   * through a queue workers take tasks from (`PgBossJobRunner` from
+   * `@zip/deep-memory/pg-boss`; needs `events`).
+   */
+  jobRunner: z
+    .custom<JobRunner>(
+      (v) =>
+        typeof v === "object" &&
+        v !== null &&
+        ((v as JobRunner).kind === "in-process" ||
+          ((v as JobRunner).kind === "queue" && ["enqueue", "work", "cancel", "hasPendingWork", "close"].every((m) => typeof (v as unknown as Record<string, unknown>)[m] === "function"))),
+      "jobRunner must be { kind: \"in-process\" } or a queue runner (enqueue, work, cancel, hasPendingWork, close)",
+    )
+    .optional(),
+  /**
+   * The shared job event log (e.g. `store.jobEventLog()` of the PostgreSQL or
+   * PGlite store), so any process streams any job's events. Without it events
+   * live in this process's memory.
+   */
+  events: port<JobEventLog>("events", ["createJob", "append", "getJob", "read", "watch"]).optional(),
   /** Identifies this process in run leases; defaults to host:pid:random. */
   instanceId: z.string().min(1).optional(),
 });

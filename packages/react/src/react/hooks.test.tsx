@@ -3,7 +3,7 @@ import { delay, http, HttpResponse } from "msw";
 import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { BASE_URL, fakeRunId } from "../test-utils/fake-api.js";
-import { useFakeApi } from "../test-utils/msw.js";
+import { setupFakeApi } from "../test-utils/msw.js";
 import { renderHookWithClient } from "../test-utils/render.js";
 import { DeepMemoryProvider, useDeepMemoryClient } from "./provider.js";
 import { useDeepMemorySearch } from "./use-deep-memory-search.js";
@@ -12,7 +12,7 @@ import { useGenerateTrainingData } from "./use-generate-training-data.js";
 import { useStartTraining } from "./use-start-training.js";
 import { useTrainingRuns } from "./use-training-runs.js";
 
-const ctx = useFakeApi();
+const ctx = setupFakeApi();
 
 describe("useGenerateTrainingData and useTrainingRuns", () => {
   it("starts generation, exposes the job and run, and refreshes the run history", async () => {
@@ -178,6 +178,29 @@ describe("DeepMemoryProvider", () => {
     await act(async () => void (await client.settingsStore().refetch()));
     expect(client).toBe(firstClient);
     expect(tokens).toEqual(["Bearer one", "Bearer two"]);
+  });
+
+  it("recreates the client for a new baseUrl with that baseUrl, not the previous render's", () => {
+    // Before, the new client was made from the props of the render before (the ref was updated only after render).
+    let client: ReturnType<typeof useDeepMemoryClient> | undefined;
+    function Probe() {
+      client = useDeepMemoryClient();
+      return null;
+    }
+    const { rerender } = render(
+      <DeepMemoryProvider baseUrl="http://one.test/api">
+        <Probe />
+      </DeepMemoryProvider>,
+    );
+    const first = client;
+    expect(first?.baseUrl).toBe("http://one.test/api");
+    rerender(
+      <DeepMemoryProvider baseUrl="http://two.test/api">
+        <Probe />
+      </DeepMemoryProvider>,
+    );
+    expect(client).not.toBe(first);
+    expect(client?.baseUrl).toBe("http://two.test/api");
   });
 
   it("tells a hook used outside a provider what is missing", () => {
