@@ -18,14 +18,14 @@ const rawFetch: Mount = async (input) => {
   if (input.scenario === "split-events") {
     const api = createDeepMemoryHandler({ ...options, basePath: BASE, serveEvents: false, eventsBasePath: EVENTS_BASE });
     const events = createJobEventsHandler({ ...options, basePath: EVENTS_BASE });
-    return listen(getRequestListener(async (request) => (await events.route(request)) ?? api(request)) as never);
+    return listen(getRequestListener(async (request) => (await events.route(request)) ?? api(request)));
   }
   const api = createDeepMemoryHandler({ ...options, basePath: BASE });
   if (input.scenario === "host-routes") {
     // route() answers null for paths the API does not serve: the host's turn.
-    return listen(getRequestListener(async (request) => (await api.route(request)) ?? health()) as never);
+    return listen(getRequestListener(async (request) => (await api.route(request)) ?? health()));
   }
-  return listen(getRequestListener((request) => api(request)) as never);
+  return listen(getRequestListener((request) => api(request)));
 };
 
 /** A Hono app with the API mounted by mountDeepMemory, served by @hono/node-server. */
@@ -41,7 +41,7 @@ const hono: Mount = async (input) => {
     app.get("/health", (c) => c.json({ ok: true }));
     app.get(`${BASE}/health`, (c) => c.json({ ok: true }));
   }
-  return listen(getRequestListener(app.fetch) as never);
+  return listen(getRequestListener(app.fetch));
 };
 
 describe("createDeepMemoryHandler, the raw fetch handler on node:http", () => routerContract(rawFetch));

@@ -176,7 +176,7 @@ function restRoute<N extends RestRouteName>(
     const execute = async (): Promise<IdempotentReply> => {
       try {
         const call = { userId, params: params.data, query: query.data, body, eventsUrl: (jobId: string) => options.eventsUrl(jobId, basePath) };
-        return await (action as (call: Call<RouteSpec>) => Promise<IdempotentReply>)(call as Call<RouteSpec>);
+        return await action(call as Call<RouteSpec>);
       } catch (error) {
         const http: HttpError = toHttpError(error);
         if (http.status >= 500) ctx.onError(error, request);
