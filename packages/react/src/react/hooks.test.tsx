@@ -9,6 +9,8 @@ import { DeepMemoryProvider, useDeepMemoryClient } from "./provider.js";
 import { useDeepMemorySearch } from "./use-deep-memory-search.js";
 import { useDeepMemorySettings } from "./use-deep-memory-settings.js";
 import { useGenerateTrainingData } from "./use-generate-training-data.js";
+import { useCancelJob } from "./use-cancel-job.js";
+import { useJobEvents } from "./use-job-events.js";
 import { useStartTraining } from "./use-start-training.js";
 import { useTrainingRuns } from "./use-training-runs.js";
 
@@ -87,6 +89,26 @@ describe("useStartTraining", () => {
     await act(async () => void (await result.current.startTraining(busy.id)));
     expect(result.current.error).toMatchObject({ status: 409, code: "INVALID_RUN_STATE" });
     expect(result.current.jobId).toBeNull();
+  });
+});
+
+describe("useCancelJob", () => {
+  it("cancels a running job: its stream ends as cancelled with the reason; a finished job's cancel is a 409", async () => {
+    const { runId, jobId } = ctx.api.startGeneration();
+    const { result } = renderHookWithClient(() => ({ cancel: useCancelJob(), events: useJobEvents(jobId) }));
+    act(() => void ctx.api.emit(jobId, { type: "started", total_chunks: 4, resumed: false }));
+    await waitFor(() => expect(result.current.events.status).toBe("running"));
+
+    await act(async () => void (await result.current.cancel.cancelJob(jobId, "wrong knowledge base")));
+    expect(result.current.cancel).toMatchObject({
+      status: "success",
+      data: { job_id: jobId, training_run_id: runId, kind: "generate", phase: "generating", stopped: true },
+    });
+    await waitFor(() => expect(result.current.events.done).toBe(true));
+    expect(result.current.events).toMatchObject({ status: "cancelled", runStatus: "failed", error: { code: "CANCELLED", message: "wrong knowledge base" } });
+
+    await act(async () => void (await result.current.cancel.cancelJob(jobId)));
+    expect(result.current.cancel.error).toMatchObject({ status: 409, code: "INVALID_RUN_STATE" });
   });
 });
 
