@@ -4,7 +4,8 @@
 // evaluation internals and the zod schemas live at subpaths.
 
 // The trainer, its options and results.
-export { DeepMemoryTrainer, type TrainerEvents } from "./trainer/deep-memory-trainer.js";
+export { DeepMemoryTrainer, type TrainerEvents, type JobSignalOption } from "./trainer/deep-memory-trainer.js";
+export type { CancelInput, CancelResult } from "./trainer/cancel.js";
 export type {
   DeepMemoryTrainerConfig,
   TrainerOptions,
@@ -65,7 +66,15 @@ export type { Fusion } from "./retrieval/fusion.js";
 export type { FusionScore } from "./retrieval/fusion-selection.js";
 
 // Job events.
-export { isTerminalEvent, type JobEvent, type JobEventType, type JobEventOf, type JobKind, type JobPhase } from "./events/events.js";
+export {
+  isTerminalEvent,
+  type JobEvent,
+  type JobEventType,
+  type JobEventOf,
+  type TerminalJobEvent,
+  type JobKind,
+  type JobPhase,
+} from "./events/events.js";
 export type { JobInfo } from "./events/job-registry.js";
 export type { JobEventLog, NewJob } from "./events/job-event-log.js";
 

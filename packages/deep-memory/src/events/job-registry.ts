@@ -77,7 +77,7 @@ export class JobRegistry {
       runId: entry.runId,
       kind: entry.kind,
       at: this.clock().toISOString(),
-    } as JobEvent;
+    };
     entry.events.push(event);
     if (entry.events.length > this.maxEventsPerJob) this.trim(entry);
     if (isTerminalEvent(event)) {

@@ -18,6 +18,7 @@ import {
   type SchemaNames,
 } from "./pgvector-schema.js";
 import { pgliteSqlClient, pgSqlClient, type PGliteLike } from "./sql-clients.js";
+import { asText } from "../../shared/as-text.js";
 
 const bm25Schema = z
   .object({
@@ -93,7 +94,7 @@ function toMetadata(value: unknown): Record<string, unknown> | undefined {
 }
 
 function hitFrom(row: Row): SearchHit {
-  const hit: SearchHit = { id: String(row.id), text: String(row.content ?? ""), score: Number(row.score) };
+  const hit: SearchHit = { id: String(row.id), text: asText(row.content), score: Number(row.score) };
   const metadata = toMetadata(row.metadata);
   if (metadata) hit.metadata = metadata;
   return hit;
@@ -222,7 +223,7 @@ export class PgVectorStore implements VectorStore {
       sql.query(this.queries.list(input.includeEmbeddings), [input.userId, input.cursor, input.limit]),
     );
     const chunks = rows.map((row) => {
-      const chunk: Chunk = { id: String(row.id), text: String(row.content ?? "") };
+      const chunk: Chunk = { id: String(row.id), text: asText(row.content) };
       const metadata = toMetadata(row.metadata);
       if (metadata) chunk.metadata = metadata;
       if (input.includeEmbeddings && typeof row.embedding === "string") {
@@ -337,7 +338,7 @@ export class PgVectorStore implements VectorStore {
     this.iterativeScan ??= this.sql
       .query("select extversion from pg_extension where extname = 'vector'")
       .then(({ rows }) => {
-        const [major = 0, minor = 0] = String(rows[0]?.extversion ?? "0").split(".").map(Number);
+        const [major = 0, minor = 0] = (asText(rows[0]?.extversion) || "0").split(".").map(Number);
         return major > 0 || minor >= 8;
       })
       .catch((error: unknown) => {
