@@ -5,7 +5,7 @@ import type { Chunk, SearchHit } from "../../domain/chunk.js";
 import { AbortedError, ValidationError, type FieldIssue } from "../../errors/errors.js";
 import { storableText, toStorableText } from "../../errors/storable-text.js";
 import { parseOrThrow } from "../../errors/validation.js";
-import type { ChunkPage, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
+import type { ChunkPage, CountChunksInput, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
 import type { SqlClient } from "../training-store/sql-training-store.js";
 import { toPgVectorError } from "./pgvector-errors.js";
 import { pgvectorQueries, type PgVectorQueries } from "./pgvector-queries.js";
@@ -232,6 +232,12 @@ export class PgVectorStore implements VectorStore {
       return chunk;
     });
     return { chunks, nextCursor: chunks.length < input.limit ? null : chunks[chunks.length - 1]!.id };
+  }
+
+  /** The user's and the shared chunks, leaving out `excludeIds`, in one `count(*)`. */
+  async countChunks(input: CountChunksInput): Promise<number> {
+    const { rows } = await this.run("counting chunks", (sql) => sql.query(this.queries.count, [input.userId, [...input.excludeIds]]));
+    return Number(rows[0]?.count ?? 0);
   }
 
   /**
