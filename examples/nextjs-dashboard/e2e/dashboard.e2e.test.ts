@@ -131,6 +131,10 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
       expect(await other.getByRole("switch", { name: "Use deep memory" }).getAttribute("aria-checked")).toBe("false");
       expect((await other.request.get(`${app.url}/api/deep-memory/runs/${firstRunId}`)).status()).toBe(404);
       expect(await (await ask(other, "How is VWAP computed?")).getByTestId("chat-deep-memory").innerText()).toBe("Plain search");
+      // A path Next cannot decode still gets the API's JSON error (middleware.ts), not Next's HTML 400 page.
+      const malformed = await other.request.get(`${app.url}/api/deep-memory/runs/%ZZ`);
+      expect(malformed.status()).toBe(400);
+      expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe("VALIDATION_FAILED");
       // Without a session the API answers 401, never another user's data.
       expect((await (await browser.newContext()).request.get(`${app.url}/api/deep-memory/runs`)).status()).toBe(401);
     } finally {
