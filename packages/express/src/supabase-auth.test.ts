@@ -2,7 +2,7 @@ import express from "express";
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearerToken, createDeepMemoryRouter, supabaseAuth } from "./index.js";
-import { createTrainer, listen, type RunningServer } from "./test-utils/fixtures.js";
+import { createTrainer, listen, type RunningServer } from "@zip/deep-memory-server/test-support";
 
 const secret = "super-secret-jwt-token-with-at-least-32-characters-long";
 const key = new TextEncoder().encode(secret);

@@ -36,6 +36,8 @@ const components = {
   GenerateResponse: schemas.generateResponseSchema,
   TrainRequest: schemas.trainRequestSchema,
   TrainResponse: schemas.trainResponseSchema,
+  CancelJobRequest: schemas.cancelJobRequestSchema,
+  CancelJobResponse: schemas.cancelJobResponseSchema,
   ImportPairsRequest: schemas.importPairsRequestSchema,
   ImportPairsResponse: schemas.importPairsResponseSchema,
   Run: schemas.runWireSchema,

@@ -9,6 +9,12 @@ import { routeActions, type Call, type RestRouteName, type RouteActions } from "
 export interface HandleInit {
   /** Where the routes are mounted for this request; overrides the handler's `basePath`. */
   basePath?: string;
+  /**
+   * The path as received, still percent-encoded, for adapters that have it:
+   * `request.url` has dot segments ("..", "%2e") resolved by the URL parser,
+   * so an id of ".." would otherwise route elsewhere. Defaults to the URL's.
+   */
+  pathname?: string;
 }
 
 /**
@@ -82,7 +88,7 @@ class Router {
     const route = async (request: Request, init: HandleInit = {}): Promise<Response | null> => {
       const basePath = trimSlash(init.basePath ?? ctx.basePath);
       const url = new URL(request.url);
-      const pathname = url.pathname;
+      const pathname = init.pathname ?? url.pathname;
       if (pathname !== basePath && !pathname.startsWith(`${basePath}/`)) return null;
       const segments = compile(pathname.slice(basePath.length));
       try {

@@ -13,6 +13,7 @@ import { isCopiedQuestion } from "../retrieval/copied-questions.js";
 import { searchLegs } from "../retrieval/search-legs.js";
 import { embedQueries, type EmbeddingCache } from "./corpus.js";
 import type { ResolvedTrainerOptions } from "./options.js";
+import { abortable } from "../shared/abortable.js";
 
 /** One distinct question and every chunk that answers it. */
 export interface LabelledQuestion {
@@ -109,7 +110,7 @@ export async function trainAndEvaluate(input: {
   }
 
   const fitCount = fit.length;
-  const model = await input.engine.train({
+  const training = input.engine.train({
     dimensions,
     queries: questionVectors.slice(0, fitCount),
     positives: fit.map((q) => q.chunkIds.map((id) => corpusIndex.get(id)!)),
@@ -121,6 +122,8 @@ export async function trainAndEvaluate(input: {
     signal,
     onProgress: (p) => onProgress({ phase: "training", ...p }),
   });
+  // An engine that ignores the signal must not hold a cancelled job open.
+  const model = await abortable(training, signal, "Deep memory training");
   const transform = input.engine.load(model);
   const lexical = typeof input.vectorStore.textSearch === "function";
   const plainFusion = lexical ? defaultHybridFusion : denseOnly;

@@ -145,7 +145,8 @@ describeWithPostgres("2 API processes and 2 workers on one PostgreSQL", () => {
     const userId = "mp-user-1";
     const started = await post<{ jobId: string; runId: string; totalChunks: number }>(apiB, "/generate", { userId });
     expect(started.totalChunks).toBe(CHUNKS);
-    let killed: Promise<void> | null = null;
+    // Assigned in a callback, which type narrowing does not follow.
+    let killed = null as Promise<void> | null;
     const events = await stream(apiA, userId, started.jobId, {
       timeoutMs: 150_000,
       onEvent: (event) => {
