@@ -92,7 +92,7 @@ export async function sendFetchResponse(req: ExpressRequest, res: ExpressRespons
   // Events are small and latency matters more than packet count.
   res.socket?.setNoDelay(true);
   res.flushHeaders();
-  const reader = response.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
   const gone = () => void reader.cancel().catch(() => {});
   res.on("close", gone);
   try {

@@ -11,7 +11,7 @@ const now = () => Math.floor(Date.now() / 1000);
 async function token(claims: JWTPayload = {}, options: { key?: Uint8Array; exp?: number; alg?: string } = {}): Promise<string> {
   return new SignJWT({ aud: "authenticated", role: "authenticated", ...claims })
     .setProtectedHeader({ alg: options.alg ?? "HS256", typ: "JWT" })
-    .setSubject((claims.sub as string | undefined) ?? "user-123")
+    .setSubject((claims.sub) ?? "user-123")
     .setIssuedAt()
     .setExpirationTime(options.exp ?? now() + 3600)
     .sign(options.key ?? key);

@@ -28,7 +28,7 @@ export interface Call<R extends RouteSpec> {
   query: Output<R["query"]>;
   body: Output<R["body"]>;
   /** Where a job's events are served, for `events_url`. */
-  eventsUrl(jobId: string): string;
+  eventsUrl: (jobId: string) => string;
 }
 
 type Routes = typeof deepMemoryRoutes;

@@ -4,19 +4,19 @@ import {
   RUN_FAILED_CODE,
   SseParser,
   decodeJobStreamEvent,
+  type JobKind,
+  type JobPhase,
   type JobStreamEvent,
-  type JobStreamEventOf,
   type RunMetricsWire,
-  type RunWire,
+  type RunStatus,
   type SseMessage,
 } from "@zip/deep-memory-protocol";
 import { DeepMemoryClientError, errorFromResponse, toClientError } from "./errors.js";
 import { Store } from "./store.js";
 import type { Transport } from "./http.js";
 
-export type JobKind = JobStreamEventOf<"started">["kind"];
-export type JobPhase = JobStreamEventOf<"progress">["phase"];
-export type RunStatus = RunWire["status"];
+// The protocol's own types, not copies: the client cannot drift from the wire.
+export type { JobKind, JobPhase, RunStatus };
 
 /** A job's failure as its `failed` event (or the run) reports it. */
 export interface JobError {

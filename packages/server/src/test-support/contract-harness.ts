@@ -37,7 +37,7 @@ export type Scenario = "default" | "split-events" | "host-routes";
 export interface MountInput {
   trainer: DeepMemoryTrainerApi;
   /** The user id from the x-test-user header of a request, for mounts to call with their request's headers. */
-  userFrom(headers: { get(name: string): string | null | undefined }): string | null;
+  userFrom: (headers: { get(name: string): string | null | undefined }) => string | null;
   options: ContractOptions;
   scenario: Scenario;
 }
@@ -45,7 +45,7 @@ export interface MountInput {
 export interface MountedServer {
   /** Origin, e.g. http://127.0.0.1:1234 */
   url: string;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export type Mount = (input: MountInput) => Promise<MountedServer>;
@@ -66,13 +66,13 @@ export interface CallResult {
 
 export type Started = TestSetup & {
   server: MountedServer;
-  call(method: string, path: string, init?: CallInit): Promise<CallResult>;
-  stream(jobId: string, headers?: Record<string, string>, user?: string, query?: string): Promise<OpenedStream>;
+  call: (method: string, path: string, init?: CallInit) => Promise<CallResult>;
+  stream: (jobId: string, headers?: Record<string, string>, user?: string, query?: string) => Promise<OpenedStream>;
 };
 
 export interface ContractHarness {
-  start(setup?: TestSetup, options?: ContractOptions, scenario?: Scenario): Promise<Started>;
-  track(setup: TestSetup): void;
+  start: (setup?: TestSetup, options?: ContractOptions, scenario?: Scenario) => Promise<Started>;
+  track: (setup: TestSetup) => void;
 }
 
 export function contractHarness(mount: Mount): ContractHarness {

@@ -130,13 +130,13 @@ export function routerContract(mount: Mount): void {
     const ctx = await start(createTrainer({ generator: new GatedGenerator(gate) }));
     const results = await Promise.all([ctx.call("POST", "generate"), ctx.call("POST", "generate")]);
     expect(results.map((r) => r.status)).toEqual([202, 202]);
-    expect(results[0]!.json!.job_id).toBe(results[1]!.json!.job_id);
+    expect(results[0].json!.job_id).toBe(results[1].json!.job_id);
     expect(results.map((r) => r.json!.joined).sort()).toEqual([false, true]);
     // Another user is not blocked.
     const bob = await ctx.call("POST", "generate", { user: "bob" });
     expect(bob.status).toBe(202);
     gate.open();
-    await ctx.trainer.waitForJob({ userId: "alice", jobId: results[0]!.json!.job_id });
+    await ctx.trainer.waitForJob({ userId: "alice", jobId: results[0].json!.job_id });
     await ctx.trainer.waitForJob({ userId: "bob", jobId: bob.json!.job_id });
     expect((await ctx.call("GET", "runs")).json!.total).toBe(1);
     // Nothing new to cover: a 409 with its own code, and no empty run.
