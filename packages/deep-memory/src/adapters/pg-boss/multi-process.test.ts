@@ -203,7 +203,8 @@ describeWithPostgres("2 API processes and 2 workers on one PostgreSQL", () => {
   it("cancel from replica A stops a job B started, on every worker; generate resumes it with 0 missing and 0 duplicate pairs", { timeout: 180_000 }, async () => {
     const userId = "mp-user-3";
     const started = await post<{ jobId: string; runId: string }>(apiB, "/generate", { userId });
-    let cancelled: Promise<unknown> | null = null;
+    // Assigned in a callback, which type narrowing does not follow.
+    let cancelled = null as Promise<unknown> | null;
     const events = await stream(apiB, userId, started.jobId, {
       timeoutMs: 150_000,
       onEvent: (event) => {
