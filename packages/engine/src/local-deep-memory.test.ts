@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { AbortedError, DeepMemoryError, ValidationError } from "./errors.js";
 import type { EngineProgress, EngineTrainInput, QueryTransform } from "./contract.js";
 import { dot, normalizeRows, orthonormalizeRows } from "./kernels.js";
+import { sampleCorpusRows } from "./corpus-sample.js";
 import { LocalDeepMemory, type LocalDeepMemoryOptions } from "./local-deep-memory.js";
 import { SeededRandom } from "./random.js";
 import { ResidualTransform, residualFormat, residualMemoryFormat } from "./residual-transform.js";
@@ -301,6 +302,29 @@ describe("LocalDeepMemory training", { timeout: 30_000 }, () => {
     // Above refitMaxQuestions (400 questions here) no second pass either.
     const capped = await new LocalDeepMemory({ ...options, refitMaxQuestions: 399 }).train(world.input);
     expect(Buffer.from(capped.weights).equals(Buffer.from(once.weights))).toBe(true);
+  });
+
+  it("on a corpus above corpusSample, trains on every answer plus a sample and reads no other chunk", async () => {
+    // 3,000 chunks, 1,000 sampled: the 200 answers and about 800 others. Rows outside the sample are then replaced
+    // by other vectors: a model that read any of them (mining, validation) would change.
+    const { input, corpus, heldOutQueries, heldOutAnswers } = rotatedWorld(11, 32, 3000);
+    const options = { ...fastOptions, corpusSample: 1000 };
+    const sample = sampleCorpusRows(corpus.length, input.positives.flat(), 1000, input.seed)!;
+    expect(sample.rows.length).toBeGreaterThan(900);
+    expect(sample.rows.length).toBeLessThan(1100);
+    for (const list of input.positives) for (const row of list) expect(sample.position[row]).toBeGreaterThanOrEqual(0);
+    const model = await new LocalDeepMemory(options).train(input);
+    const random = new SeededRandom(99);
+    const changed = corpus.map((v, row) => (sample.position[row]! >= 0 ? v : unitVector(random, 32)));
+    const again = await new LocalDeepMemory(options).train({ ...input, corpus: changed });
+    expect(again.weights).toEqual(model.weights);
+    // Still learns the distortion, judged against the whole corpus.
+    const transform = new LocalDeepMemory(options).load(model);
+    const before = recallAt10((q) => q, heldOutQueries.slice(0, 200), heldOutAnswers.slice(0, 200), corpus);
+    const after = recallAt10((q) => transform.apply(q), heldOutQueries.slice(0, 200), heldOutAnswers.slice(0, 200), corpus);
+    expect(after).toBeGreaterThan(before + 0.2);
+    // Below the threshold nothing is sampled: the corpus is read whole.
+    expect(sampleCorpusRows(1000, [1, 2], 1000, 7)).toBeNull();
   });
 
   it("trains on tiny inputs with odd sizes: two questions, three chunks, five dimensions", async () => {
