@@ -60,6 +60,8 @@ const { values, positionals } = parseArgs({
     "no-scale": { type: "boolean", default: false },
     /** Python-measured alternatives for this data set; defaults to bench/reference/<name>.alternatives.json when present. */
     reference: { type: "string" },
+    /** Train again on the validation questions too once they chose the fusion, up to this many questions (default: the trainer's). */
+    "retrain-max-questions": { type: "string" },
   },
 });
 
@@ -177,7 +179,15 @@ async function main() {
 
   /** Trains as the trainer does on a store with keyword search: validation carved, fusion chosen on it. */
   const trainEngine = (questions: { text: string; vector: Float32Array; positives: number[] }[]) =>
-    trainWithFusion({ engine: new LocalDeepMemory(engineOptions), store: vectorStore, questions, corpus: corpusEmb.vectors, corpusIds, seed });
+    trainWithFusion({
+      engine: new LocalDeepMemory(engineOptions),
+      store: vectorStore,
+      questions,
+      corpus: corpusEmb.vectors,
+      corpusIds,
+      seed,
+      ...(values["retrain-max-questions"] ? { retrainMaxQuestions: Number(values["retrain-max-questions"]) } : {}),
+    });
 
   const measureModel = async (transform: QueryTransform, fusion: Fusion) => {
     const dense = await testLegs.metrics(transform, denseOnly);

@@ -25,7 +25,7 @@ export {
 } from "./retrieval/fusion.js";
 export { chooseFusion, fusionCandidates, fusedRanking, candidateDepth, type FusionScore, type LegRankings } from "./retrieval/fusion-selection.js";
 export { fusedSearch } from "./retrieval/search-legs.js";
-export { saturatedHeldOutRecall } from "./trainer/training.js";
+export { retrainMaxQuestions, saturatedHeldOutRecall } from "./trainer/training.js";
 export { withRetry, type RetryOptions, type RetryInfo } from "./retry/with-retry.js";
 export { parseRetryAfterMs } from "./retry/retry-after.js";
 export {
