@@ -24,6 +24,7 @@ export {
   type RankedHit,
 } from "./retrieval/fusion.js";
 export { chooseFusion, fusionCandidates, fusedRanking, candidateDepth, type FusionScore, type LegRankings } from "./retrieval/fusion-selection.js";
+export { copiedPhraseShare, isCopiedQuestion } from "./retrieval/copied-questions.js";
 export { fusedSearch } from "./retrieval/search-legs.js";
 export { retrainMaxQuestions, saturatedHeldOutRecall } from "./trainer/training.js";
 export { withRetry, type RetryOptions, type RetryInfo } from "./retry/with-retry.js";
