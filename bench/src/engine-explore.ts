@@ -19,16 +19,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  Bm25Index,
-  defaultHybridFusion,
-  deterministicSplit,
-  fuseRankings,
-  LocalDeepMemory,
-  retrievalMetrics,
-  type LocalDeepMemoryOptions,
-  type MetricTable,
-} from "@zip/deep-memory";
+import { LocalDeepMemory, type LocalDeepMemoryOptions, type MetricTable } from "@zip/deep-memory";
+import { deterministicSplit, retrievalMetrics } from "@zip/deep-memory/evaluation";
+import { Bm25Index, defaultHybridFusion, fuseRankings } from "@zip/deep-memory/retrieval";
 import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
 import { loadBeir } from "./beir.js";
 import { cachedEmbeddings } from "./vector-cache.js";

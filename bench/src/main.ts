@@ -22,10 +22,6 @@ import {
   InMemoryVectorStore,
   LocalDeepMemory,
   PseudoQueryGenerator,
-  deterministicSplit,
-  describeFusion,
-  retrievalReportSchema,
-  stableUnit,
   type Fusion,
   type FusionScore,
   type MetricTable,
@@ -33,6 +29,9 @@ import {
   type LocalDeepMemoryOptions,
   type TrainingReport,
 } from "@zip/deep-memory";
+import { deterministicSplit, stableUnit } from "@zip/deep-memory/evaluation";
+import { describeFusion } from "@zip/deep-memory/retrieval";
+import { retrievalReportSchema } from "@zip/deep-memory/schemas";
 import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
 import { loadBeir } from "./beir.js";
 import { engineSpeed, referenceSpeed, type EngineSpeed } from "./engine-speed.js";

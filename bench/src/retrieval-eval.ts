@@ -1,14 +1,4 @@
 import {
-  chooseFusion,
-  deterministicSplit,
-  defaultHybridFusion,
-  denseOnly,
-  fusedRanking,
-  fusedSearch,
-  normalizeQuestion,
-  retrainMaxQuestions,
-  retrievalMetrics,
-  saturatedHeldOutRecall,
   type DeepMemoryEngine,
   type EngineModel,
   type Fusion,
@@ -18,6 +8,8 @@ import {
   type QueryTransform,
   type SearchHit,
 } from "@zip/deep-memory";
+import { deterministicSplit, normalizeQuestion, retrainMaxQuestions, retrievalMetrics, saturatedHeldOutRecall } from "@zip/deep-memory/evaluation";
+import { chooseFusion, defaultHybridFusion, denseOnly, fusedRanking, fusedSearch } from "@zip/deep-memory/retrieval";
 
 export const topK = [1, 3, 5, 10, 50, 100];
 /** Candidates read per leg when measuring: as deep as any fusion tried and the deepest metric. */
@@ -138,7 +130,7 @@ export async function trainWithFusion(input: {
   });
   const plainHybrid = await legs.metrics(null, defaultHybridFusion);
   const plainDense = await legs.metrics(null, denseOnly);
-  const choice = chooseFusion({ dense: await legs.denseFor(transform), lexical: legs.lexical, relevant: legs.queries.relevant });
+  const choice = await chooseFusion({ dense: await legs.denseFor(transform), lexical: legs.lexical, relevant: legs.queries.relevant });
   // As the trainer: only where hybrid is the better plain search and already finds 98%.
   const hybridBetter = (plainHybrid["recall@10"] ?? 0) > (plainDense["recall@10"] ?? 0) ||
     (plainHybrid["recall@10"] === plainDense["recall@10"] && (plainHybrid["ndcg@10"] ?? 0) >= (plainDense["ndcg@10"] ?? 0));

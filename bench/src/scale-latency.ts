@@ -1,4 +1,5 @@
-import { InMemoryVectorStore, defaultHybridFusion, fuseRankings, fusedSearch, type InMemoryDocument } from "@zip/deep-memory";
+import { InMemoryVectorStore, type InMemoryDocument } from "@zip/deep-memory";
+import { defaultHybridFusion, fuseRankings, fusedSearch } from "@zip/deep-memory/retrieval";
 import type { BeirDataset } from "./beir.js";
 import { median, type QuerySet } from "./retrieval-eval.js";
 

@@ -11,6 +11,15 @@ export default defineConfig({
     "supabase/index": "src/adapters/supabase/index.ts",
     "deeplake/index": "src/adapters/deeplake/index.ts",
     "pgvector/index": "src/adapters/pgvector/index.ts",
+    // The pg-boss job runner; pg-boss is an optional peer.
+    "pg-boss/index": "src/adapters/pg-boss/index.ts",
+    // The worker process: deep-memory-worker <module>.
+    "bin/deep-memory-worker": "src/bin/deep-memory-worker.ts",
+    // Helpers for adapter authors, retrieval and evaluation internals, the zod schemas: off the root on purpose.
+    "provider-utils/index": "src/provider-utils/index.ts",
+    "retrieval/index": "src/retrieval/index.ts",
+    "evaluation/index": "src/evaluation/index.ts",
+    "schemas/index": "src/schemas/index.ts",
     // Test helpers for hosts (a fake OpenAI server on msw, synthetic corpora); msw is an optional peer.
     "testing/index": "src/testing/index.ts",
   },

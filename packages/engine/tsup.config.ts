@@ -5,12 +5,14 @@ export default defineConfig({
     index: "src/index.ts",
     // LocalDeepMemory's training thread: started by file, beside the bundle that starts it (dist/), never imported.
     "fit-worker": "src/fit-worker.ts",
+    // The corpus worker that shares mining and scores validation (mining-worker.ts starts it the same way).
+    "corpus-worker": "src/corpus-worker.ts",
   },
   format: ["esm", "cjs"],
   dts: true,
   clean: true,
   sourcemap: true,
   target: "node20",
-  // import.meta.url in the CommonJS build (it locates the training worker's file).
+  // import.meta.url in the CommonJS build (it locates the workers' files).
   shims: true,
 });

@@ -13,7 +13,7 @@ const shared = {
   sourcemap: true,
   target: "es2022",
   platform: "neutral",
-  external: ["react", "@zip/deep-memory"],
+  external: ["react", "@zip/deep-memory-protocol"],
 } as const;
 
 // Cleaned here, once: the two builds run in parallel and `clean` in either could delete the other's output.

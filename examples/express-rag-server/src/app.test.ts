@@ -190,4 +190,11 @@ describe.skipIf(!modelFound)("the example RAG backend", () => {
     const refused = await preflight("http://evil.example");
     expect(refused.headers.get("access-control-allow-origin")).toBeNull();
   });
+
+  it("fails to start with the port's own error when the port is taken, instead of a server that never listens", async () => {
+    // Before: Express 5 passed EADDRINUSE to the listen callback, which took it for success, and startServer then
+    // threw "Cannot destructure property 'port' of 'server.address(...)' as it is null".
+    const error = await startServer({ dataDir: "memory://", port: running!.port, adminDir }).catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe("EADDRINUSE");
+  });
 });

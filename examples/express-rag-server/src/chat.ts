@@ -1,4 +1,5 @@
-import { describeFusion, type DeepMemoryTrainer } from "@zip/deep-memory";
+import { type DeepMemoryTrainer } from "@zip/deep-memory";
+import { describeFusion } from "@zip/deep-memory/retrieval";
 import { methodNotAllowed, toHttpError, type GetUserId } from "@zip/deep-memory-express";
 import express, { type Request, type Response, type Router } from "express";
 import { z } from "zod";

@@ -72,6 +72,8 @@ async function main() {
 main().catch((error) => {
   if (DeepMemoryError.isInstance(error) && error.code === "VALIDATION_FAILED") {
     console.error(`\nThe example server could not start:\n\n${error.message}\n\nOr set OPENAI_API_KEY to use OpenAI instead.`);
+  } else if ((error as { code?: unknown }).code === "EADDRINUSE") {
+    console.error(`\nThe example server could not start: ${(error as Error).message}. Stop what uses that port, or set PORT to another one.`);
   } else console.error("\nThe example server could not start:", error);
   process.exit(1);
 });

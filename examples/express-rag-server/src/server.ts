@@ -43,8 +43,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(options.port ?? 3000, options.host ?? "127.0.0.1", () => resolve(s));
-      s.once("error", reject);
+      // Express 5 hands a listen error (e.g. the port in use) to this callback instead of throwing.
+      const s = app.listen(options.port ?? 3000, options.host ?? "127.0.0.1", (error?: Error) => (error ? reject(error) : resolve(s)));
     });
   } catch (error) {
     await backend.close();

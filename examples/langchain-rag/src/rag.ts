@@ -104,7 +104,8 @@ export async function runRag(options: RagOptions): Promise<RagReport> {
     const chain = RunnableSequence.from([{ context: retriever.pipe(RunnableLambda.from(formatDocs)), question: new RunnablePassthrough() }, prompt]);
     const sample = evaluation[0]!.question;
     const promptValue = await chain.invoke(sample);
-    const samplePrompt = promptValue.toChatMessages().map((m) => `${m.getType()}: ${String(m.content)}`).join("\n");
+    // A message's content is text here; multimodal content (parts) would print as JSON.
+    const samplePrompt = promptValue.toChatMessages().map((m) => `${m.getType()}: ${typeof m.content === "string" ? m.content : JSON.stringify(m.content)}`).join("\n");
     log(`The chain's prompt for "${sample}" (pipe it into any chat model, e.g. .pipe(new ChatOpenAI())):\n${indent(samplePrompt)}`);
 
     return { modelSource, modelFile, questions: evaluation.length, plain, withDeepMemory, samplePrompt };

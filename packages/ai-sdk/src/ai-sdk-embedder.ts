@@ -1,4 +1,5 @@
-import { UpstreamError, ValidationError, withRetry, type EmbedOptions, type Embedder } from "@zip/deep-memory";
+import { UpstreamError, ValidationError, type EmbedOptions, type Embedder } from "@zip/deep-memory";
+import { withRetry } from "@zip/deep-memory/provider-utils";
 import { embedMany, type EmbeddingModel } from "ai";
 import * as z from "zod";
 import { mapAiSdkError, withTimeout } from "./ai-sdk-errors.js";

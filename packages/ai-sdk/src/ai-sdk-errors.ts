@@ -1,4 +1,5 @@
-import { AbortedError, DeepMemoryError, GenerationOutputError, parseRetryAfterMs, toDeepMemoryError, UpstreamError } from "@zip/deep-memory";
+import { AbortedError, DeepMemoryError, GenerationOutputError, UpstreamError } from "@zip/deep-memory";
+import { parseRetryAfterMs, toDeepMemoryError } from "@zip/deep-memory/provider-utils";
 import {
   APICallError,
   EmptyResponseBodyError,

@@ -1,14 +1,16 @@
 import {
-  buildQuestionPrompt,
-  cleanGeneratedQuestions,
   questionPromptPresets,
   GenerationOutputError,
   ValidationError,
   type GenerateQuestionsInput,
   type QuestionGenerator,
+} from "@zip/deep-memory";
+import {
+  buildQuestionPrompt,
+  cleanGeneratedQuestions,
   type QuestionPrompt,
   type QuestionPromptInput,
-} from "@zip/deep-memory";
+} from "@zip/deep-memory/provider-utils";
 import { generateText, Output, type LanguageModel } from "ai";
 import * as z from "zod";
 import { mapAiSdkError, withTimeout } from "./ai-sdk-errors.js";

@@ -9,8 +9,11 @@ describe("entry points", () => {
   it("the root entry loads without the optional openai package; the providers live at /openai", async () => {
     const root = await import("./index.js");
     expect(root.DeepMemoryTrainer).toBeTypeOf("function");
-    expect(root.buildQuestionPrompt).toBeTypeOf("function");
+    expect(root.questionPromptPresets.finance).toBeDefined();
     expect("OpenAIEmbedder" in root).toBe(false);
+    // Neither do the helpers for adapter authors (the AI SDK package builds on them).
+    const utils = await import("./provider-utils/index.js");
+    expect(utils.buildQuestionPrompt).toBeTypeOf("function");
     // The providers entry does need it (the mock stands in for a missing install).
     await expect(import("./adapters/openai/index.js")).rejects.toThrow(/mock/);
   });

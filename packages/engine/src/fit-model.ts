@@ -55,7 +55,7 @@ function toSet(questions: PackedQuestions, rows: readonly number[], d: number): 
   return {
     vectors,
     count: rows.length,
-    positives: rows.map((q) => questions.positiveIndex.slice(questions.positiveStart[q]!, questions.positiveStart[q + 1]!)),
+    positives: rows.map((q) => questions.positiveIndex.slice(questions.positiveStart[q], questions.positiveStart[q + 1])),
   };
 }
 

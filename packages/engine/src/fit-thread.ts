@@ -9,6 +9,7 @@
 import { AbortedError, DeepMemoryError, TrainingFailedError, ValidationError, type EngineErrorCode as ErrorCode } from "./errors.js";
 import type { FitProgress } from "./fit-residual.js";
 import { fitModel, type FitHooks, type FitJob, type FitOutcome } from "./fit-model.js";
+import { workerEntry, workerThreads, type WorkerEntry } from "./worker-entry.js";
 
 /** What the worker posts, in this order: started, progress per epoch, then done or failed. */
 export type FitThreadMessage =
@@ -35,44 +36,8 @@ interface WorkerThreads {
   Worker: new (entry: URL | string, options: { workerData: unknown; eval?: boolean }) => WorkerLike;
 }
 
-/** node:worker_threads where the runtime has it (Node 20.16+ through getBuiltinModule), else null (browsers). */
-function workerThreads(): WorkerThreads | null {
-  try {
-    const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-    return (get?.("node:worker_threads") as WorkerThreads | undefined) ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** How to start the worker: the built file beside this module, or (from TypeScript source) a bootstrap through tsx. */
-export type FitWorkerEntry = { file: URL } | { source: string };
-
-/**
- * The worker file sits beside the module that starts it and shares its
- * extension: dist/fit-worker.js for the ESM build (this code lands in a
- * chunk at dist/), dist/fit-worker.cjs for CommonJS. Run from TypeScript
- * source (the workspace's tests and benches), the worker loads
- * fit-worker.ts through tsx's CommonJS hook, resolved from here.
- */
-export function defaultFitWorkerEntry(): FitWorkerEntry | null {
-  const here = import.meta.url;
-  if (typeof here !== "string") return null;
-  const extension = /\.(?:c|m)?[jt]s$/.exec(new URL(here).pathname)?.[0];
-  if (!extension) return null;
-  if (extension !== ".ts") return { file: new URL(`./fit-worker${extension}`, here) };
-  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-  const moduleApi = get?.("node:module") as { createRequire(from: string): { resolve(id: string): string } } | undefined;
-  const urlApi = get?.("node:url") as { fileURLToPath(url: string): string } | undefined;
-  if (!moduleApi || !urlApi) return null;
-  try {
-    const tsx = moduleApi.createRequire(here).resolve("tsx/cjs");
-    const entry = urlApi.fileURLToPath(new URL("./fit-worker.ts", here).href);
-    return { source: `require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});` };
-  } catch {
-    return null;
-  }
-}
+/** How to start the training worker (worker-entry.ts). */
+export type FitWorkerEntry = WorkerEntry;
 
 /** Rebuilds the error the worker reported as the same typed error where it is one of ours. */
 function reviveError(error: { name: string; message: string; code: string | undefined }): Error {
@@ -92,8 +57,8 @@ function reviveError(error: { name: string; message: string; code: string | unde
 export async function runFit(job: FitJob, hooks: FitHooks & { inWorker: boolean; entry?: FitWorkerEntry | null }): Promise<FitRun> {
   const { signal, onProgress } = hooks;
   if (signal?.aborted) throw new AbortedError("Deep memory training was aborted");
-  const threads = hooks.inWorker ? workerThreads() : null;
-  const entry = hooks.entry === undefined ? defaultFitWorkerEntry() : hooks.entry;
+  const threads = hooks.inWorker ? workerThreads<WorkerThreads>() : null;
+  const entry = hooks.entry === undefined ? workerEntry("fit-worker") : hooks.entry;
   const inProcess = async (): Promise<FitRun> => ({ outcome: await fitModel(job, { signal, onProgress }), threadId: threads?.threadId ?? 0 });
   if (!threads || !entry) return inProcess();
 
@@ -117,7 +82,11 @@ export async function runFit(job: FitJob, hooks: FitHooks & { inWorker: boolean;
     const onAbort = () => finish(() => reject(new AbortedError("Deep memory training was aborted")));
     signal?.addEventListener("abort", onAbort, { once: true });
     // A worker that never started training (its file missing or unloadable) costs time, never the result.
-    const failed = (reason: string) => finish(() => (started ? reject(new TrainingFailedError(`Deep memory training stopped: ${reason}`)) : inProcess().then(resolve, reject)));
+    const failed = (reason: string) =>
+      finish(() => {
+        if (started) reject(new TrainingFailedError(`Deep memory training stopped: ${reason}`));
+        else void inProcess().then(resolve, reject);
+      });
     worker.on("message", (message) => {
       if (settled) return;
       if (message.type === "started") {

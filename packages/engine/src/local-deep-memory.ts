@@ -252,7 +252,7 @@ async function packQuestions(queries: readonly Float32Array[], positives: readon
   const lists = positives.map((list) => Int32Array.from(new Set(list)).sort());
   lists.forEach((list, i) => (positiveStart[i + 1] = positiveStart[i]! + list.length));
   const positiveIndex = new Int32Array(positiveStart[queries.length]!);
-  lists.forEach((list, i) => positiveIndex.set(list, positiveStart[i]!));
+  lists.forEach((list, i) => positiveIndex.set(list, positiveStart[i]));
   return { vectors: await packShared(queries, d), count: queries.length, positiveIndex, positiveStart };
 }
 

@@ -1,3 +1,4 @@
+import { threadId } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { corpusKernels, topK } from "./kernels.js";
 import { startCorpusWorker } from "./mining-worker.js";
@@ -17,13 +18,16 @@ describe("startCorpusWorker", () => {
     const worker = startCorpusWorker(corpus, count, d, { queries, rows, keep, exclude, excludeStart, width, margin: 16 });
     expect(worker).not.toBeNull();
     const fromWorker = await worker!.topK;
+    // Ranked on another thread, not here.
+    expect(await worker!.threadId).not.toBe(threadId);
+    expect(await worker!.threadId).toBeGreaterThan(0);
     worker!.close();
 
     const scores = new Float32Array(rows * count);
     corpusKernels(corpus, count, d).scoreAll(queries, rows, scores);
     const expected = new Int32Array(rows * width).fill(-1);
     for (let q = 0; q < rows; q++) {
-      const excluded = exclude.subarray(excludeStart[q]!, excludeStart[q + 1]!);
+      const excluded = exclude.subarray(excludeStart[q], excludeStart[q + 1]);
       topK(scores, keep[q]!, expected.subarray(q * width, (q + 1) * width), undefined, q * count, count, (j) => excluded.includes(j));
     }
     expect([...fromWorker]).toEqual([...expected]);
@@ -51,7 +55,7 @@ describe("startCorpusWorker", () => {
       const scores = await worker.score(queries, lengths.length);
       const expected = new Float32Array(index.length);
       for (let i = 0; i < lengths.length; i++) {
-        kernels.gatherDots(queries.subarray(i * d, (i + 1) * d), 1, index.subarray(start[i]!, start[i + 1]!), lengths[i]!, expected.subarray(start[i]!, start[i + 1]!));
+        kernels.gatherDots(queries.subarray(i * d, (i + 1) * d), 1, index.subarray(start[i], start[i + 1]), lengths[i]!, expected.subarray(start[i], start[i + 1]));
       }
       expect([...scores]).toEqual([...expected]);
     }
@@ -59,5 +63,15 @@ describe("startCorpusWorker", () => {
     worker.close();
     await expect(late).rejects.toThrow(/closed/);
     await expect(worker.score(new Float32Array(lengths.length * d), lengths.length)).rejects.toThrow(/closed/);
+  });
+
+  it("fails its promises, never the process, when its file cannot load (the caller then mines alone)", async () => {
+    const corpus = new Float32Array(8 * 4).fill(0.5);
+    const job = { queries: corpus.slice(0, 8), rows: 2, keep: Int32Array.of(1, 1), exclude: new Int32Array(0), excludeStart: new Int32Array(3), width: 1, margin: 1 };
+    const worker = startCorpusWorker(corpus, 8, 4, job, { file: new URL("./no-such-corpus-worker.js", import.meta.url) });
+    // Node starts the thread and then reports the missing module as an error event.
+    expect(worker).not.toBeNull();
+    await expect(worker!.topK).rejects.toThrow(/Cannot find module/);
+    await expect(worker!.threadId).rejects.toThrow(/Cannot find module/);
   });
 });

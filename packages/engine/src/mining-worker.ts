@@ -5,11 +5,13 @@
  * score at once, and then keeps the thread to score each epoch's validation
  * while the main thread trains. The worker runs the same wasm kernels and
  * the same top-k rule as the main thread, and results are placed by
- * question, so the outcome does not depend on scheduling. Null (the caller
- * works alone) where worker threads or WebAssembly SIMD are missing:
- * browsers, old runtimes.
+ * question, so the outcome does not depend on scheduling. The worker is a
+ * module of its own (corpus-worker.ts, started through worker-entry.ts).
+ * Null (the caller works alone) where worker threads, WebAssembly SIMD or
+ * the worker's file are missing: browsers, old runtimes, single-file bundles.
  */
 import { simdModule } from "./wasm-simd.js";
+import { workerEntry, workerThreads, type WorkerEntry } from "./worker-entry.js";
 
 /** Best-first top-k per question, -1 padded: what the worker returns. */
 export interface TopKJob {
@@ -26,16 +28,31 @@ export interface TopKJob {
   margin: number;
 }
 
+/** What the worker starts with: the compiled wasm module, the corpus and the top-k job. */
+export interface CorpusWorkerData extends TopKJob {
+  module: object;
+  corpus: Float32Array;
+  count: number;
+  d: number;
+}
+
+/** What the worker is sent after its top-k job: the lists to score, then rows to score against them. */
+export type CorpusWorkerRequest = { type: "lists"; index: Int32Array; start: Int32Array } | { type: "score"; queries: Float32Array; rows: number };
+
+/** What the worker posts, in this order: the top-k result, then one scores reply per score request. */
+export type CorpusWorkerReply = { type: "topK"; threadId: number; topK: Int32Array } | { type: "scores"; scores: Float32Array };
+
 interface WorkerApi {
   Worker: new (
-    source: string,
-    options: { eval: true; workerData: unknown; transferList?: ArrayBuffer[] },
+    entry: URL | string,
+    options: { eval?: boolean; workerData: unknown; transferList?: ArrayBuffer[] },
   ) => {
-    on(event: "message", listener: (value: Int32Array | Float32Array) => void): void;
+    on(event: "message", listener: (value: CorpusWorkerReply) => void): void;
     once(event: "error", listener: (error: Error) => void): void;
     once(event: "exit", listener: (code: number) => void): void;
-    postMessage(value: unknown): void;
+    postMessage(value: CorpusWorkerRequest): void;
     terminate(): Promise<number>;
+    ref(): void;
     unref(): void;
   };
 }
@@ -48,6 +65,8 @@ interface WorkerApi {
 export interface CorpusWorker {
   /** The top-k job's result: rows x width chunk indexes. */
   readonly topK: Promise<Int32Array>;
+  /** The thread that computed it (worker_threads' threadId), with the result. */
+  readonly threadId: Promise<number>;
   /** Sets the lists score() uses: row i's candidates are index[start[i]..start[i + 1]). */
   setLists(index: Int32Array, start: Int32Array): void;
   /** Each of `rows` questions (row-major, d floats each) against its list, packed like the index. */
@@ -57,133 +76,65 @@ export interface CorpusWorker {
 }
 
 /**
- * Plain JS so it runs as given in the worker whatever built this package. Its
- * top-k matches topK in kernels.ts (ties to the lower index, NaN skipped),
- * its int16 codes come from the same quantize_rows kernel, and its exact
- * scores from gather_dots on the same padded rows as createSimdCorpus, so
- * each result is bit for bit the one the main thread would compute.
- */
-const workerSource = `
-const { parentPort, workerData: w } = require("node:worker_threads");
-const { module, corpus, count, d, queries, rows, keep, exclude, excludeStart, width, margin } = w;
-const k4 = (d + 3) & ~3, k8 = (d + 7) & ~7, n4 = (count + 3) & ~3;
-const blockRows = Math.max(4, Math.min(128, Math.floor(4194304 / count))) & ~1;
-const listMax = Math.min(width + margin, count) + 2;
-// Layout (floats): corpus, its int16 codes (two a float) and their scales, as in createSimdCorpus;
-// then the block's query rows, their codes and scales, the block's scores, a list's indexes and exact scores.
-const codesAt = n4 * k4, scalesAt = codesAt + (n4 * k8) / 2, xAt = scalesAt + n4, qAt = xAt + blockRows * k4;
-const qScalesAt = qAt + (blockRows * k8) / 2, outAt = qScalesAt + blockRows, idxAt = outAt + blockRows * n4, exactAt = idxAt + listMax;
-const memory = new WebAssembly.Memory({ initial: Math.ceil(((exactAt + listMax) * 4 + 16) / 65536) });
-const instance = new WebAssembly.Instance(module, { env: { memory } });
-const { abt_i16: abtI16, gather_dots: gatherDots, quantize_rows: quantizeRows } = instance.exports;
-const mem = new Float32Array(memory.buffer), ints = new Int32Array(memory.buffer);
-for (let r = 0; r < count; r++) mem.set(corpus.subarray(r * d, (r + 1) * d), r * k4);
-quantizeRows(0, k4, n4, codesAt * 4, k8, scalesAt * 4);
-const tile = Math.max(4, (Math.floor(65536 / k8) >> 2) << 2);
-const out = new Int32Array(rows * width).fill(-1);
-const shortlist = new Int32Array(listMax), position = new Int32Array(width), vals = new Float32Array(listMax);
-const mark = new Int32Array(count).fill(-1);
-// k best of src[at..at+n) into idx, ties to the lower index, NaN and skipped (mark) entries dropped: topK in kernels.ts.
-function top(src, at, n, k, q, idx) {
-  let found = 0;
-  for (let j = 0; j < n; j++) {
-    const s = src[at + j];
-    if (found === k && !(s > vals[k - 1])) continue;
-    if (s !== s || (q >= 0 && mark[j] === q)) continue;
-    let pos = found < k ? found : k - 1;
-    while (pos > 0 && s > vals[pos - 1]) { vals[pos] = vals[pos - 1]; idx[pos] = idx[pos - 1]; pos--; }
-    vals[pos] = s;
-    idx[pos] = j;
-    if (found < k) found++;
-  }
-  return found;
-}
-for (let start = 0; start < rows; start += blockRows) {
-  const n = Math.min(blockRows, rows - start), n2 = (n + 1) & ~1;
-  mem.fill(0, xAt, xAt + n2 * k4);
-  for (let i = 0; i < n; i++) mem.set(queries.subarray((start + i) * d, (start + i + 1) * d), xAt + i * k4);
-  quantizeRows(xAt * 4, k4, n2, qAt * 4, k8, qScalesAt * 4);
-  for (let t = 0; t < n4; t += tile) abtI16(qAt * 4, codesAt * 4 + t * k8 * 2, n2, Math.min(tile, n4 - t), k8, (outAt + t) * 4, n4, (scalesAt + t) * 4);
-  for (let i = 0; i < n; i++) {
-    const q = start + i, k = keep[q];
-    for (let e = excludeStart[q]; e < excludeStart[q + 1]; e++) mark[exclude[e]] = q;
-    // The int16 scores shortlist; the shortlist's exact scores (gather_dots, as the main thread's gatherDots) rank.
-    const listed = top(mem, outAt + i * n4, count, Math.min(k + margin, count), q, shortlist);
-    ints.set(shortlist.subarray(0, listed), idxAt);
-    ints[idxAt + listed] = 0;
-    gatherDots((xAt + i * k4) * 4, 1, 0, idxAt * 4, (listed + 1) & ~1, k4, exactAt * 4);
-    const found = top(mem, exactAt, listed, k, -1, position);
-    for (let m = 0; m < found; m++) out[q * width + m] = shortlist[position[m]];
-  }
-}
-parentPort.postMessage(out, [out.buffer]);
-// Then score candidate lists with the same kernel the main thread's gatherDots uses (so the same floats).
-// A list is at most count long; its indexes and scores go where the score block was.
-let lists = null;
-parentPort.on("message", (m) => {
-  if (m.index) { lists = m; return; }
-  const scores = new Float32Array(lists.start[m.rows]);
-  for (let i = 0; i < m.rows; i++) {
-    const from = lists.start[i], n = lists.start[i + 1] - from, n2 = (n + 1) & ~1;
-    mem.set(m.queries.subarray(i * d, (i + 1) * d), xAt);
-    ints.set(lists.index.subarray(from, from + n), outAt);
-    ints[outAt + n] = 0;
-    gatherDots(xAt * 4, 1, 0, outAt * 4, n2, k4, (outAt + n4) * 4);
-    scores.set(mem.subarray(outAt + n4, outAt + n4 + n), from);
-  }
-  parentPort.postMessage(scores, [scores.buffer]);
-});
-`;
-
-function workerThreads(): WorkerApi | null {
-  try {
-    const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-    return (get?.("node:worker_threads") as WorkerApi | undefined) ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/**
  * Starts the job on a worker thread, which then waits for score() calls
  * until closed (it does not keep the process alive). Null where no worker
  * can run it.
  */
-export function startCorpusWorker(corpus: Float32Array, count: number, d: number, job: TopKJob): CorpusWorker | null {
-  const threads = workerThreads();
+export function startCorpusWorker(
+  corpus: Float32Array,
+  count: number,
+  d: number,
+  job: TopKJob,
+  entry: WorkerEntry | null = workerEntry("corpus-worker"),
+): CorpusWorker | null {
+  const threads = workerThreads<WorkerApi>();
   const module = simdModule();
-  if (!threads || !module || job.rows === 0) return null;
+  if (!threads || !module || !entry || job.rows === 0) return null;
   try {
-    const worker = new threads.Worker(workerSource, {
-      eval: true,
-      workerData: { module, corpus, count, d, ...job },
-    });
-    worker.unref();
-    // Replies come in the order of the requests: the top-k result, then one per score().
+    const workerData: CorpusWorkerData = { module, corpus, count, d, ...job };
+    const worker = "file" in entry ? new threads.Worker(entry.file, { workerData }) : new threads.Worker(entry.source, { eval: true, workerData });
+    // Replies come in the order of the requests: the top-k result, then one per score(). The thread keeps the
+    // process alive while a reply is due (a CLI awaiting it would otherwise exit mid-training), and not while idle.
     const waiting: { resolve: (value: never) => void; reject: (error: Error) => void }[] = [];
+    const settled = () => {
+      if (waiting.length === 0) worker.unref();
+    };
     let failure: Error | null = null;
     const fail = (error: Error) => {
       failure ??= error;
       for (const w of waiting.splice(0)) w.reject(failure);
+      settled();
     };
     const next = <T>(): Promise<T> =>
       new Promise<T>((resolve, reject) => {
-        if (failure) reject(failure);
-        else waiting.push({ resolve: resolve as (value: never) => void, reject });
+        if (failure) {
+          reject(failure);
+        } else {
+          waiting.push({ resolve: resolve, reject });
+          worker.ref();
+        }
       });
-    const topK = next<Int32Array>();
-    worker.on("message", (value) => waiting.shift()?.resolve(value as never));
+    const first = next<{ topK: Int32Array; threadId: number }>();
+    const topK = first.then((reply) => reply.topK);
+    const threadId = first.then((reply) => reply.threadId);
+    // Whoever awaits only one of them must not leave the other's rejection unhandled.
+    threadId.catch(() => undefined);
+    worker.on("message", (reply) => {
+      waiting.shift()?.resolve((reply.type === "topK" ? reply : reply.scores) as never);
+      settled();
+    });
     worker.once("error", fail);
     // Settles nothing if every reply came first; otherwise the worker died silently (out of memory, terminated).
     worker.once("exit", (code) => fail(new Error(`corpus worker exited with code ${code}`)));
     return {
       topK,
+      threadId,
       setLists(index, start) {
-        worker.postMessage({ index, start });
+        worker.postMessage({ type: "lists", index, start });
       },
       score(queries, rows) {
         const result = next<Float32Array>();
-        if (!failure) worker.postMessage({ queries: queries.subarray(0, rows * d), rows });
+        if (!failure) worker.postMessage({ type: "score", queries: queries.subarray(0, rows * d), rows });
         return result;
       },
       close() {

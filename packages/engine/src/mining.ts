@@ -86,7 +86,7 @@ export async function mineCandidates(
     excludeStart[row + 1] = excludeStart[row]! + (isTrain ? train.positives[row]!.length : 0);
   }
   const exclude = new Int32Array(excludeStart[total]!);
-  for (let row = 0; row < trainRows; row++) exclude.set(train.positives[row]!, excludeStart[row]!);
+  for (let row = 0; row < trainRows; row++) exclude.set(train.positives[row]!, excludeStart[row]);
   const vectorOf = (row: number) =>
     row < trainRows ? train.vectors.subarray(row * d, (row + 1) * d) : validation.vectors.subarray((row - trainRows) * d, (row - trainRows + 1) * d);
 
@@ -103,7 +103,7 @@ export async function mineCandidates(
       queries,
       rows,
       keep: keep.slice(first),
-      exclude: exclude.slice(base, excludeStart[total]!),
+      exclude: exclude.slice(base, excludeStart[total]),
       excludeStart: excludeStart.slice(first).map((e) => e - base),
       width,
       margin: rescoreMargin,
@@ -185,7 +185,7 @@ export async function mineCandidates(
   const startOf = new Int32Array(lists.length + 1);
   lists.forEach((list, i) => (startOf[i + 1] = startOf[i]! + list.length));
   const packed = new Int32Array(startOf[lists.length]!);
-  lists.forEach((list, i) => packed.set(list, startOf[i]!));
+  lists.forEach((list, i) => packed.set(list, startOf[i]));
   if (worker && options.keepWorker && validation.count > 0) {
     worker.setLists(packed, startOf);
   } else {

@@ -244,8 +244,12 @@ export class QuestionMemory {
   private nearestKeys(query: Float32Array): number {
     const d = this.dimensions;
     let rangeCount = 1;
-    if (this.lists) rangeCount = this.probeRanges(query);
-    else (this.ranges[0] = 0), (this.ranges[1] = this.keyCount);
+    if (this.lists) {
+      rangeCount = this.probeRanges(query);
+    } else {
+      this.ranges[0] = 0;
+      this.ranges[1] = this.keyCount;
+    }
     signBits(query, d, this.center, this.queryBits);
     this.scanner ??= keyScan(this.keyBits, this.quantisedKeys.codes, this.keyCount, d);
     const short = this.scanner.shortlist(this.queryBits, this.ranges, rangeCount, this.shortlist.length, this.shortlist);
@@ -285,8 +289,13 @@ export class QuestionMemory {
     for (let l = 0; l < lists; l++) {
       const score = this.listScores[l]!;
       if (!(score > cut || (score === cut && ties-- > 0))) continue;
-      if (count > 0 && this.ranges[2 * count - 1] === start[l]) this.ranges[2 * count - 1] = start[l + 1]!;
-      else (this.ranges[2 * count] = start[l]!), (this.ranges[2 * count + 1] = start[l + 1]!), count++;
+      if (count > 0 && this.ranges[2 * count - 1] === start[l]) {
+        this.ranges[2 * count - 1] = start[l + 1]!;
+      } else {
+        this.ranges[2 * count] = start[l]!;
+        this.ranges[2 * count + 1] = start[l + 1]!;
+        count++;
+      }
     }
     return count;
   }
@@ -340,7 +349,6 @@ export class QuestionMemory {
    * memory (model layout 3) has the threshold (float32) after the probe.
    */
   write(view: DataView, offset: number): number {
-    const d = this.dimensions;
     const { neighbours, temperature, weight, probe, threshold } = this.parameters;
     view.setUint32(offset, this.keyCount, true);
     view.setUint32(offset + 4, this.valueCount, true);
@@ -351,9 +359,9 @@ export class QuestionMemory {
     if (this.gated) view.setFloat32(offset + 24, threshold, true);
     let at = offset + headerBytes(this.gated);
     for (const scales of [this.quantisedKeys.scales, this.quantisedValues.scales]) {
-      for (const s of scales) (view.setFloat32(at, s, true), (at += 4));
+      for (const s of scales) at = setFloat32(view, at, s);
     }
-    for (const v of this.valueOf) (view.setUint32(at, v, true), (at += 4));
+    for (const v of this.valueOf) at = setUint32(view, at, v);
     for (const q of [this.quantisedKeys.codes, this.quantisedValues.codes]) {
       new Int8Array(view.buffer, view.byteOffset + at, q.length).set(q);
       at += q.length;
@@ -362,8 +370,8 @@ export class QuestionMemory {
     view.setUint32(at, listCount, true);
     at += 4;
     if (this.lists) {
-      for (const c of this.lists.centroids) (view.setFloat32(at, c, true), (at += 4));
-      for (const o of this.lists.start) (view.setUint32(at, o, true), (at += 4));
+      for (const c of this.lists.centroids) at = setFloat32(view, at, c);
+      for (const o of this.lists.start) at = setUint32(view, at, o);
     }
     return at;
   }
@@ -452,4 +460,16 @@ function headerBytes(gated: boolean): number {
  */
 function shortlistSize(d: number): number {
   return Math.max(64, Math.floor(24_576 / d));
+}
+
+/** Writes a little-endian float32 at `at`; returns the offset after it. */
+function setFloat32(view: DataView, at: number, value: number): number {
+  view.setFloat32(at, value, true);
+  return at + 4;
+}
+
+/** Writes a little-endian uint32 at `at`; returns the offset after it. */
+function setUint32(view: DataView, at: number, value: number): number {
+  view.setUint32(at, value, true);
+  return at + 4;
 }

@@ -1,5 +1,5 @@
 import type { DeepMemoryTrainer } from "@zip/deep-memory";
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_RETRY_MS } from "@zip/deep-memory/protocol";
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_RETRY_MS } from "@zip/deep-memory-protocol";
 import type { Request } from "express";
 import { httpError, type HttpError } from "./http-errors.js";
 

@@ -1,5 +1,5 @@
 import { DeepMemoryError, httpStatusFor, type ErrorCode, type FieldIssue } from "@zip/deep-memory";
-import { errorBody, JSON_RESPONSE_HEADERS, wireKey, type ErrorBody } from "@zip/deep-memory/protocol";
+import { errorBody, JSON_RESPONSE_HEADERS, wireKey, type ErrorBody } from "@zip/deep-memory-protocol";
 
 export interface HttpError {
   status: number;

@@ -12,7 +12,7 @@ import {
   toWireJobEvent,
   toWireRunMetrics,
   type JobStreamEvent,
-} from "@zip/deep-memory/protocol";
+} from "@zip/deep-memory-protocol";
 import type { Request, Response } from "express";
 import { authenticate, type ResolvedContext } from "./context.js";
 import { httpError, sendError, toHttpError, validationError, zodIssues } from "./http-errors.js";

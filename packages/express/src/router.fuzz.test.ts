@@ -4,7 +4,7 @@
  * route table. Whatever arrives, the answer is JSON with a code (or an event
  * stream), never a 5xx, never a hang, and a rejected request changes nothing.
  */
-import { deepMemoryRoutes, type RouteSpec } from "@zip/deep-memory/protocol";
+import { deepMemoryRoutes, type RouteSpec } from "@zip/deep-memory-protocol";
 import express from "express";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

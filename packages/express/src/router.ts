@@ -4,7 +4,7 @@ import {
   openApiDocument,
   type OpenApiOptions,
   type RouteSpec,
-} from "@zip/deep-memory/protocol";
+} from "@zip/deep-memory-protocol";
 import express, { type Request, type Response, type Router } from "express";
 import { authenticate, resolveContext, type JobEventsOptions, type ResolvedContext } from "./context.js";
 import { jsonErrorHandler, methodNotAllowed } from "./express-errors.js";

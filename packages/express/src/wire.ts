@@ -21,7 +21,7 @@ import {
   type SettingsResponse,
   type StatusResponse,
   type TrainResponse,
-} from "@zip/deep-memory/protocol";
+} from "@zip/deep-memory-protocol";
 
 /*
  * The trainer's results in their wire form. Each mapper names every wire

@@ -103,7 +103,7 @@ export const listPGVectorStore: DocumentLister = async ({ vectorStore, filter, c
     params,
   );
   const documents = rows.map((row): ListedDocument => {
-    const document = new Document({ pageContent: String(row.content ?? ""), metadata: (row.metadata as Record<string, unknown> | null) ?? {}, id: String(row.id) });
+    const document = new Document({ pageContent: typeof row.content === "string" ? row.content : "", metadata: (row.metadata as Record<string, unknown> | null) ?? {}, id: String(row.id) });
     // pgvector's text form, "[0.1,0.2,...]", is a JSON array.
     return includeEmbeddings && typeof row.embedding === "string" ? { document, embedding: JSON.parse(row.embedding) as number[] } : { document };
   });

@@ -72,7 +72,7 @@ export class LangChainEmbedder implements Embedder {
   }
 
   private async eachQuery(texts: string[], signal: AbortSignal | undefined): Promise<number[][]> {
-    const out: number[][] = new Array(texts.length);
+    const out = new Array<number[]>(texts.length);
     let next = 0;
     const worker = async () => {
       while (next < texts.length) {

@@ -1,4 +1,11 @@
-import { AbortedError } from "@zip/deep-memory";
+import { AbortedError, ValidationError } from "@zip/deep-memory";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { threadId } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { encodeBatch, specialTokenLayout } from "./encoding.js";
 import { DEFAULT_LOCAL_MODEL, LocalEmbedder } from "./local-embedder.js";
@@ -15,6 +22,7 @@ if (modelDir === undefined) {
   );
 }
 
+const execFileAsync = promisify(execFile);
 const cosine = (a: Float32Array, b: Float32Array) => a.reduce((sum, value, i) => sum + value * b[i]!, 0);
 const norm = (a: Float32Array) => Math.sqrt(cosine(a, a));
 
@@ -101,3 +109,82 @@ describe.skipIf(modelDir === undefined)("LocalEmbedder with all-MiniLM-L6-v2", (
     await expect(embedder.embed(["text"], { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
   });
 });
+
+describe.skipIf(modelDir === undefined)("LocalEmbedder's embedding thread", () => {
+  it("runs the model on a worker thread by default, with the same vectors as on the main thread", async () => {
+    const texts = ["Stop-loss orders cap the downside.", "A man is eating food.", ""];
+    const inWorker = new LocalEmbedder({ modelDir: modelDir! });
+    const onMain = new LocalEmbedder({ modelDir: modelDir!, thread: "main" });
+    try {
+      const fromWorker = await inWorker.embed(texts);
+      const fromMain = await onMain.embed(texts);
+      expect(inWorker.threadId).toBeGreaterThan(0);
+      expect(inWorker.threadId).not.toBe(threadId);
+      expect(onMain.threadId).toBe(0);
+      fromWorker.forEach((vector, i) => expect(Array.from(vector)).toEqual(Array.from(fromMain[i]!)));
+    } finally {
+      await inWorker.dispose();
+      await onMain.dispose();
+    }
+  });
+
+  it("keeps the event loop free while it embeds", async () => {
+    const embedder = new LocalEmbedder({ modelDir: modelDir!, batchSize: 64 });
+    try {
+      await embedder.load();
+      // Timers keep firing during a long embed: the batches run elsewhere. On the main thread this loop
+      // gets no tick at all until a batch ends (ONNX Runtime runs it synchronously).
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 1);
+      const texts = Array.from({ length: 256 }, (_, i) => `Sentence number ${i} about options, futures and the volatility of index funds.`);
+      const batches = embedder.embed(texts);
+      let ticksDuringEmbed = 0;
+      await Promise.race([batches, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      ticksDuringEmbed = ticks;
+      clearInterval(timer);
+      expect(await batches).toHaveLength(256);
+      expect(ticksDuringEmbed).toBeGreaterThan(10);
+    } finally {
+      await embedder.dispose();
+    }
+  });
+
+  it("reports a model that fails to load on its thread as the same typed error", async () => {
+    await withTempDir(async (dir) => {
+      // Model files that are present but unreadable: the load fails on the thread, the error arrives typed.
+      for (const file of ["config.json", "tokenizer.json", "tokenizer_config.json"]) await copyFile(join(modelDir!, file), join(dir, file));
+      await mkdir(join(dir, "onnx"));
+      await writeFile(join(dir, "onnx", "model_quantized.onnx"), "not an onnx file");
+      const broken = new LocalEmbedder({ modelDir: dir });
+      const error = await broken.embed(["x"]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as Error).message).toMatch(/Could not load the model/);
+      await broken.dispose();
+    });
+  });
+
+  it("does not keep a finished script alive", async () => {
+    await withTempDir(async (dir) => {
+      // A script that embeds and never disposes still exits: the idle thread is unref'd.
+      const file = join(dir, "script.mjs");
+      await writeFile(
+        file,
+        `import { LocalEmbedder } from ${JSON.stringify(fileURLToPath(new URL("./index.ts", import.meta.url)))};
+         const embedder = new LocalEmbedder({ modelDir: ${JSON.stringify(modelDir)} });
+         const [vector] = await embedder.embed(["hello"]);
+         console.log(vector.length, embedder.threadId > 0);`,
+      );
+      const { stdout } = await execFileAsync(process.execPath, ["--import", "tsx", "--conditions=@zip/source", file], { timeout: 60_000 });
+      expect(stdout.trim()).toBe("384 true");
+    });
+  });
+});
+
+async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "local-embedder-"));
+  try {
+    await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,16 +1,10 @@
-import { AutoModel, AutoTokenizer, type PreTrainedModel, type PreTrainedTokenizer, type Tensor } from "@huggingface/transformers";
-import { AbortedError, parseOrThrow, ValidationError, type EmbedOptions, type Embedder } from "@zip/deep-memory";
+import { AbortedError, ValidationError, type EmbedOptions, type Embedder } from "@zip/deep-memory";
+import { parseOrThrow } from "@zip/deep-memory/provider-utils";
 import { z } from "zod";
-import {
-  knownModelDefaults,
-  locateModel,
-  modelFilesNotFound,
-  modelFolderName,
-  readSentenceTransformersConfig,
-  type ModelSource,
-} from "./model-files.js";
-import { encodeBatch, specialTokenLayout, type SpecialTokenLayout } from "./encoding.js";
-import { poolAndNormalize, type Pooling } from "./pooling.js";
+import { loadEmbeddingModel, type EmbeddingModel, type EmbeddingModelSettings } from "./embedding-model.js";
+import { startEmbeddingThread, type EmbeddingThread } from "./embed-thread.js";
+import { knownModelDefaults, locateModel, modelFolderName, readSentenceTransformersConfig, type ModelSource } from "./model-files.js";
+import type { Pooling } from "./pooling.js";
 
 export const DEFAULT_LOCAL_MODEL = "Xenova/all-MiniLM-L6-v2";
 
@@ -39,17 +33,15 @@ export const localEmbedderOptionsSchema = z
     cacheDir: z.string().min(1).optional(),
     /** ONNX Runtime intra-op threads; ONNX Runtime's default (all cores) otherwise. */
     threads: z.int().min(1).max(256).optional(),
+    /**
+     * Where the model runs. "worker" (default): on a worker thread, so a server's event loop stays free while it
+     * embeds (ONNX Runtime runs a batch synchronously); falls back to "main" where worker_threads is missing.
+     */
+    thread: z.enum(["worker", "main"]).default("worker"),
   })
   .strict();
 
 export type LocalEmbedderOptions = z.input<typeof localEmbedderOptionsSchema>;
-
-interface Loaded {
-  tokenizer: PreTrainedTokenizer;
-  model: PreTrainedModel;
-  maxLength: number;
-  layout: SpecialTokenLayout;
-}
 
 /**
  * An Embedder that runs a sentence-transformers model on the CPU, in this
@@ -65,7 +57,7 @@ export class LocalEmbedder implements Embedder {
   readonly documentPrefix: string;
   private readonly options: z.output<typeof localEmbedderOptionsSchema>;
   private readonly configuredMaxLength: number | undefined;
-  private loading: Promise<Loaded> | undefined;
+  private loading: Promise<EmbeddingModel> | undefined;
 
   /** Throws ModelFilesNotFoundError at once when no folder has the model and the hub is off. */
   constructor(options: LocalEmbedderOptions = {}) {
@@ -99,7 +91,7 @@ export class LocalEmbedder implements Embedder {
     }
     if (texts.length === 0) return [];
     throwIfAborted(options.signal);
-    const { tokenizer, model, maxLength, layout } = await this.loaded();
+    const model = await this.loaded();
     const prefix = options.kind === "query" ? this.queryPrefix : this.documentPrefix;
     // Longest first, like sentence-transformers: similar lengths share a batch, so less padding is computed.
     const order = texts.map((_, i) => i).sort((a, b) => texts[b]!.length - texts[a]!.length);
@@ -107,24 +99,7 @@ export class LocalEmbedder implements Embedder {
     for (let start = 0; start < order.length; start += this.options.batchSize) {
       throwIfAborted(options.signal);
       const indexes = order.slice(start, start + this.options.batchSize);
-      const batch = indexes.map((i) => prefix + texts[i]!);
-      const inputs = encodeBatch(tokenizer, batch, maxLength, layout);
-      const outputs = (await model(inputs)) as Record<string, Tensor | undefined>;
-      const hidden = outputs.last_hidden_state ?? outputs.token_embeddings;
-      if (hidden === undefined) {
-        throw new ValidationError(`Model ${this.model} returned no token embeddings (outputs: ${Object.keys(outputs).join(", ")})`);
-      }
-      const [rows, sequence, dimensions] = hidden.dims as [number, number, number];
-      const pooled = poolAndNormalize(
-        {
-          hidden: hidden.data as Float32Array,
-          mask: inputs.attention_mask.data as BigInt64Array,
-          batch: rows,
-          sequence,
-          dimensions,
-        },
-        this.pooling,
-      );
+      const pooled = await model.embedBatch(indexes.map((i) => prefix + texts[i]!));
       indexes.forEach((textIndex, row) => {
         vectors[textIndex] = pooled[row]!;
       });
@@ -132,16 +107,26 @@ export class LocalEmbedder implements Embedder {
     return vectors;
   }
 
-  /** Frees the ONNX Runtime session; a later embed() loads the model again. */
+  /** The worker_threads threadId the model runs on once loaded: 0 for this thread (thread: "main", or no worker_threads). */
+  get threadId(): number {
+    return this.thread?.threadId ?? 0;
+  }
+
+  /** Frees the ONNX Runtime session (and ends its thread); a later embed() loads the model again. */
   async dispose(): Promise<void> {
     const loading = this.loading;
     this.loading = undefined;
+    this.thread = undefined;
     if (loading === undefined) return;
     const loaded = await loading.catch(() => undefined);
-    await loaded?.model.dispose();
+    await loaded?.dispose();
   }
 
-  private loaded(): Promise<Loaded> {
+  private thread: EmbeddingThread | undefined;
+
+  private loaded(): Promise<EmbeddingModel> {
+    // A thread that died (killed, out of memory) is replaced on the next call.
+    if (this.thread?.dead) this.loading = undefined;
     this.loading ??= this.loadOnce().catch((error: unknown) => {
       // Let a later call try again (e.g. after the files were put in place or the network came back).
       this.loading = undefined;
@@ -150,40 +135,28 @@ export class LocalEmbedder implements Embedder {
     return this.loading;
   }
 
-  private async loadOnce(): Promise<Loaded> {
-    const source = this.source;
-    const where = source.kind === "local" ? source.dir : source.id;
-    const common = {
-      local_files_only: source.kind === "local",
-      ...(this.options.cacheDir === undefined ? {} : { cache_dir: this.options.cacheDir }),
+  private async loadOnce(): Promise<EmbeddingModel> {
+    const settings: EmbeddingModelSettings = {
+      source: this.source,
+      name: this.model,
+      pooling: this.pooling,
+      maxLength: this.configuredMaxLength,
+      cacheDir: this.options.cacheDir,
+      threads: this.options.threads,
     };
+    const thread = this.options.thread === "worker" ? startEmbeddingThread(settings) : null;
+    if (!thread) return loadEmbeddingModel(settings);
+    this.thread = thread;
+    // Load now, so a missing or broken model fails here, as on the main thread, not in the first batch.
     try {
-      const tokenizer = await AutoTokenizer.from_pretrained(where, common);
-      const model = await AutoModel.from_pretrained(where, {
-        ...common,
-        device: "cpu",
-        dtype: source.dtype,
-        ...(this.options.threads === undefined ? {} : { session_options: { intraOpNumThreads: this.options.threads } }),
-      });
-      // sentence-transformers truncates to its own max_seq_length, which is often below the tokenizer's (256 vs 512 for MiniLM).
-      // Some tokenizers leave model_max_length at a huge placeholder; 512 is BERT's position limit.
-      const declared = Number(tokenizer.model_max_length);
-      const tokenizerMax = Number.isFinite(declared) && declared < 1e6 ? declared : undefined;
-      const maxLength = Math.min(this.configuredMaxLength ?? tokenizerMax ?? 512, tokenizerMax ?? Infinity);
-      return { tokenizer, model, maxLength, layout: specialTokenLayout(tokenizer) };
+      await thread.embedBatch([""]);
+      return thread;
     } catch (error) {
-      if (source.kind === "hub") {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw modelFilesNotFound(
-          { model: source.id },
-          source.searched,
-          `downloading ${source.id} (${source.dtype} weights) failed: ${reason}`,
-          error,
-        );
-      }
-      throw new ValidationError(`Could not load the model in ${source.dir}: ${error instanceof Error ? error.message : String(error)}`, [
-        { path: "modelDir", message: "model files present but unreadable" },
-      ], { cause: error });
+      this.thread = undefined;
+      await thread.dispose();
+      // A thread that never started (its file missing from a bundle, an unusual loader) costs time, never the result.
+      if (thread.threadId === 0) return loadEmbeddingModel(settings);
+      throw error;
     }
   }
 }

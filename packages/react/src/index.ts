@@ -21,4 +21,4 @@ export type {
   SearchHitWire,
   JobStreamEvent,
   ErrorBody,
-} from "@zip/deep-memory/protocol";
+} from "@zip/deep-memory-protocol";

@@ -9,11 +9,4 @@ export const chunkSchema = z.object({
 });
 export type Chunk = z.infer<typeof chunkSchema>;
 
-export const searchHitSchema = z.object({
-  id: z.string(),
-  text: z.string(),
-  /** Cosine similarity, higher is closer. */
-  score: z.number(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-});
-export type SearchHit = z.infer<typeof searchHitSchema>;
+export { searchHitSchema, type SearchHit } from "@zip/deep-memory-protocol";

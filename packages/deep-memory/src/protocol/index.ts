@@ -1,9 +1,9 @@
 /**
- * `@zip/deep-memory/protocol`: the wire format of the deep-memory HTTP API,
- * shared by server adapters and browser clients. Browser-safe: zod and the
- * core's schemas only, no Node APIs.
+ * `@zip/deep-memory/protocol`: kept for hosts that import the wire format from
+ * the core. The protocol is its own package, `@zip/deep-memory-protocol`
+ * (zod only); this entry re-exports its wire names unchanged.
  */
-export { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, JSON_RESPONSE_HEADERS, SSE_RESPONSE_HEADERS, DEFAULT_HEARTBEAT_MS, DEFAULT_RETRY_MS } from "./version.js";
+export { PROTOCOL_VERSION, PROTOCOL_VERSION_HEADER, JSON_RESPONSE_HEADERS, SSE_RESPONSE_HEADERS, DEFAULT_HEARTBEAT_MS, DEFAULT_RETRY_MS } from "@zip/deep-memory-protocol";
 export {
   runMetricsWireSchema,
   runWireSchema,
@@ -53,7 +53,7 @@ export {
   type SearchRequest,
   type SearchResponse,
   type StatusResponse,
-} from "./schemas.js";
+} from "@zip/deep-memory-protocol";
 export {
   startedWireEventSchema,
   progressWireEventSchema,
@@ -72,8 +72,8 @@ export {
   type JobStreamEvent,
   type JobStreamEventType,
   type JobStreamEventOf,
-} from "./events.js";
-export { ERROR_CODES, httpStatusByCode, fieldIssueSchema, errorBodySchema, errorBody, type ErrorBody, type FieldIssueWire } from "./errors.js";
+} from "@zip/deep-memory-protocol";
+export { ERROR_CODES, httpStatusByCode, fieldIssueSchema, errorBodySchema, errorBody, type ErrorBody, type FieldIssueWire } from "@zip/deep-memory-protocol";
 export {
   encodeSseMessage,
   encodeSseComment,
@@ -85,7 +85,7 @@ export {
   type SseMessageInit,
   type SseMessage,
   type SseParserOptions,
-} from "./sse.js";
-export { deepMemoryRoutes, type RouteSpec, type DeepMemoryRouteName } from "./routes.js";
-export { openApiDocument, type OpenApiOptions } from "./openapi.js";
-export { snakeCase, wireKey, wireSchema, toWire, type SnakeCase, type WireKey, type WireSchema } from "./wire-case.js";
+} from "@zip/deep-memory-protocol";
+export { deepMemoryRoutes, type RouteSpec, type DeepMemoryRouteName } from "@zip/deep-memory-protocol";
+export { openApiDocument, type OpenApiOptions } from "@zip/deep-memory-protocol";
+export { snakeCase, wireKey, wireSchema, toWire, type SnakeCase, type WireKey, type WireSchema } from "@zip/deep-memory-protocol";

@@ -1,5 +1,6 @@
 import { ndcgAt } from "../evaluation/metrics.js";
 import { defaultHybridFusion, denseOnly, fuseRankings, legDepth, type Fusion, type RankedHit } from "./fusion.js";
+import { eventLoopYielder } from "../shared/event-loop.js";
 
 /** Both legs' candidates for each question, best first, at least as deep as any fusion tried. */
 export interface LegRankings {
@@ -59,13 +60,19 @@ export interface FusionScore {
  * earliest candidate that comes within half a question of the best. Where
  * the legs have no lexical candidates at all, only dense search is possible.
  */
-export function chooseFusion(input: LegRankings & { relevant: readonly ReadonlySet<string>[]; candidates?: readonly Fusion[] }): {
+export async function chooseFusion(input: LegRankings & { relevant: readonly ReadonlySet<string>[]; candidates?: readonly Fusion[] }): Promise<{
   fusion: Fusion;
   scores: FusionScore[];
-} {
+}> {
   const hasLexical = input.lexical?.some((l) => l.length > 0) ?? false;
   const candidates = hasLexical ? (input.candidates ?? fusionCandidates()) : [denseOnly];
-  const scores = candidates.map((fusion) => scoreFusion(fusion, input));
+  // Scoring a few dozen fusions over the validation questions takes long enough to stall a server: yield between them.
+  const yieldSometimes = eventLoopYielder();
+  const scores: FusionScore[] = [];
+  for (const fusion of candidates) {
+    await yieldSometimes();
+    scores.push(scoreFusion(fusion, input));
+  }
   const questions = input.relevant.filter((r) => r.size > 0).length;
   const top = Math.max(...scores.map(objective));
   // Within half a question's worth of the best, the earliest (simplest) candidate is taken:

@@ -79,35 +79,35 @@ describe("fusedRanking", () => {
 });
 
 describe("chooseFusion", () => {
-  it("picks the candidate with the best recall@10 + nDCG@10 on the questions, the first on ties", () => {
+  it("picks the candidate with the best recall@10 + nDCG@10 on the questions, the first on ties", async () => {
     // The answer is always the lexical leg's first hit and the dense leg's 12th.
     const dense = Array.from({ length: 5 }, (_, q) => hits(...Array.from({ length: 20 }, (_, i) => `q${q}d${i}`)));
     const lexical = dense.map((list, q) => hits(`q${q}d11`, `q${q}x`));
     const relevant = dense.map((_, q) => new Set([`q${q}d11`]));
     const lexicalHeavy: Fusion = { method: "rrf", k: 10, weights: { dense: 0.3, lexical: 0.7 }, depth: 100 };
-    const { fusion, scores } = chooseFusion({ dense, lexical, relevant, candidates: [{ method: "dense" }, defaultHybridFusion, lexicalHeavy] });
+    const { fusion, scores } = await chooseFusion({ dense, lexical, relevant, candidates: [{ method: "dense" }, defaultHybridFusion, lexicalHeavy] });
     expect(fusion).toEqual(defaultHybridFusion);
     expect(scores[0]!.recallAt10).toBe(0);
     expect(scores[1]!.recallAt10).toBe(1);
     expect(scores[2]!.ndcgAt10).toBe(1);
-    expect(chooseFusion({ dense, lexical, relevant, candidates: [lexicalHeavy, defaultHybridFusion] }).fusion).toEqual(lexicalHeavy);
+    expect((await chooseFusion({ dense, lexical, relevant, candidates: [lexicalHeavy, defaultHybridFusion] })).fusion).toEqual(lexicalHeavy);
   });
 
-  it("keeps an earlier candidate that comes within half a question of the best", () => {
+  it("keeps an earlier candidate that comes within half a question of the best", async () => {
     // 4 questions: the answer is 1st in both legs for three; for the fourth it is the lexical leg's 1st and the dense leg's 2nd.
     const dense = [hits("a0", "x0"), hits("a1", "x1"), hits("a2", "x2"), hits("y3", "a3")];
     const lexical = [hits("a0"), hits("a1"), hits("a2"), hits("a3")];
     const relevant = [0, 1, 2, 3].map((q) => new Set([`a${q}`]));
     const lexicalHeavy: Fusion = { method: "rrf", k: 10, weights: { dense: 0.3, lexical: 0.7 }, depth: 100 };
-    const { fusion, scores } = chooseFusion({ dense, lexical, relevant, candidates: [{ method: "dense" }, lexicalHeavy] });
+    const { fusion, scores } = await chooseFusion({ dense, lexical, relevant, candidates: [{ method: "dense" }, lexicalHeavy] });
     // Dense alone loses a sliver of nDCG on one question in four (under half a question): it stays.
     expect(scores[1]!.ndcgAt10).toBeGreaterThan(scores[0]!.ndcgAt10);
     expect(fusion).toEqual({ method: "dense" });
   });
 
-  it("falls back to dense search when there is no lexical leg", () => {
+  it("falls back to dense search when there is no lexical leg", async () => {
     const dense = [hits("a", "b")];
-    expect(chooseFusion({ dense, relevant: [new Set(["b"])] }).fusion).toEqual({ method: "dense" });
-    expect(chooseFusion({ dense, lexical: [[]], relevant: [new Set(["b"])] }).fusion).toEqual({ method: "dense" });
+    expect((await chooseFusion({ dense, relevant: [new Set(["b"])] })).fusion).toEqual({ method: "dense" });
+    expect((await chooseFusion({ dense, lexical: [[]], relevant: [new Set(["b"])] })).fusion).toEqual({ method: "dense" });
   });
 });

@@ -1,33 +1,6 @@
-import * as z from "zod";
+import type { Fusion } from "@zip/deep-memory-protocol";
 
-/** Candidates taken from each leg before fusing: at least the k asked for. */
-const depthSchema = z.number().int().min(1).max(1000);
-/** Each leg's weight in the fused score (one-word keys: the wire format is snake_case). */
-const weightsSchema = z
-  .object({ dense: z.number().min(0).max(100), lexical: z.number().min(0).max(100) })
-  .strict()
-  .refine((w) => w.dense + w.lexical > 0, "at least one weight must be above 0");
-
-/**
- * How dense (vector) and lexical (keyword) rankings are combined. `dense`
- * uses the vector leg alone. `rrf` is reciprocal-rank fusion: each leg adds
- * weight / (k + rank), so only ranks matter (equal scores share a rank). `weighted` adds each leg's
- * scores after normalising them per query over its own candidates (min-max
- * to [0, 1], or z-score), which lets a confident leg count for more.
- */
-export const fusionSchema = z.discriminatedUnion("method", [
-  z.object({ method: z.literal("dense") }).strict(),
-  z.object({ method: z.literal("rrf"), k: z.number().positive().max(10_000), weights: weightsSchema, depth: depthSchema }).strict(),
-  z
-    .object({
-      method: z.literal("weighted"),
-      normalization: z.enum(["min-max", "z-score"]),
-      weights: weightsSchema,
-      depth: depthSchema,
-    })
-    .strict(),
-]);
-export type Fusion = z.infer<typeof fusionSchema>;
+export { fusionSchema, type Fusion } from "@zip/deep-memory-protocol";
 
 /** Plain hybrid search as commonly deployed (and measured by bm25s + dense RRF): k 60, equal weights, top 100 per leg. */
 export const defaultHybridFusion: Fusion = Object.freeze({ method: "rrf", k: 60, weights: Object.freeze({ dense: 1, lexical: 1 }), depth: 100 });

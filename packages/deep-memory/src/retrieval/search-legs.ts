@@ -2,6 +2,7 @@ import type { SearchHit } from "../domain/chunk.js";
 import type { QueryTransform } from "../ports/deep-memory-engine.js";
 import type { VectorStore } from "../ports/vector-store.js";
 import { fuseRankings, legDepth, type Fusion } from "./fusion.js";
+import { eventLoopYielder } from "../shared/event-loop.js";
 
 /**
  * One search as configured: the dense leg with the (possibly transformed)
@@ -50,7 +51,10 @@ export async function searchLegs(input: {
   const { vectorStore, userId, depth, signal } = input;
   const out: QuestionLegs = { plain: [], tuned: input.transform ? [] : null, lexical: vectorStore.textSearch ? [] : null };
   const none: Promise<SearchHit[]> = Promise.resolve([]);
+  // In-memory stores answer synchronously: without this, evaluating a few thousand questions holds the event loop.
+  const yieldSometimes = eventLoopYielder();
   for (let i = 0; i < input.vectors.length; i++) {
+    await yieldSometimes();
     signal?.throwIfAborted();
     const q = input.vectors[i]!;
     const [plain, tuned, lexical] = await Promise.all([

@@ -2,7 +2,7 @@ import { EventEmitter } from "eventemitter3";
 import type { EvaluationResult } from "../domain/metrics.js";
 import type { TrainingRun } from "../domain/run.js";
 import type { RunStatusSnapshot, SettingsView } from "../domain/views.js";
-import { AbortedError, NotFoundError } from "../errors/errors.js";
+import { AbortedError, NotFoundError, ValidationError } from "../errors/errors.js";
 import { parseOrThrow } from "../errors/validation.js";
 import { isTerminalEvent, type JobEvent, type JobEventOf } from "../events/events.js";
 import { JobRegistry, type JobInfo } from "../events/job-registry.js";
@@ -10,6 +10,7 @@ import type { TrainerContext } from "./context.js";
 import { EmbeddingCache } from "./corpus.js";
 import { generate, type GenerateResult } from "./generate-run.js";
 import { importPairs, type ImportPairsResult } from "./import-pairs.js";
+import { TrainerJobEvents } from "./job-events.js";
 import { JobRunner } from "./job-runner.js";
 import { currentProcess } from "./lease-holder.js";
 import { ModelCache } from "./model-cache.js";
@@ -39,6 +40,7 @@ import {
 import { Retrieval, type CompareSearchResult, type SearchResult } from "./search.js";
 import { SettingsService } from "./settings.js";
 import { train, type TrainResult } from "./train-run.js";
+import { workerTaskHandler } from "./worker-tasks.js";
 
 export type { GenerateResult } from "./generate-run.js";
 export type { ImportPairsResult } from "./import-pairs.js";
@@ -74,8 +76,15 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
     this.options = resolved.options;
     const clock = resolved.clock ?? (() => new Date());
     const jobs = new JobRegistry({ clock });
-    const leases = new RunLeases(resolved.store, jobs, currentProcess(resolved.instanceId), this.options.leaseMs, clock);
-    const runner = new JobRunner(resolved.store, jobs, leases, this.options.leaseMs, clock);
+    const queue = resolved.jobRunner?.kind === "queue" ? resolved.jobRunner : null;
+    if (queue && !resolved.events) {
+      throw new ValidationError("A queue jobRunner needs `events` (a shared job event log): workers report through it", [
+        { path: "events", message: "required with a queue jobRunner" },
+      ]);
+    }
+    const events = new TrainerJobEvents(jobs, resolved.events ?? null, clock, this.options.progressIntervalMs);
+    const leases = new RunLeases(resolved.store, jobs, currentProcess(resolved.instanceId), this.options.leaseMs, clock, queue);
+    const runner = new JobRunner(resolved.store, events, leases, this.options.leaseMs, clock, queue);
     this.ctx = { config: resolved, options: this.options, clock, jobs, runner, leases, cache: new EmbeddingCache() };
     this.retrieval = new Retrieval(this.ctx, new ModelCache());
     this.settings = new SettingsService(this.ctx, this.retrieval);
@@ -195,43 +204,39 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
   /**
    * Replays the job's events after `after` (a seq, e.g. SSE Last-Event-ID),
    * then follows it live until its terminal event. Returns the unsubscribe.
-   * @throws NotFoundError for an unknown job or another user's.
+   * With an event log (`events`) it reads the log, so it follows jobs of any
+   * process; an unknown job then delivers nothing (use jobEvents to be told).
+   * @throws NotFoundError for an unknown job or another user's (without an event log).
    */
   subscribe(input: { userId: string; jobId: string; after?: number }, listener: (event: JobEvent) => void): () => void {
-    return this.ctx.jobs.subscribe(input.userId, input.jobId, listener, input.after === undefined ? {} : { after: input.after });
-  }
-
-  /** The job's events as an async iterable that ends after the terminal event or when `signal` aborts. */
-  async *jobEvents(input: { userId: string; jobId: string; after?: number; signal?: AbortSignal }): AsyncGenerator<JobEvent> {
-    const queue: JobEvent[] = [];
-    let wake: (() => void) | null = null;
-    const unsubscribe = this.subscribe(input, (event) => {
-      queue.push(event);
-      wake?.();
-    });
-    const onAbort = () => wake?.();
-    input.signal?.addEventListener("abort", onAbort);
-    try {
-      while (!input.signal?.aborted) {
-        const event = queue.shift();
-        if (event) {
-          yield event;
-          if (isTerminalEvent(event)) return;
-          continue;
-        }
-        if (!this.ctx.jobs.get(input.userId, input.jobId)?.active) return;
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
-      }
-    } finally {
-      unsubscribe();
-      input.signal?.removeEventListener("abort", onAbort);
+    if (!this.ctx.runner.events.log) {
+      return this.ctx.jobs.subscribe(input.userId, input.jobId, listener, input.after === undefined ? {} : { after: input.after });
     }
+    const controller = new AbortController();
+    void (async () => {
+      for await (const event of this.jobEvents({ ...input, signal: controller.signal })) listener(event);
+    })().catch(() => {});
+    return () => controller.abort();
   }
 
-  /** The job if it ran in this process and belongs to the user. */
+  /**
+   * The job's events as an async iterable that ends after the terminal event
+   * or when `signal` aborts: what an SSE endpoint streams. With an event log
+   * it reads the log, so any replica streams any job, seqs the same everywhere.
+   * @throws NotFoundError for an unknown job or another user's.
+   */
+  jobEvents(input: { userId: string; jobId: string; after?: number; signal?: AbortSignal }): AsyncGenerator<JobEvent> {
+    return this.ctx.runner.events.stream(input);
+  }
+
+  /** The job if it ran in this process and belongs to the user (see findJob for jobs of any process). */
   getJob(input: { userId: string; jobId: string }): JobInfo | null {
     return this.ctx.jobs.get(input.userId, input.jobId);
+  }
+
+  /** The job wherever it runs when there is an event log, else as getJob; null for an unknown job or another user's. */
+  findJob(input: { userId: string; jobId: string }): Promise<JobInfo | null> {
+    return this.ctx.runner.events.getJob(input.userId, input.jobId);
   }
 
   /** Live listeners on a job (servers use it to prove streams are released). */
@@ -252,6 +257,18 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
    */
   close(options: { releaseLeases?: boolean } = {}): Promise<void> {
     return this.ctx.runner.close(options);
+  }
+
+  /**
+   * Makes this process a worker: takes generation batches and training tasks
+   * from the trainer's queue (`jobRunner`) until close(). See runWorker.
+   * @throws ValidationError without a queue jobRunner.
+   */
+  async startWorker(): Promise<void> {
+    const queue = this.ctx.runner.queue;
+    if (!queue) throw new ValidationError("startWorker needs a queue jobRunner (e.g. PgBossJobRunner)", [{ path: "jobRunner", message: "required" }]);
+    if (this.ctx.runner.isClosed) throw new AbortedError("This trainer was closed");
+    await queue.work(workerTaskHandler(this.ctx));
   }
 
   private open<T>(work: () => Promise<T>): Promise<T> {

@@ -10,6 +10,8 @@ import type { NewRun } from "../ports/training-store.js";
 import type { TrainerContext } from "./context.js";
 import { collectChunks } from "./corpus.js";
 import { generatePairs, type GenerationSettings } from "./generation.js";
+import type { NewJob } from "../events/job-event-log.js";
+import type { JobTask } from "../ports/job-runner.js";
 import type { JobTicket } from "./job-runner.js";
 import { generateInputSchema, type GenerateInput } from "./options.js";
 import { isImportRun } from "./run-leases.js";
@@ -162,9 +164,12 @@ async function startGeneration(
   const pending = chunks.filter((c) => !covered.has(c.id) && !recorded.has(c.id));
   const knownQuestions = new Set((await store.listPairs(userId, [run.id])).map((p) => normalizeQuestion(p.question)));
   const resumed = existing !== null;
-  ctx.runner.start({ jobId, runId: run.id, userId, kind: "generate" }, ticket, (signal) =>
-    runGeneration(ctx, { userId, run, ticket, pending, unstorable, knownQuestions, settings, generator, resumed }, signal),
-  );
+  const job: NewJob = { jobId, runId: run.id, userId, kind: "generate" };
+  await ctx.runner.dispatch(job, ticket, {
+    work: (signal) => runGeneration(ctx, { userId, run, ticket, pending, unstorable, knownQuestions, settings, generator, resumed }, signal),
+    announce: () => announceGeneration(ctx, job, run, unstorable, resumed),
+    tasks: () => generationBatches(ctx, job, leaseOwner, pending, settings),
+  });
   return { jobId, runId: run.id, totalChunks: run.totalChunks, existingChunks: run.existingChunks, resumed, joined: false };
 }
 
@@ -186,11 +191,8 @@ async function runGeneration(
   const { userId, run, ticket } = job;
   const { jobId, leaseOwner } = ticket;
   const { store } = ctx.config;
-  ctx.runner.emit(jobId, { type: "started", totalChunks: run.totalChunks, resumed: job.resumed });
-  for (const chunk of job.unstorable) {
-    ctx.runner.emit(jobId, { type: "chunk_skipped", chunkId: chunk.id, reason: "its id cannot be stored (NUL, unpaired surrogate, or over 512 bytes)" });
-  }
-  emitGenerationProgress(ctx, jobId, run);
+  const info: NewJob = { jobId, runId: run.id, userId, kind: "generate" };
+  announceGeneration(ctx, info, run, job.unstorable, job.resumed);
   try {
     await generatePairs({
       generator: job.generator,
@@ -204,9 +206,9 @@ async function runGeneration(
         record: async (outcome) => (await store.recordChunk(userId, run.id, storableOutcome(outcome), leaseOwner, ctx.clock())).run,
         onRecorded: (stored, outcome) => {
           if (outcome.status === "skipped") {
-            ctx.runner.emit(jobId, { type: "chunk_skipped", chunkId: outcome.chunkId, reason: outcome.reason ?? "skipped" });
+            ctx.runner.emit(info, { type: "chunk_skipped", chunkId: outcome.chunkId, reason: outcome.reason ?? "skipped" });
           }
-          emitGenerationProgress(ctx, jobId, stored);
+          emitGenerationProgress(ctx, info, stored);
         },
       },
     });
@@ -218,7 +220,7 @@ async function runGeneration(
       ctx.clock(),
     );
     if (!finished) throw new StoreError(`Lost the lease on run ${run.id} before it finished generating`);
-    ctx.runner.emit(jobId, {
+    ctx.runner.emit(info, {
       type: "completed",
       status: "generated",
       pairCount: finished.pairCount,
@@ -227,7 +229,7 @@ async function runGeneration(
       capReached: finished.capReached,
     });
   } catch (error) {
-    await ctx.runner.fail({ userId, runId: run.id, jobId, leaseOwner }, "generating", error, signal);
+    await ctx.runner.fail({ ...info, leaseOwner }, "generating", error, signal);
   }
 }
 
@@ -236,7 +238,7 @@ async function runGeneration(
  * included, and one such question would fail the chunk's write (PostgreSQL
  * text cannot hold NUL) and with it the run: its questions are made storable.
  */
-function storableOutcome(outcome: ChunkOutcome): ChunkOutcome {
+export function storableOutcome(outcome: ChunkOutcome): ChunkOutcome {
   if (outcome.questions.every(isStorableText) && (outcome.reason === null || isStorableText(outcome.reason))) return outcome;
   const questions = outcome.questions.map((q) => toStorableText(q).trim()).filter((q) => q.length > 0);
   const reason = outcome.reason === null ? null : toStorableText(outcome.reason);
@@ -249,8 +251,41 @@ export function generationPercent(run: Pick<TrainingRun, "processedChunks" | "to
   return run.totalChunks === 0 ? 100 : Math.min(100, (run.processedChunks / run.totalChunks) * 100);
 }
 
-function emitGenerationProgress(ctx: TrainerContext, jobId: string, run: TrainingRun): void {
-  ctx.runner.emit(jobId, {
+/** The first events of a generation: started, chunks no store can keep, where it stands. */
+function announceGeneration(ctx: TrainerContext, job: NewJob, run: TrainingRun, unstorable: readonly Chunk[], resumed: boolean): void {
+  ctx.runner.emit(job, { type: "started", totalChunks: run.totalChunks, resumed });
+  for (const chunk of unstorable) {
+    ctx.runner.emit(job, { type: "chunk_skipped", chunkId: chunk.id, reason: "its id cannot be stored (NUL, unpaired surrogate, or over 512 bytes)" });
+  }
+  emitGenerationProgress(ctx, job, run);
+}
+
+/** A queued generation: its pending chunks in batches any worker may take. */
+function generationBatches(
+  ctx: TrainerContext,
+  job: NewJob,
+  leaseOwner: string,
+  pending: readonly Chunk[],
+  settings: GenerationSettings,
+): JobTask[] {
+  const size = ctx.options.batchSize;
+  const tasks: JobTask[] = [];
+  for (let i = 0; i < pending.length; i += size) {
+    tasks.push({
+      type: "generate-batch",
+      userId: job.userId,
+      runId: job.runId,
+      jobId: job.jobId,
+      leaseOwner,
+      chunks: pending.slice(i, i + size).map((c) => ({ id: c.id, text: c.text })),
+      settings: { ...settings },
+    });
+  }
+  return tasks;
+}
+
+export function emitGenerationProgress(ctx: TrainerContext, job: NewJob, run: TrainingRun): void {
+  ctx.runner.emit(job, {
     type: "progress",
     phase: "generating",
     processed: run.processedChunks,

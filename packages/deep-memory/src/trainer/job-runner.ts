@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { AbortedError, StoreError, toDeepMemoryError } from "../errors/errors.js";
 import type { JobEventInput } from "../events/events.js";
-import type { JobInfo, JobRegistry } from "../events/job-registry.js";
+import type { NewJob } from "../events/job-event-log.js";
+import type { JobTask, QueueJobRunner } from "../ports/job-runner.js";
 import type { TrainingStore } from "../ports/training-store.js";
+import type { TrainerJobEvents } from "./job-events.js";
 import { holdLeaseOwner } from "./lease-holder.js";
 import type { RunLeases } from "./run-leases.js";
 
@@ -15,7 +17,6 @@ export interface JobTicket {
 }
 
 interface RunningJob {
-  info: JobInfo;
   controller: AbortController;
   done: Promise<void>;
   /** Set by close({ releaseLeases: false }): leave the lease to expire, as a crash would. */
@@ -23,9 +24,24 @@ interface RunningJob {
 }
 
 /**
- * Background jobs of one trainer: each runs detached from the call that
- * started it, renews its run's lease while it works, and reports through the
- * job registry. Stopping (close) aborts them and leaves their runs resumable.
+ * A run worked on through a queue is leased by the job, not by a process:
+ * every worker taking one of its tasks holds the lease under this name, and
+ * the queue (not the lease) says whether a worker died.
+ */
+export function queueLeaseOwner(jobId: string): string {
+  return `deep-memory-queue@queue/${jobId}`;
+}
+
+export function isQueueLeaseOwner(owner: string | null): boolean {
+  return owner?.startsWith("deep-memory-queue@queue/") ?? false;
+}
+
+/**
+ * Background jobs of one trainer. In-process (the default), each job runs
+ * detached from the call that started it, renews its run's lease while it
+ * works, and reports through the job events; with a queue, the job's tasks
+ * are enqueued and workers run them (see worker-tasks.ts). Stopping (close)
+ * aborts what runs here and leaves the runs resumable.
  */
 export class JobRunner {
   private readonly running = new Map<string, RunningJob>();
@@ -33,10 +49,11 @@ export class JobRunner {
 
   constructor(
     private readonly store: TrainingStore,
-    private readonly jobs: JobRegistry,
+    readonly events: TrainerJobEvents,
     private readonly leases: RunLeases,
     private readonly leaseMs: number,
     private readonly clock: () => Date,
+    readonly queue: QueueJobRunner | null = null,
   ) {}
 
   get isClosed(): boolean {
@@ -50,30 +67,37 @@ export class JobRunner {
    */
   ticket(): JobTicket {
     const jobId = randomUUID();
-    const leaseOwner = this.leases.ownerFor(jobId);
+    const leaseOwner = this.queue ? queueLeaseOwner(jobId) : this.leases.ownerFor(jobId);
     return { jobId, leaseOwner, release: holdLeaseOwner(leaseOwner) };
   }
 
-  start(info: Omit<JobInfo, "active" | "createdAt">, ticket: JobTicket, work: (signal: AbortSignal) => Promise<void>): void {
-    this.jobs.create(info);
+  /**
+   * Starts a job: with a queue, registers it, lets `announce` emit its first
+   * events and enqueues `tasks()`; otherwise runs `work` detached here.
+   */
+  async dispatch(
+    info: NewJob,
+    ticket: JobTicket,
+    job: { work: (signal: AbortSignal) => Promise<void>; tasks: () => JobTask[]; announce?: () => void },
+  ): Promise<void> {
+    if (!this.queue) return this.start(info, ticket, job.work);
+    await this.events.open(info, false);
+    job.announce?.();
+    await this.events.flush(info.jobId);
+    await this.queue.enqueue(job.tasks());
+    ticket.release();
+  }
+
+  async start(info: NewJob, ticket: JobTicket, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    await this.events.open(info, true);
     const controller = new AbortController();
-    const heartbeat = setInterval(() => {
-      void this.store
-        .updateRun(info.userId, info.runId, { leaseExpiresAt: this.leases.expiry() }, { leaseOwner: ticket.leaseOwner }, this.clock())
-        .then((run) => {
-          if (!run) controller.abort(new StoreError("Another worker took over this run"));
-        })
-        .catch(() => {
-          // A missed heartbeat is retried on the next tick; the lease outlives several ticks.
-        });
-    }, Math.max(50, Math.floor(this.leaseMs / 3)));
-    heartbeat.unref?.();
-    const job: RunningJob = { info: this.jobs.get(info.userId, info.jobId)!, controller, keepLease: false, done: Promise.resolve() };
+    const stopHeartbeat = this.heartbeat(info, ticket.leaseOwner, controller);
+    const job: RunningJob = { controller, keepLease: false, done: Promise.resolve() };
     job.done = (async () => {
       try {
         await work(controller.signal);
       } finally {
-        clearInterval(heartbeat);
+        stopHeartbeat();
         this.running.delete(info.jobId);
         ticket.release();
       }
@@ -81,21 +105,40 @@ export class JobRunner {
     this.running.set(info.jobId, job);
   }
 
-  emit(jobId: string, event: JobEventInput): void {
-    this.jobs.emit(jobId, event);
+  /** Renews the run's lease every third of its length; aborts `controller` when the lease was lost. */
+  heartbeat(info: { userId: string; runId: string }, leaseOwner: string, controller: AbortController): () => void {
+    const timer = setInterval(() => {
+      void this.store
+        .updateRun(info.userId, info.runId, { leaseExpiresAt: this.leases.expiry() }, { leaseOwner }, this.clock())
+        .then((run) => {
+          if (!run) controller.abort(new StoreError("Another worker took over this run"));
+        })
+        .catch(() => {
+          // A missed heartbeat is retried on the next tick; the lease outlives several ticks.
+        });
+    }, Math.max(50, Math.floor(this.leaseMs / 3)));
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }
+
+  emit(job: NewJob, event: JobEventInput): void {
+    this.events.emit(job, event);
   }
 
   /**
    * Ends a job that threw: the run is marked failed with the error (resumable
    * by the next generate or train), unless the trainer is closing, in which
    * case the run is only released. Emits the job's `failed` event either way.
+   * A queued job's task that was aborted (its worker stopping, its timeout)
+   * is left alone: the queue retries it.
    */
   async fail(
-    info: { userId: string; runId: string; jobId: string; leaseOwner: string },
+    info: NewJob & { leaseOwner: string },
     failedPhase: "generating" | "training",
     error: unknown,
     signal: AbortSignal,
   ): Promise<void> {
+    if (signal.aborted && isQueueLeaseOwner(info.leaseOwner)) return;
     const running = this.running.get(info.jobId);
     const closing = signal.aborted && this.closed;
     const failure = toDeepMemoryError(closing ? (signal.reason ?? error) : error);
@@ -118,7 +161,7 @@ export class JobRunner {
     } catch {
       // The store itself is failing; the expired lease lets the next call recover the run.
     }
-    this.emit(info.jobId, { type: "failed", error: { code: failure.code, message: failure.message } });
+    this.emit(info, { type: "failed", error: { code: failure.code, message: failure.message } });
   }
 
   async close(options: { releaseLeases?: boolean } = {}): Promise<void> {
@@ -130,5 +173,7 @@ export class JobRunner {
       job.controller.abort(new AbortedError("The trainer was closed"));
     }
     await Promise.allSettled(jobs.map((j) => j.done));
+    await this.queue?.close();
+    await this.events.flushAll();
   }
 }

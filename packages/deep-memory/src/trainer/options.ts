@@ -1,7 +1,21 @@
 import * as z from "zod";
+import {
+  generateOptionsSchema,
+  importPairsOptionsSchema,
+  listRunsOptionsSchema,
+  maxPairsSchema,
+  pairSourceSchema,
+  runIdSchema as idSchema,
+  searchOptionsSchema,
+  trainOptionsSchema,
+  updateSettingsOptionsSchema,
+  userIdSchema,
+} from "@zip/deep-memory-protocol";
 import { storableText } from "../errors/storable-text.js";
 import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
 import type { Embedder } from "../ports/embedder.js";
+import type { JobEventLog } from "../events/job-event-log.js";
+import type { JobRunner } from "../ports/job-runner.js";
 import type { QuestionGenerator } from "../ports/question-generator.js";
 import type { TrainingStore } from "../ports/training-store.js";
 import type { VectorStore } from "../ports/vector-store.js";
@@ -10,7 +24,7 @@ export const trainerOptionsSchema = z.object({
   /** Questions to aim for per chunk; up to one more is kept when the generator offers it. */
   questionsPerChunk: z.number().int().min(1).max(10).default(4),
   /** Total pairs per run; generation stops cleanly when the cap is reached. */
-  maxPairs: z.number().int().min(1).max(1_000_000).default(5000),
+  maxPairs: maxPairsSchema.default(5000),
   /** Question-generator calls in flight at once. */
   concurrency: z.number().int().min(1).max(64).default(2),
   /** Minimum gap between the starts of two generator calls (rate limiting). */
@@ -27,6 +41,10 @@ export const trainerOptionsSchema = z.object({
   chunkAttempts: z.number().int().min(1).max(10).default(3),
   /** How long a run's lease lasts without a heartbeat; a run whose lease expired is resumed by the next generate. */
   leaseMs: z.number().int().min(100).default(30_000),
+  /** Chunks per generation task when a queue (jobRunner) runs jobs: the unit a worker takes and a retry repeats. */
+  batchSize: z.number().int().min(1).max(10_000).default(25),
+  /** With an event log (`events`), progress is written at most this often per job and process; facts at once. */
+  progressIntervalMs: z.number().int().min(0).max(60_000).default(1000),
   /** Fraction of questions held out for evaluation; never used for fitting or early stopping. */
   heldOutFraction: z.number().gt(0).lt(0.5).default(0.1),
   /** Fewer pairs than this and training refuses to start: the held-out measurement would be noise. */
@@ -79,20 +97,39 @@ export const trainerConfigSchema = z.object({
   options: trainerOptionsSchema.default(trainerOptionsSchema.parse({})),
   /** Time source for stored timestamps and lease expiry; tests move it forward. */
   clock: z.custom<() => Date>((v) => typeof v === "function", "clock must be a function").optional(),
+  /**
+   * Where jobs run: in this process (the default, no database needed), or
+   * through a queue workers take tasks from (`PgBossJobRunner` from
+   * `@zip/deep-memory/pg-boss`; needs `events`).
+   */
+  jobRunner: z
+    .custom<JobRunner>(
+      (v) =>
+        typeof v === "object" &&
+        v !== null &&
+        ((v as JobRunner).kind === "in-process" ||
+          ((v as JobRunner).kind === "queue" && ["enqueue", "work", "cancel", "hasPendingWork", "close"].every((m) => typeof (v as unknown as Record<string, unknown>)[m] === "function"))),
+      "jobRunner must be { kind: \"in-process\" } or a queue runner (enqueue, work, cancel, hasPendingWork, close)",
+    )
+    .optional(),
+  /**
+   * The shared job event log (e.g. `store.jobEventLog()` of the PostgreSQL or
+   * PGlite store), so any process streams any job's events. Without it events
+   * live in this process's memory.
+   */
+  events: port<JobEventLog>("events", ["createJob", "append", "getJob", "read", "watch"]).optional(),
   /** Identifies this process in run leases; defaults to host:pid:random. */
   instanceId: z.string().min(1).optional(),
 });
 export type DeepMemoryTrainerConfig = z.input<typeof trainerConfigSchema>;
 
-export const userIdSchema = storableText().trim().min(1, "userId is required").max(256);
-/** Run and job ids are UUIDs the trainer generated; anything else is a validation error in every store alike. */
-const idSchema = z.uuid("must be a run or job id (a UUID)");
+// Request limits live in the protocol package: the HTTP API's request schemas
+// are derived from the same field schemas, so the two cannot drift.
+export { userIdSchema };
 
-export const generateInputSchema = z
-  .object({
+export const generateInputSchema = generateOptionsSchema
+  .extend({
     userId: userIdSchema,
-    questionsPerChunk: z.number().int().min(1).max(10).optional(),
-    maxPairs: z.number().int().min(1).max(1_000_000).optional(),
     concurrency: z.number().int().min(1).max(64).optional(),
     delayMs: z.number().int().min(0).max(600_000).optional(),
     model: storableText().min(1).optional(),
@@ -100,7 +137,7 @@ export const generateInputSchema = z
   .strict();
 export type GenerateInput = z.input<typeof generateInputSchema>;
 
-export const trainInputSchema = z.object({ userId: userIdSchema, runId: idSchema }).strict();
+export const trainInputSchema = trainOptionsSchema.extend({ userId: userIdSchema }).strict();
 export type TrainInput = z.input<typeof trainInputSchema>;
 
 export const evaluateInputSchema = z
@@ -120,48 +157,26 @@ export const evaluateInputSchema = z
   });
 export type EvaluateInput = z.input<typeof evaluateInputSchema>;
 
-export const searchInputSchema = z
-  .object({
+export const searchInputSchema = searchOptionsSchema
+  .extend({
     userId: userIdSchema,
-    query: storableText().trim().min(1, "query is required").max(8000),
-    k: z.number().int().min(1).max(1000).default(5),
     /** "auto" follows the user's setting; "on"/"off" force it (for admin comparisons). */
     deepMemory: z.enum(["auto", "on", "off"]).default("auto"),
   })
   .strict();
 export type SearchInput = z.input<typeof searchInputSchema>;
 
-export const listRunsInputSchema = z
-  .object({
-    userId: userIdSchema,
-    limit: z.number().int().min(1).max(100).default(20),
-    offset: z.number().int().min(0).default(0),
-  })
-  .strict();
+export const listRunsInputSchema = listRunsOptionsSchema.extend({ userId: userIdSchema }).strict();
 export type ListRunsInput = z.input<typeof listRunsInputSchema>;
 
-export const updateSettingsInputSchema = z.object({ userId: userIdSchema, enabled: z.boolean() }).strict();
+export const updateSettingsInputSchema = updateSettingsOptionsSchema.extend({ userId: userIdSchema }).strict();
 export type UpdateSettingsInput = z.input<typeof updateSettingsInputSchema>;
 
-export const importPairsInputSchema = z
-  .object({
+export const importPairsInputSchema = importPairsOptionsSchema
+  .extend({
     userId: userIdSchema,
-    pairs: z
-      .array(
-        z
-          .object({
-            question: storableText().trim().min(1).max(500),
-            // SQL stores keep chunk ids as text of at most 512 bytes.
-            chunkId: storableText()
-              .min(1)
-              .refine((id) => Buffer.byteLength(id) <= 512, "must be at most 512 bytes in UTF-8"),
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(1_000_000),
     /** Where the pairs come from, e.g. "chat-feedback"; recorded as the run's generation model. */
-    source: storableText().trim().min(1).max(100).default("import"),
+    source: pairSourceSchema.default("import"),
   })
   .strict();
 export type ImportPairsInput = z.input<typeof importPairsInputSchema>;

@@ -1,6 +1,8 @@
 import type { TrainingRun } from "../domain/run.js";
 import type { JobRegistry } from "../events/job-registry.js";
+import type { QueueJobRunner } from "../ports/job-runner.js";
 import type { TrainingStore } from "../ports/training-store.js";
+import { isQueueLeaseOwner } from "./job-runner.js";
 import { holderIsGone, leaseOwnerFor, type ProcessIdentity } from "./lease-holder.js";
 
 /**
@@ -30,6 +32,8 @@ export class RunLeases {
     private readonly self: ProcessIdentity,
     private readonly leaseMs: number,
     private readonly clock: () => Date,
+    /** With a queue, a run leased by a queued job lives while the queue holds any of its tasks. */
+    private readonly queue: QueueJobRunner | null = null,
   ) {}
 
   ownerFor(jobId: string): string {
@@ -77,6 +81,7 @@ export class RunLeases {
   async recover(userId: string, recoverer: string): Promise<TrainingRun | null> {
     const active = await this.store.findActiveRun(userId);
     if (!active || this.liveness(active) !== "abandoned") return active;
+    if (await this.queuedWorkFor(active)) return active;
     // Take the lease first: a process resuming the run right now wins and we leave it alone.
     const claimed = await this.claim(active, recoverer);
     if (!claimed) return this.store.getRun(userId, active.id);
@@ -88,6 +93,13 @@ export class RunLeases {
       this.clock(),
     );
     return failed && failed.status === "failed" ? null : this.store.findActiveRun(userId);
+  }
+
+  /** True while the queue still holds a task of the job leasing this run (a busy queue, not a dead one). */
+  private async queuedWorkFor(run: TrainingRun): Promise<boolean> {
+    if (!this.queue || !isQueueLeaseOwner(run.leaseOwner)) return false;
+    const jobId = run.status === "training" ? run.trainJobId : run.generateJobId;
+    return jobId !== null && (await this.queue.hasPendingWork(jobId));
   }
 }
 

@@ -4,6 +4,7 @@ import { parseOrThrow } from "../errors/validation.js";
 import type { TrainerContext } from "./context.js";
 import { collectChunks } from "./corpus.js";
 import { finishedRunStatuses } from "./generate-run.js";
+import type { NewJob } from "../events/job-event-log.js";
 import type { JobTicket } from "./job-runner.js";
 import { trainInputSchema, type TrainInput } from "./options.js";
 import { isImportRun } from "./run-leases.js";
@@ -50,7 +51,10 @@ export async function train(ctx: TrainerContext, input: TrainInput): Promise<Tra
       ctx.clock(),
     );
     if (!training) throw new InvalidRunStateError(run.id, "changed", ["generated"], "train");
-    ctx.runner.start({ jobId: ticket.jobId, runId, userId, kind: "train" }, ticket, (signal) => runTraining(ctx, training, ticket, signal));
+    await ctx.runner.dispatch({ jobId: ticket.jobId, runId, userId, kind: "train" }, ticket, {
+      work: (signal) => runTraining(ctx, training, ticket, signal),
+      tasks: () => [{ type: "train", userId, runId, jobId: ticket.jobId, leaseOwner: ticket.leaseOwner }],
+    });
     started = true;
     return { jobId: ticket.jobId, runId, joined: false };
   } finally {
@@ -58,11 +62,18 @@ export async function train(ctx: TrainerContext, input: TrainInput): Promise<Tra
   }
 }
 
-async function runTraining(ctx: TrainerContext, run: TrainingRun, ticket: JobTicket, signal: AbortSignal): Promise<void> {
+/** Trains the run, here or on a worker (which passes the queued job's lease owner). */
+export async function runTraining(
+  ctx: TrainerContext,
+  run: TrainingRun,
+  ticket: Pick<JobTicket, "jobId" | "leaseOwner">,
+  signal: AbortSignal,
+): Promise<void> {
   const { store, vectorStore, embedder, engine } = ctx.config;
   const { userId } = run;
   const { jobId, leaseOwner } = ticket;
-  ctx.runner.emit(jobId, { type: "started", totalChunks: run.totalChunks, resumed: false });
+  const job: NewJob = { jobId, runId: run.id, userId, kind: "train" };
+  ctx.runner.emit(job, { type: "started", totalChunks: run.totalChunks, resumed: false });
   try {
     const others = (await finishedRunIds(ctx, userId)).filter((id) => id !== run.id);
     const pairs = await store.listPairs(userId, [run.id, ...others]);
@@ -77,7 +88,7 @@ async function runTraining(ctx: TrainerContext, run: TrainingRun, ticket: JobTic
       cache: ctx.cache,
       options: ctx.options,
       signal,
-      onProgress: (p) => emitTrainingProgress(ctx, jobId, run, p),
+      onProgress: (p) => emitTrainingProgress(ctx, job, run, p),
     });
     const now = ctx.clock();
     await store.saveModel({
@@ -104,7 +115,7 @@ async function runTraining(ctx: TrainerContext, run: TrainingRun, ticket: JobTic
       { lastTrainedAt: now, lastTrainingRunId: run.id, ...(metrics.verdict === "improved" ? { modelRunId: run.id } : {}) },
       now,
     );
-    ctx.runner.emit(jobId, {
+    ctx.runner.emit(job, {
       type: "completed",
       status: "completed",
       pairCount: done.pairCount,
@@ -114,7 +125,7 @@ async function runTraining(ctx: TrainerContext, run: TrainingRun, ticket: JobTic
       metrics,
     });
   } catch (error) {
-    await ctx.runner.fail({ userId, runId: run.id, jobId, leaseOwner }, "training", error, signal);
+    await ctx.runner.fail({ ...job, leaseOwner }, "training", error, signal);
   }
 }
 
@@ -134,11 +145,11 @@ async function finishedRunIds(ctx: TrainerContext, userId: string): Promise<stri
 }
 
 /** Embedding takes the first 20% of the bar, training 70%, evaluation the rest. */
-function emitTrainingProgress(ctx: TrainerContext, jobId: string, run: TrainingRun, p: TrainingPhaseProgress): void {
+function emitTrainingProgress(ctx: TrainerContext, job: NewJob, run: TrainingRun, p: TrainingPhaseProgress): void {
   const base = { pairCount: run.pairCount, skippedChunks: run.skippedChunks };
   if (p.phase === "training") {
     const fraction = p.epochs === 0 ? 1 : p.epoch / p.epochs;
-    ctx.runner.emit(jobId, {
+    ctx.runner.emit(job, {
       type: "progress",
       phase: "training",
       processed: p.epoch,
@@ -152,7 +163,7 @@ function emitTrainingProgress(ctx: TrainerContext, jobId: string, run: TrainingR
     return;
   }
   const fraction = p.total === 0 ? 1 : p.done / p.total;
-  ctx.runner.emit(jobId, {
+  ctx.runner.emit(job, {
     type: "progress",
     phase: p.phase,
     processed: p.done,

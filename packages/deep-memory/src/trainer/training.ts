@@ -132,7 +132,7 @@ export async function trainAndEvaluate(input: {
   const depth = Math.max(100, candidateDepth(candidates, 10));
 
   // The fusion search applies with the model, chosen on validation questions the engine never trained on.
-  let choice: ReturnType<typeof chooseFusion> = { fusion: denseOnly, scores: [] };
+  let choice: Awaited<ReturnType<typeof chooseFusion>> = { fusion: denseOnly, scores: [] };
   if (lexical && validation.length) {
     const legs = await searchLegs({
       vectorStore: input.vectorStore,
@@ -144,7 +144,7 @@ export async function trainAndEvaluate(input: {
       depth,
       signal,
     });
-    choice = chooseFusion({ dense: legs.tuned!, lexical: legs.lexical!, relevant: validation.map((q) => new Set(q.chunkIds)), candidates });
+    choice = await chooseFusion({ dense: legs.tuned!, lexical: legs.lexical!, relevant: validation.map((q) => new Set(q.chunkIds)), candidates });
   }
 
   // The fusion is chosen; the validation questions have nothing left to choose, so with few questions the engine

@@ -1,4 +1,4 @@
-import { errorBodySchema, RUN_FAILED_CODE, SYNTHESIZED_EVENT_SEQ } from "@zip/deep-memory/protocol";
+import { errorBodySchema, RUN_FAILED_CODE, SYNTHESIZED_EVENT_SEQ } from "@zip/deep-memory-protocol";
 import { UpstreamError } from "@zip/deep-memory";
 import { describe, expect, it } from "vitest";
 import { createJobEventsRouter } from "../index.js";

@@ -1,4 +1,4 @@
-import { errorBodySchema } from "@zip/deep-memory/protocol";
+import { errorBodySchema } from "@zip/deep-memory-protocol";
 import { describe, expect, it } from "vitest";
 import type { StartRouter } from "./contract-harness.js";
 import { createTrainer, Gate, GatedGenerator } from "./fixtures.js";

@@ -11,7 +11,6 @@ import {
   DeepMemoryTrainer,
   InMemoryTrainingStore,
   InMemoryVectorStore,
-  normalize,
   type DeepMemoryEngine,
   type Embedder,
   type EngineModel,
@@ -23,7 +22,8 @@ import {
   type TrainerOptions,
   type TrainingStore,
 } from "@zip/deep-memory";
-import { decodeJobStreamEvent, parseSseStream, SseParser, type JobStreamEvent } from "@zip/deep-memory/protocol";
+import { normalize } from "@zip/deep-memory/evaluation";
+import { decodeJobStreamEvent, parseSseStream, SseParser, type JobStreamEvent } from "@zip/deep-memory-protocol";
 
 export const DIMS = 16;
 

@@ -5,7 +5,7 @@
  */
 import { request } from "node:http";
 import { gzipSync } from "node:zlib";
-import { errorBodySchema, ERROR_CODES } from "@zip/deep-memory/protocol";
+import { errorBodySchema, ERROR_CODES } from "@zip/deep-memory-protocol";
 import fc from "fast-check";
 
 export interface RawRequest {

@@ -14,7 +14,7 @@ import {
   statusResponseSchema,
   trainResponseSchema,
   type JobStreamEvent,
-} from "@zip/deep-memory/protocol";
+} from "@zip/deep-memory-protocol";
 import express from "express";
 import { describe, expect, it, vi } from "vitest";
 import { BASE, contractHarness } from "./contract-harness.js";

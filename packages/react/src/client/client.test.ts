@@ -1,7 +1,7 @@
-import { errorBody } from "@zip/deep-memory/protocol";
+import { errorBody } from "@zip/deep-memory-protocol";
 import { http, HttpResponse } from "msw";
 import { describe, expect, it, vi } from "vitest";
-import { BASE_URL } from "../test-utils/fake-api.js";
+import { BASE_URL, fakeRunId } from "../test-utils/fake-api.js";
 import { useFakeApi } from "../test-utils/msw.js";
 import { createDeepMemoryClient } from "./client.js";
 import { DeepMemoryClientError } from "./errors.js";
@@ -153,7 +153,7 @@ describe("createDeepMemoryClient", () => {
       http.post(`${BASE_URL}/import`, () => HttpResponse.json(errorBody("RATE_LIMITED", "slow down"), { status: 429, headers: { "retry-after": new Date(Date.now() + 60_000).toUTCString() } })),
     );
     const client = createDeepMemoryClient({ baseUrl: BASE_URL });
-    expect(await rejection(client.train({ training_run_id: "r" }))).toMatchObject({ status: 409, code: "RUN_ALREADY_ACTIVE", retryAfterMs: 7000 });
+    expect(await rejection(client.train({ training_run_id: fakeRunId(1) }))).toMatchObject({ status: 409, code: "RUN_ALREADY_ACTIVE", retryAfterMs: 7000 });
     const limited = await rejection(client.importPairs({ pairs: [{ question: "q", chunk_id: "c" }] }));
     expect(limited.retryAfterMs).toBeGreaterThan(50_000);
     expect((await rejection(client.getRun("missing"))).retryAfterMs).toBeNull();

@@ -28,7 +28,7 @@ import {
   type TrainRequest,
   type TrainResponse,
   type UpdateSettingsRequest,
-} from "@zip/deep-memory/protocol";
+} from "@zip/deep-memory-protocol";
 import { Transport, fillPath, newIdempotencyKey, trimSlashes, validateRequest, type FetchLike, type HeadersOption } from "./http.js";
 import { JobStreamStore, type JobStreamOptions, type JobStreamSnapshot } from "./job-stream-store.js";
 import { QueryStore, type QueryStoreOptions } from "./query-store.js";

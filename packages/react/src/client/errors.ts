@@ -1,4 +1,4 @@
-import { errorBodySchema, fieldIssueSchema, type FieldIssueWire } from "@zip/deep-memory/protocol";
+import { errorBodySchema, fieldIssueSchema, type FieldIssueWire } from "@zip/deep-memory-protocol";
 
 const marker = Symbol.for("@zip/deep-memory-react/client-error");
 

@@ -11,7 +11,6 @@ import {
   DeepMemoryTrainer,
   InMemoryTrainingStore,
   InMemoryVectorStore,
-  normalize,
   type DeepMemoryEngine,
   type EngineModel,
   type EngineTrainInput,
@@ -19,8 +18,9 @@ import {
   type InMemoryDocument,
   type QueryTransform,
 } from "@zip/deep-memory";
+import { normalize } from "@zip/deep-memory/evaluation";
 import { createDeepMemoryRouter, createJobEventsRouter } from "@zip/deep-memory-express";
-import type { JobStreamEvent } from "@zip/deep-memory/protocol";
+import type { JobStreamEvent } from "@zip/deep-memory-protocol";
 import express from "express";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDeepMemoryClient, type DeepMemoryClient } from "./client.js";
@@ -292,7 +292,7 @@ describe("client against the real Express router", () => {
     const response = await fetch(`${client.baseUrl}/search`, {
       method: "POST",
       headers: { authorization: "Bearer alice-token", "content-type": "application/json" },
-      body: JSON.stringify({ query: "x", k: 1000 }),
+      body: JSON.stringify({ query: "x", k: 1001 }),
     });
     const { errorFromResponse } = await import("./errors.js");
     const error = await errorFromResponse(response);

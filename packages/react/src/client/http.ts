@@ -1,4 +1,4 @@
-import type { RouteSpec } from "@zip/deep-memory/protocol";
+import type { RouteSpec } from "@zip/deep-memory-protocol";
 import { DeepMemoryClientError, errorFromResponse, toClientError } from "./errors.js";
 
 export type HeadersInput = HeadersInit | undefined;

@@ -1,4 +1,4 @@
-import { SSE_RESPONSE_HEADERS, encodeJobStreamEvent, encodeSseRetry, type JobStreamEvent } from "@zip/deep-memory/protocol";
+import { SSE_RESPONSE_HEADERS, encodeJobStreamEvent, encodeSseRetry, type JobStreamEvent } from "@zip/deep-memory-protocol";
 import { http, HttpResponse } from "msw";
 import { describe, expect, it, vi } from "vitest";
 import { BASE_URL, sampleMetrics } from "../test-utils/fake-api.js";

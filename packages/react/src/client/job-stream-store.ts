@@ -9,7 +9,7 @@ import {
   type RunMetricsWire,
   type RunWire,
   type SseMessage,
-} from "@zip/deep-memory/protocol";
+} from "@zip/deep-memory-protocol";
 import { DeepMemoryClientError, errorFromResponse, toClientError } from "./errors.js";
 import { Store } from "./store.js";
 import type { Transport } from "./http.js";

@@ -1,4 +1,4 @@
-import type { SettingsResponse } from "@zip/deep-memory/protocol";
+import type { SettingsResponse } from "@zip/deep-memory-protocol";
 import { MutationStore } from "./mutation-store.js";
 import { QueryStore, type QuerySnapshot } from "./query-store.js";
 

@@ -2,7 +2,7 @@ import { act, render, renderHook, screen, waitFor } from "@testing-library/react
 import { delay, http, HttpResponse } from "msw";
 import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
-import { BASE_URL } from "../test-utils/fake-api.js";
+import { BASE_URL, fakeRunId } from "../test-utils/fake-api.js";
 import { useFakeApi } from "../test-utils/msw.js";
 import { renderHookWithClient } from "../test-utils/render.js";
 import { DeepMemoryProvider, useDeepMemoryClient } from "./provider.js";
@@ -71,7 +71,7 @@ describe("useGenerateTrainingData and useTrainingRuns", () => {
     for (let i = 0; i < 3; i++) ctx.api.createRun({ status: "completed" });
     const { result } = renderHookWithClient(() => useTrainingRuns({ limit: 2, offset: 0 }));
     await waitFor(() => expect(result.current.isLoading).toBe(false));
-    expect(result.current.runs.map((run) => run.id)).toEqual(["run-3", "run-2"]);
+    expect(result.current.runs.map((run) => run.id)).toEqual([fakeRunId(3), fakeRunId(2)]);
     expect(result.current).toMatchObject({ total: 3, hasMore: true, activeRun: null });
   });
 });

@@ -1,4 +1,4 @@
-import type { RunWire } from "@zip/deep-memory/protocol";
+import type { RunWire } from "@zip/deep-memory-protocol";
 
 /** The job working on a run now: its generate job while pending or generating, its train job while training. */
 export function activeJobId(run: Pick<RunWire, "status" | "generate_job_id" | "train_job_id">): string | null {

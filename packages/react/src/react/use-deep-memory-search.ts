@@ -1,4 +1,4 @@
-import type { SearchHitWire, SearchRequest, SearchResponse } from "@zip/deep-memory/protocol";
+import type { SearchHitWire, SearchRequest, SearchResponse } from "@zip/deep-memory-protocol";
 import { useMemo } from "react";
 import { useMutation, type MutationCallbacks, type MutationResult } from "./use-mutation.js";
 

@@ -1,4 +1,4 @@
-import type { SettingsResponse } from "@zip/deep-memory/protocol";
+import type { SettingsResponse } from "@zip/deep-memory-protocol";
 import { useMemo } from "react";
 import type { QuerySnapshot } from "../client/query-store.js";
 import { useDeepMemoryClient } from "./provider.js";

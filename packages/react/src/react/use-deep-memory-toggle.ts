@@ -1,4 +1,4 @@
-import type { SettingsResponse } from "@zip/deep-memory/protocol";
+import type { SettingsResponse } from "@zip/deep-memory-protocol";
 import { useCallback, useMemo } from "react";
 import type { DeepMemoryClientError } from "../client/errors.js";
 import { useDeepMemoryClient } from "./provider.js";

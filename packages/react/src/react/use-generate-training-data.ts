@@ -1,4 +1,4 @@
-import type { GenerateRequest, GenerateResponse } from "@zip/deep-memory/protocol";
+import type { GenerateRequest, GenerateResponse } from "@zip/deep-memory-protocol";
 import { useMemo } from "react";
 import { useMutation, type MutationCallbacks, type MutationResult } from "./use-mutation.js";
 

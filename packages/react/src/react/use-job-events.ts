@@ -1,4 +1,4 @@
-import type { JobStreamEvent } from "@zip/deep-memory/protocol";
+import type { JobStreamEvent } from "@zip/deep-memory-protocol";
 import { useEffect, useMemo } from "react";
 import { initialJobSnapshot, type JobStreamSnapshot } from "../client/job-stream-store.js";
 import { useDeepMemoryClient } from "./provider.js";

@@ -1,4 +1,4 @@
-import type { TrainResponse } from "@zip/deep-memory/protocol";
+import type { TrainResponse } from "@zip/deep-memory-protocol";
 import { useMemo } from "react";
 import { useMutation, type MutationCallbacks, type MutationResult } from "./use-mutation.js";
 

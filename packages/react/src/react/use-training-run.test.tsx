@@ -1,4 +1,4 @@
-import type { JobStreamEvent } from "@zip/deep-memory/protocol";
+import type { JobStreamEvent } from "@zip/deep-memory-protocol";
 import { act, screen, waitFor } from "@testing-library/react";
 import { useState } from "react";
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-import { RUN_FAILED_CODE, type RunDetailResponse, type RunMetricsWire } from "@zip/deep-memory/protocol";
+import { RUN_FAILED_CODE, type RunDetailResponse, type RunMetricsWire } from "@zip/deep-memory-protocol";
 import { useMemo } from "react";
 import type { DeepMemoryClientError } from "../client/errors.js";
 import type { JobError, JobKind, JobPhase, JobStreamSnapshot, RunStatus } from "../client/job-stream-store.js";

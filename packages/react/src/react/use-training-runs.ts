@@ -1,4 +1,4 @@
-import type { ListRunsQuery, RunListResponse, RunWire } from "@zip/deep-memory/protocol";
+import type { ListRunsQuery, RunListResponse, RunWire } from "@zip/deep-memory-protocol";
 import { useMemo } from "react";
 import type { JobStreamSnapshot } from "../client/job-stream-store.js";
 import type { QuerySnapshot } from "../client/query-store.js";

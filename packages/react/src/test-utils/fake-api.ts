@@ -16,7 +16,7 @@ import {
   type RunMetricsWire,
   type SearchHitWire,
   type SettingsResponse,
-} from "@zip/deep-memory/protocol";
+} from "@zip/deep-memory-protocol";
 import { http, HttpResponse, type JsonBodyType } from "msw";
 
 /*
@@ -82,6 +82,11 @@ export const sampleMetrics: RunMetricsWire = {
 
 const encoder = new TextEncoder();
 
+/** Run ids are UUIDs, as the trainer makes them (the protocol refuses others); the last digits count up. */
+export function fakeRunId(n: number): string {
+  return `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+}
+
 export interface FakeApiOptions {
   baseUrl?: string;
   /** `retry:` advice sent at the start of every stream. */
@@ -136,7 +141,7 @@ export function createFakeApi(options: FakeApiOptions = {}) {
   }
 
   function createRun(overrides: Partial<RunDetailResponse> = {}): RunDetailResponse {
-    const id = overrides.id ?? `run-${nextId++}`;
+    const id = overrides.id ?? fakeRunId(nextId++);
     const created = now();
     const run = runDetailResponseSchema.parse({
       id,

@@ -17,6 +17,6 @@ export const Input = forwardRef<HTMLInputElement, InputHTMLAttributes<HTMLInputE
 });
 
 export function Label({ className, ...props }: LabelHTMLAttributes<HTMLLabelElement>) {
-  // eslint-disable-next-line jsx-a11y/label-has-associated-control -- callers pass htmlFor
+  // Callers pass htmlFor (or nest the control).
   return <label className={cn("text-sm font-medium leading-none", className)} {...props} />;
 }

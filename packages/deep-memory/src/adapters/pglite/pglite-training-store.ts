@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
+import { SqlJobEventLog } from "../job-events/sql-job-event-log.js";
 import { migrateDeepMemorySchema, type MigrationResult } from "../training-store/migrate.js";
 import { SqlTrainingStore, type SqlClient } from "../training-store/sql-training-store.js";
 
@@ -85,6 +86,14 @@ export class PGliteTrainingStore extends SqlTrainingStore {
   /** Applies bundled migrations this database has not seen. */
   migrate(): Promise<MigrationResult> {
     return migrateDeepMemorySchema(this.sql);
+  }
+
+  /**
+   * The job event log in this database, read by polling (PGlite has one
+   * process, so this is for hosts that want events to survive a restart).
+   */
+  jobEventLog(options: { pollMs?: number } = {}): SqlJobEventLog {
+    return new SqlJobEventLog(this.sql, options);
   }
 
   /** Closes the database if the store opened it. */

@@ -1,7 +1,9 @@
 import pg from "pg";
 import { ValidationError } from "../../errors/errors.js";
+import { SqlJobEventLog } from "../job-events/sql-job-event-log.js";
 import { migrateDeepMemorySchema, type MigrationResult } from "../training-store/migrate.js";
 import { SqlTrainingStore, type SqlClient } from "../training-store/sql-training-store.js";
+import { PostgresJobEventNotifier } from "./postgres-job-events.js";
 
 export interface PostgresTrainingStoreOptions {
   /** A pool you manage; close() leaves it open. */
@@ -98,6 +100,15 @@ export class PostgresTrainingStore extends SqlTrainingStore {
   /** Applies bundled migrations this database has not seen; safe to call from several processes at once. */
   migrate(): Promise<MigrationResult> {
     return migrateDeepMemorySchema(this.sql);
+  }
+
+  /**
+   * The job event log in this database (deep_memory_job_events), woken by
+   * LISTEN/NOTIFY on one connection of the pool while anyone watches a job.
+   * Pass it as the trainer's `events` so every replica streams every job.
+   */
+  jobEventLog(options: { pollMs?: number } = {}): SqlJobEventLog {
+    return new SqlJobEventLog(this.sql, { ...options, notifier: new PostgresJobEventNotifier(this.pool) });
   }
 
   /** Ends the pool if the store created it. */

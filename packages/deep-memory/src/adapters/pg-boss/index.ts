@@ -1,0 +1,1 @@
+export { PgBossJobRunner, type PgBossJobRunnerOptions, type PgBossTaskPolicy } from "./pg-boss-job-runner.js";
