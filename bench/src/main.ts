@@ -412,7 +412,7 @@ async function main() {
     { label: "hybrid, RRF k=60 (no deep memory)", metrics: hybridTest, trainingSeconds: null, latencyMs: plainLatency.hybrid },
   ];
   for (const [name, r] of Object.entries(results)) {
-    rows.push({ label: `${name}: deep memory, dense only (${r.trainPairs} pairs)`, metrics: r.test.dense, trainingSeconds: r.trainingSeconds, latencyMs: r.latencyMs.dense });
+    rows.push({ label: `${name}: deep memory dense-only (store without text search; ${r.trainPairs} pairs)`, metrics: r.test.dense, trainingSeconds: r.trainingSeconds, latencyMs: r.latencyMs.dense });
     rows.push({ label: `${name}: deep memory + hybrid (${shortFusion(r.fusion)})`, metrics: r.test.hybrid, trainingSeconds: r.trainingSeconds, latencyMs: r.latencyMs.hybrid });
   }
   for (const ref of referenceRows?.rows ?? []) rows.push({ label: `Python reference: ${ref.label}`, metrics: ref.test, trainingSeconds: ref.trainingSeconds ?? null, latencyMs: null });
