@@ -42,9 +42,9 @@ export default tseslint.config(
     rules: reactHooks.configs.recommended.rules,
   },
   {
-    // HTTP tests read untyped JSON bodies (supertest's `body`, `res.json()`) and vitest's asymmetric matchers
+    // HTTP tests (and their shared helpers in test-support/, test-utils/) read untyped JSON bodies (supertest's `body`, `res.json()`) and vitest's asymmetric matchers
     // (expect.any, expect.objectContaining) are typed `any`: in tests those values are what the assertions check.
-    files: ["**/*.test.ts", "**/*.test.tsx"],
+    files: ["**/*.test.ts", "**/*.test.tsx", "**/test-support/**/*.ts", "**/test-utils/**/*.ts"],
     rules: {
       "@typescript-eslint/no-unsafe-assignment": "off",
       "@typescript-eslint/no-unsafe-member-access": "off",

@@ -1,9 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromiumArgs, ensureProductionBuild, findChromium, missingPrerequisite, startApp, type RunningApp } from "./support";
+import { appRoot, chromiumArgs, ensureProductionBuild, findChromium, missingPrerequisite, startApp, type RunningApp } from "./support";
+
+/** Full-page screenshots of each step, for a person to look at (git-ignored). */
+const artifacts = join(appRoot, "test-artifacts", "e2e");
+const screenshot = (p: Page, name: string) => p.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
 const missing = missingPrerequisite();
 if (missing && process.env.REQUIRE_BROWSER === "1") throw new Error(`REQUIRE_BROWSER=1 but the Next.js dashboard's browser tests cannot run: ${missing}`);
@@ -16,17 +20,30 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
   let first: BrowserContext;
   let page: Page;
   let firstRunId = "";
+  // Console errors in any page (a hydration mismatch, a failed request the page did not expect) fail the run.
+  const consoleErrors: string[] = [];
+  const watch = (p: Page) => {
+    p.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(`${p.url()}: ${message.text()}`);
+    });
+    p.on("pageerror", (error) => consoleErrors.push(`${p.url()}: ${error.message}`));
+    return p;
+  };
 
   beforeAll(async () => {
+    mkdirSync(artifacts, { recursive: true });
     await ensureProductionBuild();
     // Paces generation (as rate limiting would) so there is time to reload mid-job: ~85 chunks x 60 ms.
     app = await startApp({ DEEP_MEMORY_DATA_DIR: join(temp, "pglite"), GENERATION_DELAY_MS: "60" });
     browser = await chromium.launch({ executablePath: findChromium()!, headless: true, args: chromiumArgs });
     first = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await first.newPage();
+    page = watch(await first.newPage());
   });
 
   afterAll(async () => {
+    expect(consoleErrors).toEqual([]);
+    // The server logged no error (Next marks them with "⨯").
+    expect(app?.output() ?? "").not.toMatch(/⨯|Error:/);
     await browser?.close();
     await app?.close();
     rmSync(temp, { recursive: true, force: true });
@@ -61,6 +78,7 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
     await expect.poll(async () => Number(await generating.getAttribute("aria-valuenow")), { timeout: 30_000 }).toBeGreaterThan(5);
     const beforeReload = Number(await generating.getAttribute("aria-valuenow"));
     expect(beforeReload).toBeLessThan(100);
+    await screenshot(page, "1-generating");
 
     // A reload mid-job: the page finds the active run and follows its event stream again, from where it is now.
     await page.reload();
@@ -75,6 +93,7 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
     const review = page.getByTestId("review");
     expect(await review.getByRole("row").count()).toBeGreaterThan(5);
     expect(await review.innerText()).toContain("Questions per chunk");
+    await screenshot(page, "2-review");
 
     await page.getByRole("button", { name: "Start training" }).click();
     await page.getByRole("progressbar", { name: "Training deep memory" }).waitFor();
@@ -94,6 +113,7 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
     const exchange = await ask(page, "How is VWAP computed?");
     expect(await exchange.getByTestId("chat-deep-memory").innerText()).toBe("Deep memory used");
     expect(await exchange.innerText()).toContain("VWAP");
+    await screenshot(page, "3-trained-enabled-chat");
 
     const runs = (await (await page.request.get(`${app.url}/api/deep-memory/runs`)).json()) as { runs: { id: string }[] };
     firstRunId = runs.runs[0]!.id;
@@ -103,7 +123,7 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
     expect(firstRunId).not.toBe("");
     const second = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
-      const other = await second.newPage();
+      const other = watch(await second.newPage());
       await signIn(other);
       await expect.poll(() => other.getByText("No runs yet").count()).toBe(1);
       expect(await other.getByTestId("new-chunks").innerText()).toBe("85 new chunks since last training");
@@ -111,6 +131,10 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
       expect(await other.getByRole("switch", { name: "Use deep memory" }).getAttribute("aria-checked")).toBe("false");
       expect((await other.request.get(`${app.url}/api/deep-memory/runs/${firstRunId}`)).status()).toBe(404);
       expect(await (await ask(other, "How is VWAP computed?")).getByTestId("chat-deep-memory").innerText()).toBe("Plain search");
+      // A path Next cannot decode still gets the API's JSON error (middleware.ts), not Next's HTML 400 page.
+      const malformed = await other.request.get(`${app.url}/api/deep-memory/runs/%ZZ`);
+      expect(malformed.status()).toBe(400);
+      expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe("VALIDATION_FAILED");
       // Without a session the API answers 401, never another user's data.
       expect((await (await browser.newContext()).request.get(`${app.url}/api/deep-memory/runs`)).status()).toBe(401);
     } finally {
@@ -122,7 +146,7 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
     const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     try {
       await phone.addCookies(await first.cookies());
-      const small = await phone.newPage();
+      const small = watch(await phone.newPage());
       await small.goto(`${app.url}/dashboard/deep-memory`);
       await small.getByTestId("training-result").waitFor();
       await expect.poll(() => small.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
@@ -145,6 +169,7 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
       const toggle = small.getByRole("switch", { name: "Use deep memory" });
       expect(await toggle.isVisible()).toBe(true);
       expect(await (await ask(small, "What is a stop-limit order?")).getByTestId("chat-deep-memory").innerText()).toBe("Deep memory used");
+      await screenshot(small, "4-phone");
     } finally {
       await phone.close();
     }

@@ -6,7 +6,8 @@ vi.mock("openai", () => {
 });
 
 describe("entry points", () => {
-  it("the root entry loads without the optional openai package; the providers live at /openai", async () => {
+  // Generous timeout: the first import transforms the whole root entry, slow on a loaded machine.
+  it("the root entry loads without the optional openai package; the providers live at /openai", { timeout: 30_000 }, async () => {
     const root = await import("./index.js");
     expect(root.DeepMemoryTrainer).toBeTypeOf("function");
     expect(root.questionPromptPresets.finance).toBeDefined();

@@ -4,7 +4,8 @@
 // evaluation internals and the zod schemas live at subpaths.
 
 // The trainer, its options and results.
-export { DeepMemoryTrainer, type TrainerEvents } from "./trainer/deep-memory-trainer.js";
+export { DeepMemoryTrainer, type TrainerEvents, type JobSignalOption } from "./trainer/deep-memory-trainer.js";
+export type { CancelInput, CancelResult } from "./trainer/cancel.js";
 export type {
   DeepMemoryTrainerConfig,
   TrainerOptions,
@@ -65,12 +66,20 @@ export type { Fusion } from "./retrieval/fusion.js";
 export type { FusionScore } from "./retrieval/fusion-selection.js";
 
 // Job events.
-export { isTerminalEvent, type JobEvent, type JobEventType, type JobEventOf, type JobKind, type JobPhase } from "./events/events.js";
+export {
+  isTerminalEvent,
+  type JobEvent,
+  type JobEventType,
+  type JobEventOf,
+  type TerminalJobEvent,
+  type JobKind,
+  type JobPhase,
+} from "./events/events.js";
 export type { JobInfo } from "./events/job-registry.js";
 export type { JobEventLog, NewJob } from "./events/job-event-log.js";
 
 // Ports: what the trainer depends on; implement one to plug in your own store or provider.
-export type { VectorStore, ListChunksInput, ChunkPage, VectorSearchInput, TextSearchInput } from "./ports/vector-store.js";
+export type { VectorStore, ListChunksInput, ChunkPage, VectorSearchInput, TextSearchInput, CountChunksInput } from "./ports/vector-store.js";
 export type { TrainingStore, NewRun, RunGuard, RecordChunkResult } from "./ports/training-store.js";
 export type { Embedder, EmbedOptions } from "./ports/embedder.js";
 export type { QuestionGenerator, GenerateQuestionsInput } from "./ports/question-generator.js";

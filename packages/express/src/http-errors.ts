@@ -1,40 +1,21 @@
-import { DeepMemoryError, httpStatusFor, type ErrorCode, type FieldIssue } from "@zip/deep-memory";
-import { errorBody, JSON_RESPONSE_HEADERS, wireKey, type ErrorBody } from "@zip/deep-memory-protocol";
+import { DeepMemoryError, httpStatusFor, type ErrorCode } from "@zip/deep-memory";
+import { errorBody, JSON_RESPONSE_HEADERS } from "@zip/deep-memory-protocol";
+import { toHttpError as toHandlerHttpError, type HttpError } from "@zip/deep-memory-server";
 
-export interface HttpError {
-  status: number;
-  body: ErrorBody;
-  headers?: Record<string, string>;
-}
-
-/** What 5xx bodies say instead of the error's own message, which may name internals. */
-const publicServerMessages: Partial<Record<ErrorCode, string>> = {
-  UPSTREAM_FAILED: "A service the server depends on failed; try again later",
-  GENERATION_OUTPUT_INVALID: "The question generator returned unusable output; try again later",
-};
+export type { HttpError };
 
 /**
  * Turns anything thrown into a status and a body, through the core's one
- * code -> status table: the SDK's typed errors, and failures of the request
- * itself (see {@link requestFailure}). 5xx bodies carry the code and a
- * generic message only: never a stack, a driver error or a provider's response.
+ * code -> status table: the SDK's typed errors (as the fetch handler does),
+ * and failures of the request itself in Express apps (see {@link requestFailure}).
+ * 5xx bodies carry the code and a generic message only: never a stack, a
+ * driver error or a provider's response.
  */
 export function toHttpError(error: unknown): HttpError {
   if (!DeepMemoryError.isInstance(error)) {
     return requestFailure(error) ?? { status: 500, body: errorBody("INTERNAL", "Internal server error") };
   }
-  const status = httpStatusFor(error.code) ?? 500;
-  if (status >= 500) {
-    return { status, body: errorBody(error.code, publicServerMessages[error.code] ?? "Internal server error") };
-  }
-  const details = error.details === undefined ? undefined : wireDetails(error.details);
-  const http: HttpError = { status, body: errorBody(error.code, error.message, details) };
-  const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;
-  // 429 (rate limited) and 409 (a run is busy) say when trying again may succeed.
-  if ((status === 429 || status === 409) && typeof retryAfterMs === "number" && retryAfterMs > 0) {
-    http.headers = { "retry-after": String(Math.ceil(retryAfterMs / 1000)) };
-  }
-  return http;
+  return toHandlerHttpError(error);
 }
 
 const bodyFailures: Record<string, [ErrorCode, string]> = {
@@ -84,30 +65,6 @@ export function requestFailure(error: unknown): HttpError | null {
   }
   const [code, message] = statusFailures[status] ?? ["VALIDATION_FAILED", "The request could not be read"];
   return httpError(code, message);
-}
-
-/** Detail keys in the wire's snake_case (`runId` -> `training_run_id`), values as they are. */
-function wireDetails(details: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(details).map(([key, value]) => [wireKey(key), value]));
-}
-
-export function validationError(issues: FieldIssue[], what: string): HttpError {
-  const summary = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
-  return { status: 400, body: errorBody("VALIDATION_FAILED", `Invalid ${what}: ${summary}`, { issues }) };
-}
-
-/** Field errors of a failed zod parse (typed structurally: this package does not depend on zod itself). */
-export function zodIssues(
-  error: { issues: readonly { code?: string; path: readonly PropertyKey[]; message: string; keys?: readonly string[] }[] },
-  prefix?: string,
-): FieldIssue[] {
-  const at = (path: readonly PropertyKey[]) => [...(prefix ? [prefix] : []), ...path.map(String)].join(".") || "(root)";
-  return error.issues.flatMap((issue) =>
-    // One issue per unknown field, at the field itself, so a client can point at it.
-    issue.code === "unrecognized_keys" && issue.keys
-      ? issue.keys.map((key) => ({ path: at([...issue.path, key]), message: "unknown field" }))
-      : [{ path: at(issue.path), message: issue.message }],
-  );
 }
 
 export function httpError(code: ErrorCode, message: string, details?: Record<string, unknown>): HttpError {

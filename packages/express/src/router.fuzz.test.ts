@@ -9,7 +9,7 @@ import express from "express";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeepMemoryRouter } from "./index.js";
-import { chunkId, createTrainer, listen, questionFor, type RunningServer, type TestSetup } from "./test-utils/fixtures.js";
+import { chunkId, createTrainer, listen, questionFor, type RunningServer, type TestSetup } from "@zip/deep-memory-server/test-support";
 import {
   bodyArbitrary,
   encodingArbitrary,

@@ -1,4 +1,5 @@
 import { describe } from "vitest";
-import { routerContract } from "./test-utils/router-contract.js";
+import { routerContract } from "@zip/deep-memory-server/test-support";
+import { expressMount } from "./test-utils/express-mount.js";
 
-describe("createDeepMemoryRouter on Express 5", () => routerContract(5));
+describe("createDeepMemoryRouter on Express 5", () => routerContract(expressMount));

@@ -2,7 +2,7 @@ import express from "express";
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearerToken, createDeepMemoryRouter, supabaseAuth } from "./index.js";
-import { createTrainer, listen, type RunningServer } from "./test-utils/fixtures.js";
+import { createTrainer, listen, type RunningServer } from "@zip/deep-memory-server/test-support";
 
 const secret = "super-secret-jwt-token-with-at-least-32-characters-long";
 const key = new TextEncoder().encode(secret);
@@ -11,7 +11,7 @@ const now = () => Math.floor(Date.now() / 1000);
 async function token(claims: JWTPayload = {}, options: { key?: Uint8Array; exp?: number; alg?: string } = {}): Promise<string> {
   return new SignJWT({ aud: "authenticated", role: "authenticated", ...claims })
     .setProtectedHeader({ alg: options.alg ?? "HS256", typ: "JWT" })
-    .setSubject((claims.sub as string | undefined) ?? "user-123")
+    .setSubject((claims.sub) ?? "user-123")
     .setIssuedAt()
     .setExpirationTime(options.exp ?? now() + 3600)
     .sign(options.key ?? key);

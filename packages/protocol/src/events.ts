@@ -3,6 +3,7 @@ import { runMetricsSchema } from "./domain/metrics.js";
 import {
   chunkSkippedEventSchema,
   jobCompletedEventSchema,
+  jobCancelledEventSchema,
   jobFailedEventSchema,
   jobKindSchema,
   jobProgressEventSchema,
@@ -39,6 +40,7 @@ export const completedWireEventSchema = wireSchema(jobCompletedEventSchema).exte
   synthesized: z.boolean().optional(),
 });
 export const failedWireEventSchema = wireSchema(jobFailedEventSchema).extend({ synthesized: z.boolean().optional() });
+export const cancelledWireEventSchema = wireSchema(jobCancelledEventSchema).extend({ synthesized: z.boolean().optional() });
 
 /**
  * Sent instead of live events when the job is still running in another
@@ -62,6 +64,7 @@ export const jobWireEventSchema = z.discriminatedUnion("type", [
   chunkSkippedWireEventSchema,
   completedWireEventSchema,
   failedWireEventSchema,
+  cancelledWireEventSchema,
 ]);
 export type JobWireEvent = z.infer<typeof jobWireEventSchema>;
 
@@ -72,17 +75,18 @@ export const jobStreamEventSchema = z.discriminatedUnion("type", [
   chunkSkippedWireEventSchema,
   completedWireEventSchema,
   failedWireEventSchema,
+  cancelledWireEventSchema,
   statusWireEventSchema,
 ]);
 export type JobStreamEvent = z.infer<typeof jobStreamEventSchema>;
 export type JobStreamEventType = JobStreamEvent["type"];
 export type JobStreamEventOf<T extends JobStreamEventType> = Extract<JobStreamEvent, { type: T }>;
 
-export const JOB_STREAM_EVENT_TYPES = ["started", "progress", "chunk_skipped", "completed", "failed", "status"] as const satisfies readonly JobStreamEventType[];
+export const JOB_STREAM_EVENT_TYPES = ["started", "progress", "chunk_skipped", "completed", "failed", "cancelled", "status"] as const satisfies readonly JobStreamEventType[];
 
 /** After one of these the server closes the stream: the job finished, or (status) it cannot be followed from here. */
-export function endsStream(event: JobStreamEvent): event is JobStreamEventOf<"completed" | "failed" | "status"> {
-  return event.type === "completed" || event.type === "failed" || event.type === "status";
+export function endsStream(event: JobStreamEvent): event is JobStreamEventOf<"completed" | "failed" | "cancelled" | "status"> {
+  return event.type === "completed" || event.type === "failed" || event.type === "cancelled" || event.type === "status";
 }
 
 /** The core's event in its wire form. */
@@ -96,6 +100,8 @@ export function toWireJobEvent(event: JobEvent): JobWireEvent {
       return toWire(chunkSkippedEventSchema, event);
     case "failed":
       return toWire(jobFailedEventSchema, event);
+    case "cancelled":
+      return toWire(jobCancelledEventSchema, event);
     case "completed": {
       // The core types metrics loosely (unknown); on the wire they are the run metrics in snake_case.
       const { metrics, ...rest } = event;

@@ -28,6 +28,8 @@ export const LIMITS = {
   searchK: 1000,
   /** Runs per page of the run list. */
   listRunsLimit: 100,
+  /** Characters in the reason given for cancelling a job. */
+  cancelReasonLength: 500,
 } as const;
 
 /*
@@ -63,5 +65,6 @@ export const questionsPerChunkSchema = z.number().int().min(1).max(LIMITS.questi
 export const maxPairsSchema = z.number().int().min(1).max(LIMITS.maxPairs);
 export const listLimitSchema = z.number().int().min(1).max(LIMITS.listRunsLimit);
 export const listOffsetSchema = z.number().int().min(0);
+export const cancelReasonSchema = storableText().trim().min(1).max(LIMITS.cancelReasonLength);
 /** Run and job ids are UUIDs the trainer generated; anything else is a validation error in every store alike. */
 export const runIdSchema = z.uuid("must be a run or job id (a UUID)");

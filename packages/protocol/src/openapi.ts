@@ -36,6 +36,8 @@ const components = {
   GenerateResponse: schemas.generateResponseSchema,
   TrainRequest: schemas.trainRequestSchema,
   TrainResponse: schemas.trainResponseSchema,
+  CancelJobRequest: schemas.cancelJobRequestSchema,
+  CancelJobResponse: schemas.cancelJobResponseSchema,
   ImportPairsRequest: schemas.importPairsRequestSchema,
   ImportPairsResponse: schemas.importPairsResponseSchema,
   Run: schemas.runWireSchema,
@@ -86,7 +88,7 @@ function parameters(route: RouteSpec): JsonSchema[] {
     ["query", route.query],
   ] as const) {
     if (!object) continue;
-    for (const [name, field] of Object.entries(object.shape as Record<string, z.ZodType>)) {
+    for (const [name, field] of Object.entries<z.ZodType>(object.shape)) {
       const { $schema: _ignored, ...schema } = z.toJSONSchema(field, { io: "input", unrepresentable: "any" }) as JsonSchema;
       out.push({ name, in: where, required: where === "path" || !field.safeParse(undefined).success, schema });
     }

@@ -4,6 +4,7 @@ import {
   LIMITS,
   listLimitSchema,
   listOffsetSchema,
+  cancelReasonSchema,
   maxPairsSchema,
   pairSourceSchema,
   questionsPerChunkSchema,
@@ -28,6 +29,10 @@ export const generateOptionsSchema = z
   .strict();
 
 export const trainOptionsSchema = z.object({ runId: runIdSchema }).strict();
+
+export const cancelJobOptionsSchema = z
+  .object({ reason: cancelReasonSchema.optional().describe('Why the job was cancelled; stored on the run. Default "cancelled by the user".') })
+  .strict();
 
 export const importPairSchema = z.object({ question: questionTextSchema, chunkId: chunkIdSchema }).strict();
 

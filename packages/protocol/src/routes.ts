@@ -17,6 +17,8 @@ import {
   statusResponseSchema,
   trainRequestSchema,
   trainResponseSchema,
+  cancelJobRequestSchema,
+  cancelJobResponseSchema,
   updateSettingsRequestSchema,
 } from "./schemas.js";
 
@@ -67,6 +69,19 @@ export const deepMemoryRoutes = {
       "Trains on the run's pairs plus every earlier completed run's, holding out a fraction for evaluation. 409 unless the run's status is `generated` (or it failed while training); 404 for an unknown run or another user's.",
     body: trainRequestSchema,
     response: { status: 202, description: "Training started", schema: trainResponseSchema },
+    errors: [...bodyErrors, ...auth, 404, 409, 500],
+  },
+  cancelJob: {
+    operationId: "cancelJob",
+    method: "post",
+    path: "/jobs/{jobId}/cancel",
+    summary: "Cancel a generate or train job",
+    description:
+      "Stops the job promptly (calls to the LLM in flight and a training thread included) and stores its run as failed with the reason: POST /generate resumes a cancelled generation where it stopped, POST /train trains a cancelled training run again. The job's event stream ends with a `cancelled` event. A job running in another server process stops within its lease renewal interval (`stopped: false`). 404 for an unknown job or another user's; 409 when the job has finished.",
+    params: jobIdParamsSchema,
+    body: cancelJobRequestSchema,
+    bodyOptional: true,
+    response: { status: 202, description: "The job was cancelled", schema: cancelJobResponseSchema },
     errors: [...bodyErrors, ...auth, 404, 409, 500],
   },
   importPairs: {

@@ -3,7 +3,9 @@ import { fusionSchema, runMetricsSchema, type RunMetrics } from "./domain/metric
 import { searchHitSchema, trainingPairSchema, trainingRunSchema, type SearchHit, type TrainingPair, type TrainingRun } from "./domain/run.js";
 import { distributionSchema, runStatisticsSchema, runStatusSnapshotSchema, settingsViewSchema } from "./domain/views.js";
 import { LIMITS, storableText } from "./limits.js";
+import { jobKindSchema } from "./domain/events.js";
 import {
+  cancelJobOptionsSchema,
   generateOptionsSchema,
   importPairsOptionsSchema,
   listRunsOptionsSchema,
@@ -98,6 +100,23 @@ export const trainResponseSchema = z.object({
   events_url: z.string(),
 });
 export type TrainResponse = z.infer<typeof trainResponseSchema>;
+
+// ---------------------------------------------------------------- POST /jobs/{jobId}/cancel
+
+export const cancelJobRequestSchema = wireSchema(cancelJobOptionsSchema);
+export type CancelJobRequest = z.input<typeof cancelJobRequestSchema>;
+
+export const cancelJobResponseSchema = z.object({
+  job_id: z.string(),
+  training_run_id: z.string(),
+  kind: jobKindSchema,
+  /** The phase the run was stopped in: POST /generate resumes a generation, POST /train trains the run again. */
+  phase: z.enum(["generating", "training"]),
+  /** True when the job has stopped; false when it runs in another server process, which stops it within its lease renewal interval. */
+  stopped: z.boolean(),
+  message: z.string(),
+});
+export type CancelJobResponse = z.infer<typeof cancelJobResponseSchema>;
 
 // ---------------------------------------------------------------- POST /import
 

@@ -88,7 +88,7 @@ function convertUncached(schema: z.ZodType): z.ZodType {
 function convertShape(schema: z.ZodType): z.ZodType {
   if (schema instanceof z.ZodObject) {
     const shape: Record<string, z.ZodType> = {};
-    for (const [key, value] of Object.entries(schema.shape as Record<string, z.ZodType>)) shape[wireKey(key)] = convertSchema(value);
+    for (const [key, value] of Object.entries<z.ZodType>(schema.shape)) shape[wireKey(key)] = convertSchema(value);
     // A strict request object stays strict: an unknown field is refused, never ignored.
     return schema.def.catchall instanceof z.ZodNever ? z.strictObject(shape) : z.object(shape);
   }
@@ -117,7 +117,7 @@ function convertValue(schema: z.ZodType, value: unknown): unknown {
   if (schema instanceof z.ZodNullable) return value === null ? null : convertValue(schema.unwrap() as z.ZodType, value);
   if (schema instanceof z.ZodObject && typeof value === "object" && value !== null) {
     const out: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    for (const [key, field] of Object.entries<z.ZodType>(schema.shape)) {
       const v = (value as Record<string, unknown>)[key];
       if (v !== undefined) out[wireKey(key)] = convertValue(field, v);
     }

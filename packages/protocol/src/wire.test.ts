@@ -165,6 +165,7 @@ describe("openApiDocument", () => {
         "/v1/api/deep-memory/events/stream/{jobId}",
         "/v1/api/deep-memory/generate",
         "/v1/api/deep-memory/import",
+        "/v1/api/deep-memory/jobs/{jobId}/cancel",
         "/v1/api/deep-memory/runs",
         "/v1/api/deep-memory/runs/{runId}",
         "/v1/api/deep-memory/search",
@@ -174,6 +175,7 @@ describe("openApiDocument", () => {
       ].sort(),
     );
     expect(Object.keys(doc.paths["/v1/api/deep-memory/generate"]!.post!.responses)).toContain("202");
+    expect(Object.keys(doc.paths["/v1/api/deep-memory/jobs/{jobId}/cancel"]!.post!.responses)).toEqual(expect.arrayContaining(["202", "404", "409"]));
     expect(Object.keys(doc.paths["/v1/api/deep-memory/settings"]!)).toEqual(["get", "put"]);
   });
 

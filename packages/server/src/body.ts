@@ -69,7 +69,7 @@ function decoders(header: string | null): Format[] | HttpError {
 
 function decompress(stream: ReadableStream<Uint8Array>, format: Format): ReadableStream<Uint8Array> | HttpError {
   try {
-    return stream.pipeThrough(new DecompressionStream(format as CompressionFormat) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
+    return stream.pipeThrough(new DecompressionStream(format as "gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
   } catch {
     // Runtimes without brotli in DecompressionStream (Node 20).
     return httpError("UNSUPPORTED_MEDIA_TYPE", `This server cannot read Content-Encoding ${format}: send the body as is, or gzip`);

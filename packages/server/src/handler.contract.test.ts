@@ -3,7 +3,13 @@ import { Hono } from "hono";
 import { describe } from "vitest";
 import { mountDeepMemory } from "./hono.js";
 import { createDeepMemoryHandler, createJobEventsHandler } from "./index.js";
-import { BASE, EVENTS_BASE, listen, routerContract, type Mount, type MountInput } from "./test-support/index.js";
+import { BASE, EVENTS_BASE, listen as listenNode, routerContract, type Mount, type MountInput } from "./test-support/index.js";
+
+/** Serves a fetch function on node:http through @hono/node-server's adapter. */
+function listen(fetch: (request: Request) => Response | Promise<Response>) {
+  const listener = getRequestListener(fetch);
+  return listenNode((req: Parameters<typeof listener>[0], res: Parameters<typeof listener>[1]) => void listener(req, res));
+}
 
 function handlerOptions({ trainer, userFrom, options }: MountInput) {
   const { getUserId, ...rest } = options;
@@ -18,14 +24,14 @@ const rawFetch: Mount = async (input) => {
   if (input.scenario === "split-events") {
     const api = createDeepMemoryHandler({ ...options, basePath: BASE, serveEvents: false, eventsBasePath: EVENTS_BASE });
     const events = createJobEventsHandler({ ...options, basePath: EVENTS_BASE });
-    return listen(getRequestListener(async (request) => (await events.route(request)) ?? api(request)) as never);
+    return listen(async (request) => (await events.route(request)) ?? api(request));
   }
   const api = createDeepMemoryHandler({ ...options, basePath: BASE });
   if (input.scenario === "host-routes") {
     // route() answers null for paths the API does not serve: the host's turn.
-    return listen(getRequestListener(async (request) => (await api.route(request)) ?? health()) as never);
+    return listen(async (request) => (await api.route(request)) ?? health());
   }
-  return listen(getRequestListener((request) => api(request)) as never);
+  return listen((request) => api(request));
 };
 
 /** A Hono app with the API mounted by mountDeepMemory, served by @hono/node-server. */
@@ -41,7 +47,7 @@ const hono: Mount = async (input) => {
     app.get("/health", (c) => c.json({ ok: true }));
     app.get(`${BASE}/health`, (c) => c.json({ ok: true }));
   }
-  return listen(getRequestListener(app.fetch) as never);
+  return listen((request) => app.fetch(request));
 };
 
 describe("createDeepMemoryHandler, the raw fetch handler on node:http", () => routerContract(rawFetch));

@@ -4,11 +4,17 @@ import { errorResponse, httpError, jsonResponse, toHttpError, validationError, z
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, IdempotencyCache, parseIdempotencyKey, requestFingerprint, type IdempotentReply } from "./idempotency.js";
 import { handleJobEvents } from "./job-events.js";
 import { authenticate, resolveContext, trimSlash, type DeepMemoryHandlerOptions, type JobEventsHandlerOptions, type ResolvedContext } from "./options.js";
-import { routeActions, type Call, type RestRouteName, type RouteActions } from "./routes.js";
+import { routeActions, type RestRouteName, type RouteActions } from "./routes.js";
 
 export interface HandleInit {
   /** Where the routes are mounted for this request; overrides the handler's `basePath`. */
   basePath?: string;
+  /**
+   * The path as received, still percent-encoded, for adapters that have it:
+   * `request.url` has dot segments ("..", "%2e") resolved by the URL parser,
+   * so an id of ".." would otherwise route elsewhere. Defaults to the URL's.
+   */
+  pathname?: string;
 }
 
 /**
@@ -82,7 +88,7 @@ class Router {
     const route = async (request: Request, init: HandleInit = {}): Promise<Response | null> => {
       const basePath = trimSlash(init.basePath ?? ctx.basePath);
       const url = new URL(request.url);
-      const pathname = url.pathname;
+      const pathname = init.pathname ?? url.pathname;
       if (pathname !== basePath && !pathname.startsWith(`${basePath}/`)) return null;
       const segments = compile(pathname.slice(basePath.length));
       try {
@@ -144,6 +150,8 @@ function restRoute<N extends RestRouteName>(
   options: { bodyLimit: number; idempotency: IdempotencyCache | null; eventsUrl: (jobId: string, basePath: string) => string },
 ) {
   const idempotency = spec.method === "post" ? options.idempotency : null;
+  // The spec's schemas validated params, query and body just below: the action gets them as it types them.
+  const run = action as unknown as (call: { userId: string; params: unknown; query: unknown; body: unknown; eventsUrl: (jobId: string) => string }) => Promise<IdempotentReply>;
   return async (request: Request, rawParams: Record<string, string>, { basePath, url }: RequestContext): Promise<Response> => {
     const userId = await authenticate(ctx, request);
     if (typeof userId !== "string") return errorResponse(userId);
@@ -170,7 +178,7 @@ function restRoute<N extends RestRouteName>(
     const execute = async (): Promise<IdempotentReply> => {
       try {
         const call = { userId, params: params.data, query: query.data, body, eventsUrl: (jobId: string) => options.eventsUrl(jobId, basePath) };
-        return await (action as (call: Call<RouteSpec>) => Promise<IdempotentReply>)(call as Call<RouteSpec>);
+        return await run(call);
       } catch (error) {
         const http: HttpError = toHttpError(error);
         if (http.status >= 500) ctx.onError(error, request);

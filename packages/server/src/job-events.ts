@@ -79,7 +79,9 @@ function streamLive(ctx: ResolvedContext, request: Request, userId: string, jobI
 
   let closed = false;
   let ended = false;
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  // write() is defined below; the first beat comes heartbeatMs from now.
+  const heartbeat = setInterval(() => write(encodeSseComment("heartbeat")), ctx.heartbeatMs);
+  (heartbeat as { unref?: () => void }).unref?.();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   // Messages wait here until the reader pulls, so a slow reader is visible (the backlog grows) and bounded.
   const backlog: Uint8Array[] = [];
@@ -135,8 +137,6 @@ function streamLive(ctx: ResolvedContext, request: Request, userId: string, jobI
   else request.signal.addEventListener("abort", release);
 
   write(encodeSseRetry(ctx.retryMs));
-  heartbeat = setInterval(() => write(encodeSseComment("heartbeat")), ctx.heartbeatMs);
-  (heartbeat as { unref?: () => void }).unref?.();
   deliver = (event) => {
     if (closed || event.seq <= after) return;
     write(encodeJobStreamEvent(toWireJobEvent(event)));

@@ -8,6 +8,7 @@ export type DeepMemoryTrainerApi = Pick<
   DeepMemoryTrainer,
   | "generate"
   | "train"
+  | "cancel"
   | "importPairs"
   | "listRuns"
   | "getRun"

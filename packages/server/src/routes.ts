@@ -3,6 +3,7 @@ import { deepMemoryRoutes, type RouteSpec } from "@zip/deep-memory-protocol";
 import type { DeepMemoryTrainerApi } from "./options.js";
 import type { IdempotentReply } from "./idempotency.js";
 import {
+  cancelJobResponse,
   generateResponse,
   importPairsResponse,
   runDetailResponse,
@@ -27,7 +28,7 @@ export interface Call<R extends RouteSpec> {
   query: Output<R["query"]>;
   body: Output<R["body"]>;
   /** Where a job's events are served, for `events_url`. */
-  eventsUrl(jobId: string): string;
+  eventsUrl: (jobId: string) => string;
 }
 
 type Routes = typeof deepMemoryRoutes;
@@ -51,6 +52,10 @@ export function routeActions(trainer: DeepMemoryTrainerApi): RouteActions {
     async train({ userId, body, eventsUrl }) {
       const result = await trainer.train({ userId, runId: body.training_run_id });
       return { status: 202, body: trainResponse(result, eventsUrl(result.jobId)) };
+    },
+    async cancelJob({ userId, params, body }) {
+      const result = await trainer.cancel({ userId, jobId: params.jobId, ...(body.reason !== undefined ? { reason: body.reason } : {}) });
+      return { status: 202, body: cancelJobResponse(result) };
     },
     async importPairs({ userId, body }) {
       const result = await trainer.importPairs({

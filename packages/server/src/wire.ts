@@ -1,4 +1,5 @@
 import type {
+  CancelResult,
   CompareSearchResult,
   GenerateResult,
   ImportPairsResult,
@@ -13,6 +14,7 @@ import {
   toWireRunMetrics,
   toWireSamplePair,
   toWireSearchHit,
+  type CancelJobResponse,
   type GenerateResponse,
   type ImportPairsResponse,
   type RunDetailResponse,
@@ -54,6 +56,17 @@ export function trainResponse(result: TrainResult, eventsUrl: string): TrainResp
     joined: result.joined,
     message: result.joined ? "Already training this run; following that job" : "Training started",
     events_url: eventsUrl,
+  };
+}
+
+export function cancelJobResponse(result: CancelResult): CancelJobResponse {
+  return {
+    job_id: result.jobId,
+    training_run_id: result.runId,
+    kind: result.kind,
+    phase: result.phase,
+    stopped: result.stopped,
+    message: result.stopped ? "Job cancelled" : "Job cancelled; the server process running it stops at its next lease renewal",
   };
 }
 
@@ -129,7 +142,7 @@ export function statusResponse(snapshot: RunStatusSnapshot): StatusResponse {
     status: snapshot.status,
     active: snapshot.active,
     // The trainer types phase as a string; only the known phases go on the wire.
-    phase: snapshot.phase !== null && phases.has(snapshot.phase) ? (snapshot.phase as StatusResponse["phase"]) : null,
+    phase: snapshot.phase !== null && phases.has(snapshot.phase) ? (snapshot.phase) : null,
     processed_chunks: snapshot.processedChunks,
     total_chunks: snapshot.totalChunks,
     pair_count: snapshot.pairCount,

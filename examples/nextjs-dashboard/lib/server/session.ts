@@ -88,9 +88,14 @@ export async function sessionUserId(input: { cookies: readonly Cookie[]; authori
   }
 }
 
-/** For API route handlers: the request's user. @throws UnauthorizedError (401) when nobody is signed in. */
+/** The user of an API request, or null (the deep-memory handler then answers 401). */
+export function requestUserId(request: Request): Promise<string | null> {
+  return sessionUserId({ cookies: parseCookieHeader(request.headers.get("cookie")), authorization: request.headers.get("authorization") });
+}
+
+/** For the app's own API routes: the request's user. @throws UnauthorizedError (401) when nobody is signed in. */
 export async function requireUserId(request: Request): Promise<string> {
-  const userId = await sessionUserId({ cookies: parseCookieHeader(request.headers.get("cookie")), authorization: request.headers.get("authorization") });
+  const userId = await requestUserId(request);
   if (userId === null) throw new UnauthorizedError(authMode() === "local" ? "Not signed in: open /login to start a local session" : "Missing or invalid Supabase session");
   return userId;
 }

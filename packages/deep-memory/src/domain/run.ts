@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { runStatusSchema, type RunStatus, type TrainingRun } from "@zip/deep-memory-protocol";
+import type { RunStatus, TrainingRun } from "@zip/deep-memory-protocol";
 
 export {
   runStatusSchema,

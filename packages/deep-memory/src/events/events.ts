@@ -9,6 +9,7 @@ export {
   chunkSkippedEventSchema,
   jobCompletedEventSchema,
   jobFailedEventSchema,
+  jobCancelledEventSchema,
   jobEventSchema,
   type JobKind,
   type JobPhase,
@@ -17,9 +18,10 @@ export {
   type JobEventOf,
 } from "@zip/deep-memory-protocol";
 
-export const terminalEventTypes = ["completed", "failed"] as const satisfies readonly JobEventType[];
-export function isTerminalEvent(event: JobEvent): event is JobEventOf<"completed" | "failed"> {
-  return event.type === "completed" || event.type === "failed";
+export const terminalEventTypes = ["completed", "failed", "cancelled"] as const satisfies readonly JobEventType[];
+export type TerminalJobEvent = JobEventOf<(typeof terminalEventTypes)[number]>;
+export function isTerminalEvent(event: JobEvent): event is TerminalJobEvent {
+  return event.type === "completed" || event.type === "failed" || event.type === "cancelled";
 }
 
 /** What a caller passes to emit: the registry stamps seq, jobId, runId, kind and at. */

@@ -86,6 +86,27 @@ describe("JobRegistry", () => {
     expect(history.at(-1)?.seq).toBe(10);
   });
 
+  it("stays bounded when a job skips more chunks than the cap: the oldest skips go, started and the latest events stay", () => {
+    const registry = new JobRegistry({ maxEventsPerJob: 100 });
+    registry.create({ jobId: "j", runId: "r", userId: "u", kind: "generate" });
+    registry.emit("j", { type: "started", totalChunks: 10_000, resumed: false });
+    for (let i = 1; i <= 10_000; i++) {
+      registry.emit("j", { type: "chunk_skipped", chunkId: `c-${i}`, reason: "empty text" });
+      registry.emit("j", progress(i));
+    }
+    const running = registry.history("u", "j");
+    expect(running.length).toBeLessThanOrEqual(100);
+    expect(running[0]?.type).toBe("started");
+    expect(running.at(-1)).toMatchObject({ type: "progress", processed: 10_000, seq: 20_001 });
+    expect(running.findLast((e) => e.type === "chunk_skipped")).toMatchObject({ chunkId: "c-10000" });
+    registry.emit("j", { type: "completed", status: "generated", pairCount: 0, processedChunks: 10_000, totalChunks: 10_000, capReached: false });
+    const done = registry.history("u", "j");
+    expect(done.length).toBeLessThanOrEqual(100);
+    expect(done.at(-1)?.type).toBe("completed");
+    // Seqs stay strictly increasing, so Last-Event-ID resumes still work.
+    expect(done.every((e, i) => i === 0 || e.seq > done[i - 1]!.seq)).toBe(true);
+  });
+
   it("older finished jobs keep their facts and their last progress event only, with their seqs", () => {
     const registry = new JobRegistry({ fullHistoryJobs: 1 });
     registry.create({ jobId: "j1", runId: "r1", userId: "alice", kind: "generate" });

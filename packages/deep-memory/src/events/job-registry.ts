@@ -25,8 +25,9 @@ export interface JobRegistryOptions {
   /** Finished jobs kept for late subscribers; the oldest finished jobs are dropped first. Default 200. */
   maxFinishedJobs?: number;
   /**
-   * Events kept per running job; older progress events are dropped first,
-   * never started or terminal ones. Default 5,000.
+   * Events kept per job; older progress events are dropped first, then (a
+   * run skipping many chunks) the oldest chunk_skipped events, never started
+   * or terminal ones. Default 5,000.
    */
   maxEventsPerJob?: number;
   /**
@@ -77,7 +78,7 @@ export class JobRegistry {
       runId: entry.runId,
       kind: entry.kind,
       at: this.clock().toISOString(),
-    } as JobEvent;
+    };
     entry.events.push(event);
     if (entry.events.length > this.maxEventsPerJob) this.trim(entry);
     if (isTerminalEvent(event)) {
@@ -139,13 +140,23 @@ export class JobRegistry {
   }
 
   private trim(entry: JobEntry): void {
-    // Drop the oldest progress events; started, skipped and terminal events carry facts a replay needs.
-    // A tenth more than needed goes at once, so a long job does not filter its history on every event.
+    // Drop the oldest progress events first; started, skipped and terminal events carry facts a replay needs.
+    // Skips go next, oldest first, only where they alone would pass the cap (the run's skippedChunks
+    // counter keeps their number). A tenth more than needed goes at once, so a long job does not filter
+    // its history on every event.
     const excess = entry.events.length - this.maxEventsPerJob + Math.floor(this.maxEventsPerJob / 10);
-    let dropped = 0;
+    const progress = entry.events.filter((e) => e.type === "progress").length;
+    const latest = entry.events[entry.events.length - 1];
+    let dropProgress = Math.min(excess, progress);
+    let dropSkips = excess - dropProgress;
     entry.events = entry.events.filter((e) => {
-      if (dropped < excess && e.type === "progress") {
-        dropped++;
+      if (e === latest) return true;
+      if (dropProgress > 0 && e.type === "progress") {
+        dropProgress--;
+        return false;
+      }
+      if (dropSkips > 0 && e.type === "chunk_skipped") {
+        dropSkips--;
         return false;
       }
       return true;

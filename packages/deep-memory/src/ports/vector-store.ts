@@ -22,6 +22,12 @@ export interface VectorSearchInput {
   k: number;
 }
 
+export interface CountChunksInput {
+  userId: string;
+  /** Chunk ids not to count (those a trained model has seen); ids the store does not hold are ignored. */
+  excludeIds: readonly string[];
+}
+
 export interface TextSearchInput {
   userId: string;
   /** The user's query as typed: raw text, never an embedding. */
@@ -46,4 +52,11 @@ export interface VectorStore {
    * without this method is searched dense-only.
    */
   textSearch?(input: TextSearchInput): Promise<SearchHit[]>;
+  /**
+   * Optional capability: how many of the user's chunks there are, leaving out
+   * `excludeIds`, in one call (a SQL `count(*)`, a maintained counter). The
+   * settings view uses it for "new chunks since the last training"; without
+   * it that figure pages through `listChunks`.
+   */
+  countChunks?(input: CountChunksInput): Promise<number>;
 }

@@ -1,3 +1,4 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- hosts compiling this source (the @zip/source condition) need the ambient types too; an import cannot bring a global declaration
 /// <reference path="./wink-porter2-stemmer.d.ts" />
 import stem from "wink-porter2-stemmer";
 

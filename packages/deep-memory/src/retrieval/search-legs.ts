@@ -21,7 +21,7 @@ export async function fusedSearch(input: {
 }): Promise<SearchHit[]> {
   const { vectorStore, userId, fusion, k } = input;
   const depth = legDepth(fusion, k);
-  const lexical = fusion.method !== "dense" && vectorStore.textSearch;
+  const lexical = fusion.method !== "dense" && typeof vectorStore.textSearch === "function";
   const [dense, keyword] = await Promise.all([
     vectorStore.search({ userId, embedding: input.embedding, k: lexical ? depth : k }),
     lexical ? vectorStore.textSearch!({ userId, query: input.query, k: depth, ...(input.signal ? { signal: input.signal } : {}) }) : [],

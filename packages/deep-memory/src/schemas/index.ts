@@ -28,6 +28,7 @@ export {
   chunkSkippedEventSchema,
   jobCompletedEventSchema,
   jobFailedEventSchema,
+  jobCancelledEventSchema,
   jobEventSchema,
   terminalEventTypes,
 } from "../events/events.js";

@@ -35,7 +35,7 @@ export interface SyntheticCorpus {
   /** Embedder that knows the hidden map for questions written by `questionFor`. */
   embedder: SyntheticEmbedder;
   /** The question text the synthetic generator writes for chunk `chunkId`, variant `k`. */
-  questionFor(chunkId: string, k: number): string;
+  readonly questionFor: (chunkId: string, k: number) => string;
 }
 
 const questionPattern = /^What does (\S+) say about aspect (\d+)\?$/;

@@ -48,7 +48,7 @@ export class EmbeddingCache {
     onProgress?: (done: number, total: number) => void,
     signal?: AbortSignal,
   ): Promise<Float32Array[]> {
-    const out: Float32Array[] = new Array(chunks.length);
+    const out = new Array<Float32Array>(chunks.length);
     const missing: number[] = [];
     chunks.forEach((chunk, i) => {
       if (chunk.embedding) out[i] = normalize(Float32Array.from(chunk.embedding));

@@ -4,8 +4,9 @@ import type { TrainingRun } from "../domain/run.js";
 import type { RunStatusSnapshot, SettingsView } from "../domain/views.js";
 import { AbortedError, NotFoundError, ValidationError } from "../errors/errors.js";
 import { parseOrThrow } from "../errors/validation.js";
-import { isTerminalEvent, type JobEvent, type JobEventOf } from "../events/events.js";
+import { isTerminalEvent, type JobEvent, type JobEventOf, type TerminalJobEvent } from "../events/events.js";
 import { JobRegistry, type JobInfo } from "../events/job-registry.js";
+import { cancelJob, type CancelInput, type CancelResult } from "./cancel.js";
 import type { TrainerContext } from "./context.js";
 import { EmbeddingCache } from "./corpus.js";
 import { generate, type GenerateResult } from "./generate-run.js";
@@ -42,6 +43,7 @@ import { SettingsService } from "./settings.js";
 import { train, type TrainResult } from "./train-run.js";
 import { workerTaskHandler } from "./worker-tasks.js";
 
+export type { CancelInput, CancelResult } from "./cancel.js";
 export type { GenerateResult } from "./generate-run.js";
 export type { ImportPairsResult } from "./import-pairs.js";
 export type { ExportModelInput, ImportModelInput, ImportModelResult } from "./model-files.js";
@@ -49,6 +51,11 @@ export type { ApplyDeepMemoryInput, ApplyDeepMemoryResult, GetQueryTransformInpu
 export type { RunDetail, RunPage } from "./run-views.js";
 export type { CompareSearchResult, SearchResult } from "./search.js";
 export type { TrainResult } from "./train-run.js";
+
+/** Aborting it cancels the job the call started or joined (as `trainer.cancel` does), with the signal's reason. */
+export interface JobSignalOption {
+  signal?: AbortSignal;
+}
 
 export type TrainerEvents = {
   [T in JobEvent["type"]]: [JobEventOf<T>];
@@ -102,8 +109,12 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
    * @throws NothingToGenerateError when every chunk already has pairs.
    * @throws RunAlreadyActiveError while the user's run trains or imports (with `retryAfterMs`).
    */
-  generate(input: GenerateInput): Promise<GenerateResult> {
-    return this.open(() => generate(this.ctx, input));
+  generate(input: GenerateInput & JobSignalOption): Promise<GenerateResult> {
+    const { signal, ...rest } = input;
+    return this.open(async () => {
+      if (signal?.aborted) throw new AbortedError("The call's signal was aborted before the job started");
+      return this.cancelOnAbort(signal, rest.userId, await generate(this.ctx, rest));
+    });
   }
 
   /** Stores real (question, chunk id) pairs as a run ready to train (status "generated"). */
@@ -116,8 +127,26 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
    * holding out a deterministic 10% of questions for evaluation. Returns at once.
    * @throws InvalidRunStateError unless the run's status is "generated" (or it failed while training).
    */
-  train(input: TrainInput): Promise<TrainResult> {
-    return this.open(() => train(this.ctx, input));
+  train(input: TrainInput & JobSignalOption): Promise<TrainResult> {
+    const { signal, ...rest } = input;
+    return this.open(async () => {
+      if (signal?.aborted) throw new AbortedError("The call's signal was aborted before the job started");
+      return this.cancelOnAbort(signal, rest.userId, await train(this.ctx, rest));
+    });
+  }
+
+  /**
+   * Cancels a generate or train job, promptly: calls to the LLM in flight are
+   * aborted, a training thread is stopped. The run is stored as failed with
+   * the reason (error "Cancelled: ..."): generate resumes a cancelled
+   * generation where it stopped, train trains a cancelled training run again.
+   * The job ends with a `cancelled` event. Works for a job of another process
+   * too (it stops when it next renews its lease).
+   * @throws NotFoundError for an unknown job or another user's.
+   * @throws InvalidRunStateError when the job has finished already.
+   */
+  cancel(input: CancelInput): Promise<CancelResult> {
+    return cancelJob(this.ctx, input);
   }
 
   /** Recall@k, nDCG@10 and MRR@10 with and without deep memory for the given questions. */
@@ -245,7 +274,7 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
   }
 
   /** Resolves with the job's terminal event. */
-  async waitForJob(input: { userId: string; jobId: string }): Promise<JobEventOf<"completed" | "failed">> {
+  async waitForJob(input: { userId: string; jobId: string }): Promise<TerminalJobEvent> {
     for await (const event of this.jobEvents(input)) if (isTerminalEvent(event)) return event;
     throw new NotFoundError("job", input.jobId);
   }
@@ -269,6 +298,33 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
     if (!queue) throw new ValidationError("startWorker needs a queue jobRunner (e.g. PgBossJobRunner)", [{ path: "jobRunner", message: "required" }]);
     if (this.ctx.runner.isClosed) throw new AbortedError("This trainer was closed");
     await queue.work(workerTaskHandler(this.ctx));
+  }
+
+  /** Cancels the job when `signal` aborts, until the job ends. */
+  private cancelOnAbort<T extends { jobId: string }>(signal: AbortSignal | undefined, userId: string, result: T): T {
+    if (!signal) return result;
+    const { jobId } = result;
+    const onAbort = () => {
+      cleanup();
+      const why: unknown = signal.reason;
+      const reason = typeof why === "string" ? why : why instanceof Error && why.name !== "AbortError" ? why.message : "aborted by the caller";
+      this.cancel({ userId, jobId, reason: reason.trim().slice(0, 500) || "aborted by the caller" }).catch(() => {
+        // Finished before the abort reached it: nothing to cancel.
+      });
+    };
+    const onEvent = (event: JobEvent) => {
+      if (event.jobId === jobId && isTerminalEvent(event)) cleanup();
+    };
+    const cleanup = () => {
+      signal.removeEventListener("abort", onAbort);
+      this.off("event", onEvent);
+    };
+    if (signal.aborted) onAbort();
+    else {
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.on("event", onEvent);
+    }
+    return result;
   }
 
   private open<T>(work: () => Promise<T>): Promise<T> {

@@ -370,7 +370,7 @@ describe("generate", () => {
         };
       },
     });
-    const first = setup({ chunks: 8, store: flaky as InMemoryTrainingStore, options: { concurrency: 1 } });
+    const first = setup({ chunks: 8, store: flaky, options: { concurrency: 1 } });
     const started = await first.trainer.generate({ userId });
     const failed = await first.trainer.waitForJob({ userId, jobId: started.jobId });
     expect(failed).toMatchObject({ type: "failed", error: { code: "STORE_FAILED", message: expect.stringContaining("Connection terminated") } });

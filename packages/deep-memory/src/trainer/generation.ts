@@ -10,6 +10,7 @@ import {
 import { normalizeQuestion } from "../evaluation/split.js";
 import type { QuestionGenerator } from "../ports/question-generator.js";
 import { withRetry } from "../retry/with-retry.js";
+import { abortable } from "../shared/abortable.js";
 import type { ResolvedTrainerOptions } from "./options.js";
 
 export interface GenerationSettings {
@@ -71,12 +72,15 @@ export async function generatePairs(input: {
       async () => {
         const timeout = AbortSignal.timeout(options.requestTimeoutMs);
         try {
-          return await generator.generate({
+          const callSignal = AbortSignal.any([signal, timeout]);
+          const call = generator.generate({
             chunk: { id: chunk.id, text: chunk.text },
             count: settings.questionsPerChunk,
-            signal: AbortSignal.any([signal, timeout]),
+            signal: callSignal,
             ...(settings.model ? { model: settings.model } : {}),
           });
+          // A generator that ignores its signal cannot hold a cancelled job open or outlast its timeout.
+          return await abortable(call, callSignal, "Question generation");
         } catch (error) {
           if (timeout.aborted && !signal.aborted) {
             throw new UpstreamError("question-generator", `Question generation timed out after ${options.requestTimeoutMs} ms`, {

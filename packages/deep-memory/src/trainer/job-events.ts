@@ -179,7 +179,7 @@ export class TrainerJobEvents {
       return;
     }
     if (writer.pending) this.writePending(writer);
-    const terminal = input.type === "completed" || input.type === "failed";
+    const terminal = isTerminalEvent(input as JobEvent);
     this.append(writer, input, terminal ? 3 : 1);
     if (terminal) {
       const done = writer;

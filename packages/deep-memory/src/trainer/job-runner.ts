@@ -6,6 +6,7 @@ import type { JobTask, QueueJobRunner } from "../ports/job-runner.js";
 import type { TrainingStore } from "../ports/training-store.js";
 import type { TrainerJobEvents } from "./job-events.js";
 import { holdLeaseOwner } from "./lease-holder.js";
+import { CANCELLED_PREFIX, isCancelledRun, JobCancellation } from "./cancel.js";
 import type { RunLeases } from "./run-leases.js";
 
 /** A job id and its lease owner, held live in this process from before its run is leased. */
@@ -138,6 +139,7 @@ export class JobRunner {
     error: unknown,
     signal: AbortSignal,
   ): Promise<void> {
+    if (signal.aborted && signal.reason instanceof JobCancellation) return this.cancelled(info, failedPhase, signal.reason.reason);
     if (signal.aborted && isQueueLeaseOwner(info.leaseOwner)) return;
     const running = this.running.get(info.jobId);
     const closing = signal.aborted && this.closed;
@@ -150,18 +152,56 @@ export class JobRunner {
           await this.store.updateRun(info.userId, info.runId, { leaseOwner: null, leaseExpiresAt: null }, guard, this.clock());
         }
       } else {
-        await this.store.updateRun(
+        const failed = await this.store.updateRun(
           info.userId,
           info.runId,
           { status: "failed", error: failure.message, failedPhase, leaseOwner: null, leaseExpiresAt: null },
           guard,
           this.clock(),
         );
+        // Lost the lease because another process cancelled the job: report the cancellation, not the lost lease.
+        const run = failed ? null : await this.store.getRun(info.userId, info.runId);
+        if (run && isCancelledRun(run)) {
+          this.emit(info, { type: "cancelled", reason: run.error!.slice(CANCELLED_PREFIX.length), phase: failedPhase });
+          return;
+        }
       }
     } catch {
       // The store itself is failing; the expired lease lets the next call recover the run.
     }
     this.emit(info, { type: "failed", error: { code: failure.code, message: failure.message } });
+  }
+
+  /** Stores the run of a job cancelled here as cancelled (failed, resumable) and emits `cancelled`. */
+  private async cancelled(
+    info: NewJob & { leaseOwner: string },
+    phase: "generating" | "training",
+    reason: string,
+  ): Promise<void> {
+    try {
+      await this.store.updateRun(
+        info.userId,
+        info.runId,
+        { status: "failed", error: `${CANCELLED_PREFIX}${reason}`, failedPhase: phase, leaseOwner: null, leaseExpiresAt: null },
+        { leaseOwner: info.leaseOwner },
+        this.clock(),
+      );
+    } catch {
+      // The store is failing: the lease expires and the next generate or train recovers the run.
+    }
+    this.emit(info, { type: "cancelled", reason, phase });
+  }
+
+  /**
+   * Aborts a job running in this process with `cancellation` and waits until
+   * it has stored its run and emitted `cancelled`. False when no such job runs here.
+   */
+  async cancel(jobId: string, cancellation: JobCancellation): Promise<boolean> {
+    const job = this.running.get(jobId);
+    if (!job) return false;
+    job.controller.abort(cancellation);
+    await job.done;
+    return true;
   }
 
   async close(options: { releaseLeases?: boolean } = {}): Promise<void> {

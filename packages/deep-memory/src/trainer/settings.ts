@@ -35,13 +35,10 @@ export class SettingsService {
 
   private async view(userId: string, settings: DeepMemorySettings | null, knownBlocker?: string | null): Promise<SettingsView> {
     const { vectorStore, store } = this.ctx.config;
-    const [chunks, covered, blocker] = await Promise.all([
-      collectChunks(vectorStore, userId, { pageSize: this.ctx.options.pageSize, includeEmbeddings: false }),
-      // "Since last training": chunks no trained model has seen, even where pairs wait in a run not trained yet.
-      store.listChunkIdsWithPairs(userId, ["completed"]),
+    const [newChunks, blocker] = await Promise.all([
+      this.newChunks(userId),
       knownBlocker !== undefined ? knownBlocker : this.enableBlocker(userId, settings),
     ]);
-    const coveredSet = new Set(covered);
     const model = blocker === null && settings?.modelRunId ? await this.retrieval.activeModel(userId, settings) : null;
     return {
       enabled: settings?.enabled ?? false,
@@ -50,12 +47,25 @@ export class SettingsService {
       modelRunId: settings?.modelRunId ?? null,
       canEnable: blocker === null,
       cannotEnableReason: blocker,
-      newChunksSinceLastTraining: chunks.filter((c) => !coveredSet.has(c.id)).length,
+      newChunksSinceLastTraining: newChunks,
       retrieval: {
         withDeepMemory: model && !("reason" in model) ? this.retrieval.applicable(model.fusion) : null,
         withoutDeepMemory: this.retrieval.plainFusion(),
       },
     };
+  }
+
+  /**
+   * Chunks no trained model has seen (even where pairs wait in a run not
+   * trained yet): one count where the store can count, else every page.
+   */
+  private async newChunks(userId: string): Promise<number> {
+    const { vectorStore, store } = this.ctx.config;
+    const covered = await store.listChunkIdsWithPairs(userId, ["completed"]);
+    if (vectorStore.countChunks) return vectorStore.countChunks({ userId, excludeIds: covered });
+    const coveredSet = new Set(covered);
+    const chunks = await collectChunks(vectorStore, userId, { pageSize: this.ctx.options.pageSize, includeEmbeddings: false });
+    return chunks.filter((c) => !coveredSet.has(c.id)).length;
   }
 
   private async enableBlocker(userId: string, settings: DeepMemorySettings | null): Promise<string | null> {

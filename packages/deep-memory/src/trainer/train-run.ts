@@ -99,7 +99,7 @@ export async function runTraining(
       dimensions: model.dimensions,
       embeddingModel: embedder.model,
       weights: model.weights,
-      metrics: metrics as unknown as Record<string, unknown>,
+      metrics,
       createdAt: now,
     });
     const done = await store.updateRun(

@@ -13,6 +13,7 @@ import { isCopiedQuestion } from "../retrieval/copied-questions.js";
 import { searchLegs } from "../retrieval/search-legs.js";
 import { embedQueries, type EmbeddingCache } from "./corpus.js";
 import type { ResolvedTrainerOptions } from "./options.js";
+import { abortable } from "../shared/abortable.js";
 
 /** One distinct question and every chunk that answers it. */
 export interface LabelledQuestion {
@@ -113,7 +114,7 @@ export async function trainAndEvaluate(input: {
   // With a second training to come, each takes half of the training progress (epochs counted over both).
   const half = (p: EngineProgress, second: boolean) =>
     retrain ? { ...p, epoch: (second ? p.epochs : 0) + p.epoch, epochs: 2 * p.epochs } : p;
-  const firstModel = await input.engine.train({
+  const training = input.engine.train({
     dimensions,
     queries: questionVectors.slice(0, fitCount),
     positives: fit.map((q) => q.chunkIds.map((id) => corpusIndex.get(id)!)),
@@ -125,6 +126,8 @@ export async function trainAndEvaluate(input: {
     signal,
     onProgress: (p) => onProgress({ phase: "training", ...half(p, false) }),
   });
+  // An engine that ignores the signal must not hold a cancelled job open.
+  const firstModel = await abortable(training, signal, "Deep memory training");
   const firstTransform = input.engine.load(firstModel);
   const lexical = typeof input.vectorStore.textSearch === "function";
   const plainFusion = lexical ? defaultHybridFusion : denseOnly;
@@ -152,7 +155,7 @@ export async function trainAndEvaluate(input: {
   // The held-out questions still judge the model searched with.
   let model = firstModel;
   if (retrain) {
-    model = await input.engine.train({
+    const again = input.engine.train({
       dimensions,
       queries: questionVectors.slice(0, train.length),
       positives: [...fit, ...validation].map((q) => q.chunkIds.map((id) => corpusIndex.get(id)!)),
@@ -161,6 +164,7 @@ export async function trainAndEvaluate(input: {
       signal,
       onProgress: (p) => onProgress({ phase: "training", ...half(p, true) }),
     });
+    model = await abortable(again, signal, "Deep memory training");
   }
   const transform = model === firstModel ? firstTransform : input.engine.load(model);
 

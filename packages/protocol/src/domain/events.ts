@@ -64,12 +64,27 @@ export const jobFailedEventSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
 });
 
+/**
+ * The job was cancelled (trainer.cancel, the caller's AbortSignal, or
+ * POST /jobs/{jobId}/cancel). Its run is stored as failed with the reason: a
+ * generation resumes where it stopped on the next generate, a training run can
+ * be trained again.
+ */
+export const jobCancelledEventSchema = z.object({
+  ...eventBase,
+  type: z.literal("cancelled"),
+  reason: z.string(),
+  /** The phase the run was in: what generate (generating) or train (training) picks up again. */
+  phase: z.enum(["generating", "training"]),
+});
+
 export const jobEventSchema = z.discriminatedUnion("type", [
   jobStartedEventSchema,
   jobProgressEventSchema,
   chunkSkippedEventSchema,
   jobCompletedEventSchema,
   jobFailedEventSchema,
+  jobCancelledEventSchema,
 ]);
 export type JobEvent = z.infer<typeof jobEventSchema>;
 export type JobEventType = JobEvent["type"];

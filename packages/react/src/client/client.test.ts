@@ -2,11 +2,11 @@ import { errorBody } from "@zip/deep-memory-protocol";
 import { http, HttpResponse } from "msw";
 import { describe, expect, it, vi } from "vitest";
 import { BASE_URL, fakeRunId } from "../test-utils/fake-api.js";
-import { useFakeApi } from "../test-utils/msw.js";
+import { setupFakeApi } from "../test-utils/msw.js";
 import { createDeepMemoryClient } from "./client.js";
 import { DeepMemoryClientError } from "./errors.js";
 
-const ctx = useFakeApi();
+const ctx = setupFakeApi();
 
 async function rejection(promise: Promise<unknown>): Promise<DeepMemoryClientError> {
   const error = await promise.then(

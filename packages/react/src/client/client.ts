@@ -1,4 +1,6 @@
 import {
+  cancelJobRequestSchema,
+  cancelJobResponseSchema,
   deepMemoryRoutes,
   generateRequestSchema,
   generateResponseSchema,
@@ -14,6 +16,8 @@ import {
   trainRequestSchema,
   trainResponseSchema,
   updateSettingsRequestSchema,
+  type CancelJobRequest,
+  type CancelJobResponse,
   type GenerateRequest,
   type GenerateResponse,
   type ImportPairsRequest,
@@ -87,6 +91,12 @@ export interface DeepMemoryClient {
   generate(body?: GenerateRequest, options?: RequestOptions): Promise<GenerateResponse>;
   /** POST /train: starts training a generated run; 409 (INVALID_RUN_STATE) unless it is `generated`. */
   train(body: TrainRequest, options?: RequestOptions): Promise<TrainResponse>;
+  /**
+   * POST /jobs/:jobId/cancel: stops a generate or train job; its run is stored
+   * as failed with the reason (generate resumes it, train retrains it). 409
+   * (INVALID_RUN_STATE) when the job has finished; 404 for an unknown job.
+   */
+  cancelJob(jobId: string, body?: CancelJobRequest, options?: RequestOptions): Promise<CancelJobResponse>;
   /** POST /import: stores real question/chunk pairs as a run ready to train. */
   importPairs(body: ImportPairsRequest, options?: RequestOptions): Promise<ImportPairsResponse>;
   /** GET /runs: the user's runs, newest first. */
@@ -146,6 +156,17 @@ export function createDeepMemoryClient(options: DeepMemoryClientOptions): DeepMe
         { body: validateRequest(trainRequestSchema, body), signal: signalOf(requestOptions), idempotencyKey: keyOf(requestOptions) },
         trainResponseSchema,
       ),
+    cancelJob: async (jobId: string, body: CancelJobRequest = {}, requestOptions?: RequestOptions) =>
+      transport.request(
+        routes.cancelJob,
+        {
+          params: { jobId },
+          body: validateRequest(cancelJobRequestSchema, body),
+          signal: signalOf(requestOptions),
+          idempotencyKey: keyOf(requestOptions),
+        },
+        cancelJobResponseSchema,
+      ),
     importPairs: async (body: ImportPairsRequest, requestOptions?: RequestOptions) =>
       transport.request(
         routes.importPairs,
@@ -204,6 +225,12 @@ export function createDeepMemoryClient(options: DeepMemoryClientOptions): DeepMe
       invalidate({ runs: true });
       invalidate({ run: started.training_run_id });
       return started;
+    },
+    async cancelJob(jobId, body, requestOptions) {
+      const cancelled = await api.cancelJob(jobId, body, requestOptions);
+      invalidate({ runs: true });
+      invalidate({ run: cancelled.training_run_id });
+      return cancelled;
     },
     async importPairs(body, requestOptions) {
       const imported = await api.importPairs(body, requestOptions);

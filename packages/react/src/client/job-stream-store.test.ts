@@ -2,10 +2,10 @@ import { SSE_RESPONSE_HEADERS, encodeJobStreamEvent, encodeSseRetry, type JobStr
 import { http, HttpResponse } from "msw";
 import { describe, expect, it, vi } from "vitest";
 import { BASE_URL, sampleMetrics } from "../test-utils/fake-api.js";
-import { tick, useFakeApi } from "../test-utils/msw.js";
+import { tick, setupFakeApi } from "../test-utils/msw.js";
 import { createDeepMemoryClient } from "./client.js";
 
-const ctx = useFakeApi();
+const ctx = setupFakeApi();
 
 const progress = (processed: number, pairs: number) =>
   ({ type: "progress", phase: "generating", processed, total: 4, percent: processed * 25, pair_count: pairs, skipped_chunks: 0 }) as const;

@@ -4,19 +4,19 @@ import {
   RUN_FAILED_CODE,
   SseParser,
   decodeJobStreamEvent,
+  type JobKind,
+  type JobPhase,
   type JobStreamEvent,
-  type JobStreamEventOf,
   type RunMetricsWire,
-  type RunWire,
+  type RunStatus,
   type SseMessage,
 } from "@zip/deep-memory-protocol";
 import { DeepMemoryClientError, errorFromResponse, toClientError } from "./errors.js";
 import { Store } from "./store.js";
 import type { Transport } from "./http.js";
 
-export type JobKind = JobStreamEventOf<"started">["kind"];
-export type JobPhase = JobStreamEventOf<"progress">["phase"];
-export type RunStatus = RunWire["status"];
+// The protocol's own types, not copies: the client cannot drift from the wire.
+export type { JobKind, JobPhase, RunStatus };
 
 /** A job's failure as its `failed` event (or the run) reports it. */
 export interface JobError {
@@ -28,8 +28,8 @@ export interface JobStreamSnapshot {
   jobId: string;
   runId: string | null;
   kind: JobKind | null;
-  /** "waiting" until the first event; "running" once started; then "completed" or "failed". */
-  status: "waiting" | "running" | "completed" | "failed";
+  /** "waiting" until the first event; "running" once started; then "completed", "failed" or "cancelled". */
+  status: "waiting" | "running" | "completed" | "failed" | "cancelled";
   /** The run's status as the stream last reported it ("generated" or "completed" after success). */
   runStatus: RunStatus | null;
   phase: JobPhase | null;
@@ -45,7 +45,7 @@ export interface JobStreamSnapshot {
   validationRecallAt10: number | null;
   /** Held-out recall with and without deep memory, once a training job completed. */
   metrics: RunMetricsWire | null;
-  /** Why the job failed. */
+  /** Why the job failed, or (code "CANCELLED") why it was cancelled. */
   error: JobError | null;
   connection: "idle" | "connecting" | "open" | "reconnecting" | "closed";
   /** Why the stream cannot be followed (unknown job, refused, server unreachable after every retry); says nothing about the job itself. */
@@ -372,6 +372,10 @@ export class JobStreamStore extends Store<JobStreamSnapshot> {
         return true;
       case "failed":
         this.update({ ...base, status: "failed", runStatus: "failed", error: { code: event.error.code, message: event.error.message } });
+        return true;
+      case "cancelled":
+        // The run is stored as failed with the reason: generate resumes it, train trains it again.
+        this.update({ ...base, status: "cancelled", runStatus: "failed", phase: event.phase, error: { code: "CANCELLED", message: event.reason } });
         return true;
       case "status": {
         // The job runs (or ran) in another server process: a snapshot, then the server closes and we poll again after `retry:`.

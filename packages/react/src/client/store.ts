@@ -1,13 +1,16 @@
 export type Listener = () => void;
 
-/** What `useSyncExternalStore` (and any other UI binding) needs. */
+/**
+ * What `useSyncExternalStore` (and any other UI binding) needs. Function
+ * properties, not methods: bindings call them detached from the store.
+ */
 export interface ReadableStore<T> {
   /** Registers a listener called after every change; returns the unsubscribe. */
-  subscribe(listener: Listener): () => void;
+  readonly subscribe: (listener: Listener) => () => void;
   /** The current state: the same object until something changes. */
-  getSnapshot(): T;
+  readonly getSnapshot: () => T;
   /** The state a server render (and hydration) sees: the initial one, before any request. */
-  getServerSnapshot(): T;
+  readonly getServerSnapshot: () => T;
 }
 
 /**

@@ -3,16 +3,18 @@ import { delay, http, HttpResponse } from "msw";
 import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { BASE_URL, fakeRunId } from "../test-utils/fake-api.js";
-import { useFakeApi } from "../test-utils/msw.js";
+import { setupFakeApi } from "../test-utils/msw.js";
 import { renderHookWithClient } from "../test-utils/render.js";
 import { DeepMemoryProvider, useDeepMemoryClient } from "./provider.js";
 import { useDeepMemorySearch } from "./use-deep-memory-search.js";
 import { useDeepMemorySettings } from "./use-deep-memory-settings.js";
 import { useGenerateTrainingData } from "./use-generate-training-data.js";
+import { useCancelJob } from "./use-cancel-job.js";
+import { useJobEvents } from "./use-job-events.js";
 import { useStartTraining } from "./use-start-training.js";
 import { useTrainingRuns } from "./use-training-runs.js";
 
-const ctx = useFakeApi();
+const ctx = setupFakeApi();
 
 describe("useGenerateTrainingData and useTrainingRuns", () => {
   it("starts generation, exposes the job and run, and refreshes the run history", async () => {
@@ -87,6 +89,26 @@ describe("useStartTraining", () => {
     await act(async () => void (await result.current.startTraining(busy.id)));
     expect(result.current.error).toMatchObject({ status: 409, code: "INVALID_RUN_STATE" });
     expect(result.current.jobId).toBeNull();
+  });
+});
+
+describe("useCancelJob", () => {
+  it("cancels a running job: its stream ends as cancelled with the reason; a finished job's cancel is a 409", async () => {
+    const { runId, jobId } = ctx.api.startGeneration();
+    const { result } = renderHookWithClient(() => ({ cancel: useCancelJob(), events: useJobEvents(jobId) }));
+    act(() => void ctx.api.emit(jobId, { type: "started", total_chunks: 4, resumed: false }));
+    await waitFor(() => expect(result.current.events.status).toBe("running"));
+
+    await act(async () => void (await result.current.cancel.cancelJob(jobId, "wrong knowledge base")));
+    expect(result.current.cancel).toMatchObject({
+      status: "success",
+      data: { job_id: jobId, training_run_id: runId, kind: "generate", phase: "generating", stopped: true },
+    });
+    await waitFor(() => expect(result.current.events.done).toBe(true));
+    expect(result.current.events).toMatchObject({ status: "cancelled", runStatus: "failed", error: { code: "CANCELLED", message: "wrong knowledge base" } });
+
+    await act(async () => void (await result.current.cancel.cancelJob(jobId)));
+    expect(result.current.cancel.error).toMatchObject({ status: 409, code: "INVALID_RUN_STATE" });
   });
 });
 
@@ -178,6 +200,29 @@ describe("DeepMemoryProvider", () => {
     await act(async () => void (await client.settingsStore().refetch()));
     expect(client).toBe(firstClient);
     expect(tokens).toEqual(["Bearer one", "Bearer two"]);
+  });
+
+  it("recreates the client for a new baseUrl with that baseUrl, not the previous render's", () => {
+    // Before, the new client was made from the props of the render before (the ref was updated only after render).
+    let client: ReturnType<typeof useDeepMemoryClient> | undefined;
+    function Probe() {
+      client = useDeepMemoryClient();
+      return null;
+    }
+    const { rerender } = render(
+      <DeepMemoryProvider baseUrl="http://one.test/api">
+        <Probe />
+      </DeepMemoryProvider>,
+    );
+    const first = client;
+    expect(first?.baseUrl).toBe("http://one.test/api");
+    rerender(
+      <DeepMemoryProvider baseUrl="http://two.test/api">
+        <Probe />
+      </DeepMemoryProvider>,
+    );
+    expect(client).not.toBe(first);
+    expect(client?.baseUrl).toBe("http://two.test/api");
   });
 
   it("tells a hook used outside a provider what is missing", () => {

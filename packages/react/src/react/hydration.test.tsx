@@ -3,11 +3,11 @@ import { hydrateRoot } from "react-dom/client";
 import { renderToString } from "react-dom/server";
 import { describe, expect, it, vi } from "vitest";
 import { AdminScreen } from "../test-utils/admin-screen.js";
-import { useFakeApi } from "../test-utils/msw.js";
+import { setupFakeApi } from "../test-utils/msw.js";
 import { makeClient } from "../test-utils/render.js";
 import { DeepMemoryProvider } from "./provider.js";
 
-const ctx = useFakeApi();
+const ctx = setupFakeApi();
 
 describe("hydration", () => {
   it("hydrates server HTML without a mismatch, even when the browser's client already has data, then loads", async () => {

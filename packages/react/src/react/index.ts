@@ -6,6 +6,7 @@ export { useTrainingRun, type TrainingRunOptions, type TrainingRunResult } from 
 export { useJobEvents, type JobEventsOptions, type JobEventsResult } from "./use-job-events.js";
 export { useGenerateTrainingData, type GenerateTrainingDataResult, type NothingToGenerate } from "./use-generate-training-data.js";
 export { useStartTraining, type StartTrainingResult } from "./use-start-training.js";
+export { useCancelJob, type CancelJobInput, type CancelJobResult } from "./use-cancel-job.js";
 export { useDeepMemorySearch, type DeepMemorySearchOptions, type DeepMemorySearchResult } from "./use-deep-memory-search.js";
 export { useMutation, type MutationCallbacks, type MutationResult } from "./use-mutation.js";
 export { useStore } from "./use-store.js";

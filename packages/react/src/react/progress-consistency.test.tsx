@@ -1,13 +1,13 @@
 import { act, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { useFakeApi } from "../test-utils/msw.js";
+import { setupFakeApi } from "../test-utils/msw.js";
 import { renderHookWithClient } from "../test-utils/render.js";
 import { useGenerateTrainingData } from "./use-generate-training-data.js";
 import { useStartTraining } from "./use-start-training.js";
 import { useTrainingRun } from "./use-training-run.js";
 import { useTrainingRuns } from "./use-training-runs.js";
 
-const ctx = useFakeApi();
+const ctx = setupFakeApi();
 
 describe("progress that agrees with itself", () => {
   it("a run that starts training never shows 100% before its first event: the bar starts at 0 and only rises", async () => {

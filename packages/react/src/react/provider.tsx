@@ -30,11 +30,12 @@ export function DeepMemoryProvider(props: DeepMemoryProviderProps): ReactNode {
   const credentials = options?.credentials;
 
   const client = useMemo(() => {
-    if (given !== undefined) return given;
-    const current = () => latest.current as DeepMemoryClientOptions;
-    const initial = current();
+    if (options === undefined) return given!;
+    // This render's props make the client; only the callbacks below read the latest ones, when a request is made.
+    const current = (): DeepMemoryClientOptions => latest.current as DeepMemoryClientOptions;
+    // eslint-disable-next-line react-hooks/refs -- the client calls these closures on requests, never while rendering
     return createDeepMemoryClient({
-      ...initial,
+      ...options,
       fetch: (input, init) => {
         const fetchImpl = current().fetch;
         return fetchImpl ? fetchImpl(input, init) : globalThis.fetch(input, init);
@@ -44,12 +45,12 @@ export function DeepMemoryProvider(props: DeepMemoryProviderProps): ReactNode {
         return typeof headers === "function" ? headers() : headers;
       },
       eventsUrl:
-        typeof initial.eventsUrl === "function"
+        typeof options.eventsUrl === "function"
           ? (jobId) => {
               const { eventsUrl } = current();
               return typeof eventsUrl === "function" ? eventsUrl(jobId) : `${eventsUrl}/${encodeURIComponent(jobId)}`;
             }
-          : initial.eventsUrl,
+          : options.eventsUrl,
     });
     // The client (and its caches) is recreated only when where it talks to changes.
     // eslint-disable-next-line react-hooks/exhaustive-deps

@@ -1,11 +1,11 @@
 import { act, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
-import { useFakeApi } from "../test-utils/msw.js";
+import { setupFakeApi } from "../test-utils/msw.js";
 import { renderHookWithClient, renderWithClient } from "../test-utils/render.js";
 import { useDeepMemorySettings } from "./use-deep-memory-settings.js";
 import { useDeepMemoryToggle } from "./use-deep-memory-toggle.js";
 
-const ctx = useFakeApi();
+const ctx = setupFakeApi();
 
 function allowEnabling() {
   ctx.api.state.settings = {

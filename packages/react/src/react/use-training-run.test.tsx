@@ -3,13 +3,13 @@ import { act, screen, waitFor } from "@testing-library/react";
 import { useState } from "react";
 import { describe, expect, it } from "vitest";
 import { sampleMetrics } from "../test-utils/fake-api.js";
-import { tick, useFakeApi } from "../test-utils/msw.js";
+import { tick, setupFakeApi } from "../test-utils/msw.js";
 import { renderHookWithClient, renderWithClient } from "../test-utils/render.js";
 import { useJobEvents } from "./use-job-events.js";
 import { useStartTraining } from "./use-start-training.js";
 import { useTrainingRun } from "./use-training-run.js";
 
-const ctx = useFakeApi();
+const ctx = setupFakeApi();
 
 const progress = (processed: number, pairs: number) =>
   ({ type: "progress", phase: "generating", processed, total: 4, percent: processed * 25, pair_count: pairs, skipped_chunks: 0 }) as const;

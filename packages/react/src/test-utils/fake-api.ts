@@ -3,6 +3,7 @@ import {
   encodeJobStreamEvent,
   encodeSseComment,
   encodeSseRetry,
+  cancelJobResponseSchema,
   errorBody,
   generateResponseSchema,
   jobStreamEventSchema,
@@ -228,6 +229,10 @@ export function createFakeApi(options: FakeApiOptions = {}) {
         };
       }
     }
+    if (event.type === "cancelled") {
+      job.over = true;
+      Object.assign(patch, { status: "failed", error: `Cancelled: ${event.reason}`, failed_phase: event.phase });
+    }
     if (event.type === "failed") {
       job.over = true;
       Object.assign(patch, { status: "failed", error: event.error.message, failed_phase: job.kind === "generate" ? "generating" : "training" });
@@ -351,6 +356,21 @@ export function createFakeApi(options: FakeApiOptions = {}) {
       const job = createJob(run.id, "train");
       state.runs.set(run.id, { ...run, status: "training", train_job_id: job.id });
       return json(trainResponseSchema.parse({ job_id: job.id, training_run_id: run.id, joined: false, message: "Training started", events_url: `${base}/events/stream/${job.id}` }), 202);
+    }),
+    http.post(`${base}/jobs/:jobId/cancel`, async ({ request, params }) => {
+      const job = state.jobs.get(String(params.jobId));
+      const run = job ? state.runs.get(job.runId) : undefined;
+      if (!job || !run) return fail("NOT_FOUND", 404, `No job with id "${String(params.jobId)}"`);
+      const phase = job.kind === "train" ? "training" : "generating";
+      if (job.over) return fail("INVALID_RUN_STATE", 409, `Cannot cancel the job of run ${run.id}: its status is "${run.status}"`);
+      const text = await request.text();
+      const reason = (text ? (JSON.parse(text) as { reason?: string }).reason : undefined) ?? "cancelled by the user";
+      // As the real server: the job's stream ends with `cancelled` and the run is stored as failed with the reason.
+      emit(job.id, { type: "cancelled", reason, phase });
+      return json(
+        cancelJobResponseSchema.parse({ job_id: job.id, training_run_id: run.id, kind: job.kind, phase, stopped: true, message: "Job cancelled" }),
+        202,
+      );
     }),
     http.get(`${base}/runs`, ({ request }) => {
       const url = new URL(request.url);

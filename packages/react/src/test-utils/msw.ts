@@ -6,7 +6,7 @@ import { createFakeApi, type FakeApi, type FakeApiOptions } from "./fake-api.js"
  * Installs msw for the calling test file and gives each test a fresh fake
  * API. Unhandled requests fail the test: nothing may reach the network.
  */
-export function useFakeApi(options: FakeApiOptions = {}): { readonly api: FakeApi; readonly server: ReturnType<typeof setupServer> } {
+export function setupFakeApi(options: FakeApiOptions = {}): { readonly api: FakeApi; readonly server: ReturnType<typeof setupServer> } {
   const server = setupServer();
   let api: FakeApi | undefined;
   beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
@@ -18,7 +18,7 @@ export function useFakeApi(options: FakeApiOptions = {}): { readonly api: FakeAp
   afterAll(() => server.close());
   return {
     get api() {
-      if (!api) throw new Error("useFakeApi: the fake API exists only inside a test");
+      if (!api) throw new Error("setupFakeApi: the fake API exists only inside a test");
       return api;
     },
     server,

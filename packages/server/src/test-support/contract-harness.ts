@@ -5,6 +5,7 @@
  * against every mount (Express, the raw fetch handler, Hono, Next.js route
  * handlers): a `Mount` says how to serve the API on one of them.
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are untyped JSON that the suites assert on */
 import { afterEach } from "vitest";
 import type { DeepMemoryTrainerApi } from "../options.js";
 import { createTrainer, openStream, type OpenedStream, type TestSetup } from "./fixtures.js";
@@ -37,7 +38,7 @@ export type Scenario = "default" | "split-events" | "host-routes";
 export interface MountInput {
   trainer: DeepMemoryTrainerApi;
   /** The user id from the x-test-user header of a request, for mounts to call with their request's headers. */
-  userFrom(headers: { get(name: string): string | null | undefined }): string | null;
+  userFrom: (headers: { get(name: string): string | null | undefined }) => string | null;
   options: ContractOptions;
   scenario: Scenario;
 }
@@ -45,7 +46,7 @@ export interface MountInput {
 export interface MountedServer {
   /** Origin, e.g. http://127.0.0.1:1234 */
   url: string;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export type Mount = (input: MountInput) => Promise<MountedServer>;
@@ -66,13 +67,13 @@ export interface CallResult {
 
 export type Started = TestSetup & {
   server: MountedServer;
-  call(method: string, path: string, init?: CallInit): Promise<CallResult>;
-  stream(jobId: string, headers?: Record<string, string>, user?: string, query?: string): Promise<OpenedStream>;
+  call: (method: string, path: string, init?: CallInit) => Promise<CallResult>;
+  stream: (jobId: string, headers?: Record<string, string>, user?: string, query?: string) => Promise<OpenedStream>;
 };
 
 export interface ContractHarness {
-  start(setup?: TestSetup, options?: ContractOptions, scenario?: Scenario): Promise<Started>;
-  track(setup: TestSetup): void;
+  start: (setup?: TestSetup, options?: ContractOptions, scenario?: Scenario) => Promise<Started>;
+  track: (setup: TestSetup) => void;
 }
 
 export function contractHarness(mount: Mount): ContractHarness {

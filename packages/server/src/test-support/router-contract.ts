@@ -5,6 +5,7 @@
  * mount implements `Mount` (contract-harness.ts) and calls routerContract.
  */
 import {
+  cancelJobResponseSchema,
   generateResponseSchema,
   importPairsResponseSchema,
   PROTOCOL_VERSION,
@@ -129,13 +130,13 @@ export function routerContract(mount: Mount): void {
     const ctx = await start(createTrainer({ generator: new GatedGenerator(gate) }));
     const results = await Promise.all([ctx.call("POST", "generate"), ctx.call("POST", "generate")]);
     expect(results.map((r) => r.status)).toEqual([202, 202]);
-    expect(results[0]!.json!.job_id).toBe(results[1]!.json!.job_id);
+    expect(results[0].json!.job_id).toBe(results[1].json!.job_id);
     expect(results.map((r) => r.json!.joined).sort()).toEqual([false, true]);
     // Another user is not blocked.
     const bob = await ctx.call("POST", "generate", { user: "bob" });
     expect(bob.status).toBe(202);
     gate.open();
-    await ctx.trainer.waitForJob({ userId: "alice", jobId: results[0]!.json!.job_id });
+    await ctx.trainer.waitForJob({ userId: "alice", jobId: results[0].json!.job_id });
     await ctx.trainer.waitForJob({ userId: "bob", jobId: bob.json!.job_id });
     expect((await ctx.call("GET", "runs")).json!.total).toBe(1);
     // Nothing new to cover: a 409 with its own code, and no empty run.
@@ -146,6 +147,39 @@ export function routerContract(mount: Mount): void {
   });
 
   idempotencyContract(start);
+
+  it("POST /jobs/{jobId}/cancel stops a job (202, the stream ends with `cancelled`) and generate resumes it; 404 and 409 otherwise", async () => {
+    const gate = new Gate(false);
+    const ctx = await start(createTrainer({ generator: new GatedGenerator(gate) }));
+    const gen = generateResponseSchema.parse((await ctx.call("POST", "generate")).json);
+    expect((await ctx.call("POST", `jobs/${gen.job_id}/cancel`, { user: "bob" })).status).toBe(404);
+    expect((await ctx.call("POST", "jobs/no-such-job/cancel")).status).toBe(404);
+
+    const cancelled = await ctx.call("POST", `jobs/${gen.job_id}/cancel`, { body: { reason: "wrong knowledge base" } });
+    expect(cancelled.status).toBe(202);
+    expect(cancelJobResponseSchema.parse(cancelled.json)).toMatchObject({
+      job_id: gen.job_id,
+      training_run_id: gen.training_run_id,
+      kind: "generate",
+      phase: "generating",
+      stopped: true,
+    });
+    const events = await (await ctx.stream(gen.job_id)).rest();
+    expect(events.at(-1)!.data).toMatchObject({ type: "cancelled", reason: "wrong knowledge base", phase: "generating" });
+    const status = statusResponseSchema.parse((await ctx.call("GET", `status/${gen.job_id}`)).json);
+    expect(status).toMatchObject({ status: "failed", active: false, error: "Cancelled: wrong knowledge base" });
+
+    const again = await ctx.call("POST", `jobs/${gen.job_id}/cancel`);
+    expect(again.status).toBe(409);
+    expect(again.json!.error.code).toBe("INVALID_RUN_STATE");
+
+    gate.open();
+    const resumed = generateResponseSchema.parse((await ctx.call("POST", "generate")).json);
+    expect(resumed).toMatchObject({ training_run_id: gen.training_run_id, resumed: true });
+    await ctx.trainer.waitForJob({ userId: "alice", jobId: resumed.job_id });
+    const run = runDetailResponseSchema.parse((await ctx.call("GET", `runs/${gen.training_run_id}`)).json);
+    expect(run).toMatchObject({ status: "generated", pair_count: 120 });
+  });
 
   it("a second POST /train while the run trains follows that job (joined), and another run's train is told when to retry", async () => {
     const ctx = await start();
@@ -191,6 +225,7 @@ export function routerContract(mount: Mount): void {
     const routes: [string, string, unknown?][] = [
       ["POST", "generate"],
       ["POST", "train", { training_run_id: "r" }],
+      ["POST", "jobs/j/cancel", {}],
       ["POST", "import", { pairs: [] }],
       ["GET", "runs"],
       ["GET", "runs/r"],

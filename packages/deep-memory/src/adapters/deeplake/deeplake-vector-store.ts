@@ -2,6 +2,7 @@ import type { Chunk, SearchHit } from "../../domain/chunk.js";
 import { AbortedError, UpstreamError, ValidationError } from "../../errors/errors.js";
 import type { ChunkPage, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
 import { listQuery, metadataFilter, searchQuery, searchTextLiteral, textSearchQuery, type MetadataFilter } from "./tql.js";
+import { asText } from "../../shared/as-text.js";
 
 export interface DeepLakeVectorStoreOptions {
   /** The dataset, as `hub://<org>/<dataset>`; or give `org` and `dataset`. */
@@ -146,7 +147,7 @@ export class DeepLakeVectorStore implements VectorStore {
     if (!indices && filter)
       throw new UpstreamError(PROVIDER, "DeepLake answered without row indices; cannot page a filtered listing", { retryable: false });
     const chunks = rows.map((row) => {
-      const chunk: Chunk = { id: String(scalar(row[id])), text: String(scalar(row[text]) ?? "") };
+      const chunk: Chunk = { id: String(scalar(row[id])), text: asText(scalar(row[text])) };
       const meta = toMetadata(row[metadata]);
       if (meta) chunk.metadata = meta;
       if (input.includeEmbeddings && Array.isArray(row[embedding])) chunk.embedding = Float32Array.from(row[embedding] as number[]);
@@ -172,7 +173,7 @@ export class DeepLakeVectorStore implements VectorStore {
     const rows = rowsOf(response);
     return rows.map((row, i) => {
       const score = Number(scalar(row.score ?? response.score?.[i]));
-      const hit: SearchHit = { id: String(scalar(row[id])), text: String(scalar(row[text]) ?? ""), score };
+      const hit: SearchHit = { id: String(scalar(row[id])), text: asText(scalar(row[text])), score };
       const meta = toMetadata(row[metadata]);
       if (meta) hit.metadata = meta;
       return hit;
@@ -197,7 +198,7 @@ export class DeepLakeVectorStore implements VectorStore {
     return (
       rowsOf(response)
         .map((row, i) => {
-          const hit: SearchHit = { id: String(scalar(row[id])), text: String(scalar(row[text]) ?? ""), score: Number(scalar(row.score ?? response.score?.[i])) };
+          const hit: SearchHit = { id: String(scalar(row[id])), text: asText(scalar(row[text])), score: Number(scalar(row.score ?? response.score?.[i])) };
           const meta = toMetadata(row[metadata]);
           if (meta) hit.metadata = meta;
           return hit;

@@ -152,8 +152,8 @@ describeWithPostgres("PostgreSQL job events", () => {
     for (const user of [a, b]) {
       const run = await store.createRun(newRun(user, { status: "generating" }), at(0));
       jobs[user] = { jobId: randomUUID(), runId: run.id, userId: user, kind: "generate" };
-      await log.createJob(jobs[user]!, at(1));
-      await log.append(jobs[user]!, { type: "started", totalChunks: 1, resumed: false }, at(2));
+      await log.createJob(jobs[user], at(1));
+      await log.append(jobs[user], { type: "started", totalChunks: 1, resumed: false }, at(2));
     }
     const client = await connect(db!.url);
     try {

@@ -56,7 +56,7 @@ export class SqlJobEventLog implements JobEventLog {
 
   async append(job: NewJob, input: JobEventInput, now: Date): Promise<JobEvent | null> {
     const at = now.toISOString();
-    const terminal = isTerminalEvent({ ...input, seq: 1, jobId: job.jobId, runId: job.runId, kind: job.kind, at } as JobEvent);
+    const terminal = isTerminalEvent({ ...input, seq: 1, jobId: job.jobId, runId: job.runId, kind: job.kind, at });
     let rows: Record<string, unknown>[];
     try {
       ({ rows } = await this.sql.query(
@@ -68,7 +68,7 @@ export class SqlJobEventLog implements JobEventLog {
     }
     const row = rows[0];
     if (!row || row.appended !== true) return null;
-    return { ...input, seq: Number(row.seq), jobId: job.jobId, runId: job.runId, kind: job.kind, at } as JobEvent;
+    return { ...input, seq: Number(row.seq), jobId: job.jobId, runId: job.runId, kind: job.kind, at };
   }
 
   async getJob(userId: string, jobId: string): Promise<JobInfo | null> {

@@ -104,8 +104,8 @@ function describeStatus(
 
 /** The provider's own sentence, without the "429 " prefix the SDK adds to `message`. */
 function providerMessage(error: APIError): string {
-  const body = error.error as { message?: unknown } | undefined;
-  if (body && typeof body.message === "string" && body.message.length > 0) return body.message;
+  const message = messageOf(error);
+  if (typeof message === "string" && message.length > 0) return message;
   return error.message.replace(/^\d{3}\s+/, "");
 }
 
@@ -118,4 +118,10 @@ function is<C extends abstract new (...args: never[]) => unknown>(value: unknown
     proto = Object.getPrototypeOf(proto);
   }
   return false;
+}
+
+/** The `message` of the error body the API sent (the SDK types the body loosely). */
+function messageOf(error: { error?: unknown }): unknown {
+  const body = error.error;
+  return typeof body === "object" && body !== null && "message" in body ? body.message : undefined;
 }

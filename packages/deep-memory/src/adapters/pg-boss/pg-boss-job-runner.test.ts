@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { UpstreamError } from "../../errors/errors.js";
 import type { JobEvent } from "../../events/events.js";
-import { ScriptedGenerator, syntheticCorpus, type ScriptedReply } from "../../test-utils/synthetic.js";
+import { hangUntilAborted, ScriptedGenerator, syntheticCorpus, type ScriptedReply } from "../../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "../../trainer/deep-memory-trainer.js";
 import { LocalDeepMemory } from "@zip/deep-memory-engine";
 import { PostgresTrainingStore } from "../postgres/postgres-training-store.js";
@@ -118,5 +118,40 @@ describeWithPostgres("PgBossJobRunner", () => {
     const second = await api.generate({ userId });
     expect(second).toMatchObject({ runId: first.runId, resumed: true });
     expect(await api.waitForJob({ userId, jobId: second.jobId })).toMatchObject({ type: "completed", processedChunks: 60, pairCount: 180 });
+  });
+
+  it("cancel from the API process: the job ends `cancelled` through the log, the run keeps what was recorded and resumes", { timeout: 120_000 }, async () => {
+    const userId = "boss-user-3";
+    let hanging = 0;
+    // Chunks 0-4 answer; every later call hangs until its signal aborts, as a slow provider would.
+    script = (id) =>
+      Number(id.slice(-4)) >= 5
+        ? (input) => {
+            hanging++;
+            return hangUntilAborted(input.signal);
+          }
+        : undefined;
+    const started = await api.generate({ userId });
+    const deadline = Date.now() + 60_000;
+    while (hanging === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const result = await api.cancel({ userId, jobId: started.jobId, reason: "wrong knowledge base" });
+    const recorded = (await store.getRun(userId, started.runId))!.processedChunks;
+    expect(recorded).toBeLessThanOrEqual(5);
+    expect(result).toMatchObject({ runId: started.runId, kind: "generate", phase: "generating", stopped: false });
+    expect(await api.waitForJob({ userId, jobId: started.jobId })).toMatchObject({ type: "cancelled", reason: "wrong knowledge base" });
+    expect(await store.getRun(userId, started.runId)).toMatchObject({
+      status: "failed",
+      failedPhase: "generating",
+      error: "Cancelled: wrong knowledge base",
+      processedChunks: recorded,
+      leaseOwner: null,
+    });
+
+    script = undefined;
+    const resumed = await api.generate({ userId });
+    expect(resumed).toMatchObject({ runId: started.runId, resumed: true });
+    expect(await api.waitForJob({ userId, jobId: resumed.jobId })).toMatchObject({ type: "completed", processedChunks: 60, pairCount: 180 });
+    const pairs = await store.listPairs(userId, [started.runId]);
+    expect(new Set(pairs.map((p) => `${p.chunkId}\n${p.question}`)).size).toBe(180);
   });
 });

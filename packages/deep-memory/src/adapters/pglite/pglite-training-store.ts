@@ -69,7 +69,7 @@ export class PGliteTrainingStore extends SqlTrainingStore {
     if (!db) {
       const dataDir = options.dataDir ?? DEFAULT_PGLITE_DATA_DIR;
       if (!dataDir.includes("://")) await mkdir(dataDir, { recursive: true });
-      db = (await PGlite.create(dataDir)) as unknown as PGliteDatabase;
+      db = await PGlite.create(dataDir);
     }
     const store = new PGliteTrainingStore(db, owns);
     if (options.migrate !== false) {

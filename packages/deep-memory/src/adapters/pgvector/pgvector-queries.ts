@@ -8,6 +8,8 @@ import type { SchemaNames } from "./pgvector-schema.js";
 export interface PgVectorQueries {
   /** $1 user id, $2 cursor or null, $3 limit. */
   list(withEmbeddings: boolean): string;
+  /** $1 user id, $2 ids not to count. */
+  count: string;
   /** $1 query vector (text), $2 user id, $3 k. */
   search: string;
   /** $1 query text, $2 user id, $3 k, $4 k1, $5 b. */
@@ -30,6 +32,8 @@ export function pgvectorQueries(n: SchemaNames, textSearchConfig: string): PgVec
     list: (withEmbeddings) =>
       `select * from (${page("c.user_id = $1::text", withEmbeddings)} union all ${page("c.user_id is null", withEmbeddings)}) u
         order by u.id limit $3::integer`,
+    count: `select count(*)::bigint as count from ${n.chunks} c
+             where (c.user_id = $1::text or c.user_id is null) and not (c.id = any($2::text[]))`,
     search: `select ${columns}, 1 - (c.embedding <=> $1::text::vector) as score
                from ${n.chunks} c
               where c.user_id = $2::text or c.user_id is null

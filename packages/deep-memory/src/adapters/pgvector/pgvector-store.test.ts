@@ -189,6 +189,12 @@ for (const backend of [pgliteBackend(), postgresBackend()]) {
       );
     });
 
+    it("counts the user's and the shared chunks in one query, leaving out the ids asked", async () => {
+      const visible = corpus.filter((_, i) => visibleTo(ALICE)(i)).map((c) => c.id);
+      expect(await store.countChunks({ userId: ALICE, excludeIds: [] })).toBe(visible.length);
+      expect(await store.countChunks({ userId: ALICE, excludeIds: [...visible.slice(0, 3), "no-such-chunk"] })).toBe(visible.length - 3);
+    });
+
     it("searches by cosine similarity among the user's and the shared chunks, best first", async () => {
       for (const [seed, user] of [
         [1, ALICE],

@@ -5,7 +5,7 @@ import type { Chunk, SearchHit } from "../../domain/chunk.js";
 import { AbortedError, ValidationError, type FieldIssue } from "../../errors/errors.js";
 import { storableText, toStorableText } from "../../errors/storable-text.js";
 import { parseOrThrow } from "../../errors/validation.js";
-import type { ChunkPage, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
+import type { ChunkPage, CountChunksInput, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
 import type { SqlClient } from "../training-store/sql-training-store.js";
 import { toPgVectorError } from "./pgvector-errors.js";
 import { pgvectorQueries, type PgVectorQueries } from "./pgvector-queries.js";
@@ -18,6 +18,7 @@ import {
   type SchemaNames,
 } from "./pgvector-schema.js";
 import { pgliteSqlClient, pgSqlClient, type PGliteLike } from "./sql-clients.js";
+import { asText } from "../../shared/as-text.js";
 
 const bm25Schema = z
   .object({
@@ -93,7 +94,7 @@ function toMetadata(value: unknown): Record<string, unknown> | undefined {
 }
 
 function hitFrom(row: Row): SearchHit {
-  const hit: SearchHit = { id: String(row.id), text: String(row.content ?? ""), score: Number(row.score) };
+  const hit: SearchHit = { id: String(row.id), text: asText(row.content), score: Number(row.score) };
   const metadata = toMetadata(row.metadata);
   if (metadata) hit.metadata = metadata;
   return hit;
@@ -222,7 +223,7 @@ export class PgVectorStore implements VectorStore {
       sql.query(this.queries.list(input.includeEmbeddings), [input.userId, input.cursor, input.limit]),
     );
     const chunks = rows.map((row) => {
-      const chunk: Chunk = { id: String(row.id), text: String(row.content ?? "") };
+      const chunk: Chunk = { id: String(row.id), text: asText(row.content) };
       const metadata = toMetadata(row.metadata);
       if (metadata) chunk.metadata = metadata;
       if (input.includeEmbeddings && typeof row.embedding === "string") {
@@ -231,6 +232,12 @@ export class PgVectorStore implements VectorStore {
       return chunk;
     });
     return { chunks, nextCursor: chunks.length < input.limit ? null : chunks[chunks.length - 1]!.id };
+  }
+
+  /** The user's and the shared chunks, leaving out `excludeIds`, in one `count(*)`. */
+  async countChunks(input: CountChunksInput): Promise<number> {
+    const { rows } = await this.run("counting chunks", (sql) => sql.query(this.queries.count, [input.userId, [...input.excludeIds]]));
+    return Number(rows[0]?.count ?? 0);
   }
 
   /**
@@ -337,7 +344,7 @@ export class PgVectorStore implements VectorStore {
     this.iterativeScan ??= this.sql
       .query("select extversion from pg_extension where extname = 'vector'")
       .then(({ rows }) => {
-        const [major = 0, minor = 0] = String(rows[0]?.extversion ?? "0").split(".").map(Number);
+        const [major = 0, minor = 0] = (asText(rows[0]?.extversion) || "0").split(".").map(Number);
         return major > 0 || minor >= 8;
       })
       .catch((error: unknown) => {

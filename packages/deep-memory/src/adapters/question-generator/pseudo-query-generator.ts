@@ -248,9 +248,9 @@ function splitSentences(text: string): string[] {
   for (const block of text.split(/\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)/)) {
     let start = 0;
     const flat = block.replace(/\s+/g, " ").trim();
-    for (const match of flat.matchAll(/[.!?](?=\s+["'(\[]?[A-Z0-9])/g)) {
-      const end = match.index! + 1;
-      const before = flat.slice(start, match.index!).split(" ").pop()?.toLowerCase() ?? "";
+    for (const match of flat.matchAll(/[.!?](?=\s+["'([]?[A-Z0-9])/g)) {
+      const end = match.index + 1;
+      const before = flat.slice(start, match.index).split(" ").pop()?.toLowerCase() ?? "";
       if (abbreviationsBeforePeriod.has(before.replace(/^\(/, "")) || /^[a-z]$/i.test(before)) continue;
       out.push(flat.slice(start, end).trim());
       start = end;

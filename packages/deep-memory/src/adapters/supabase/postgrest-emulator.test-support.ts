@@ -291,13 +291,13 @@ export class PostgrestEmulator {
     const url = new URL(request.url);
     const path = url.pathname.replace(/^\/rest\/v1\//, "");
     const text = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
-    const body = text ? JSON.parse(text) : undefined;
+    const body = text ? (JSON.parse(text) as unknown) : undefined;
     this.requests.push({ method: request.method, path, search: url.searchParams, headers: request.headers, body });
     let role = "anon";
     try {
       const token = request.headers.get("authorization")?.replace(/^Bearer /i, "");
       const claims = token ? verifyJwt(token, this.options.jwtSecret) : { role: "anon" };
-      role = String(claims.role ?? "anon");
+      role = typeof claims.role === "string" ? claims.role : "anon";
       if (!ROLES.has(role)) throw new PgrstError(401, "PGRST301", `role "${role}" does not exist`);
       return await this.options.db.transaction(async (tx) => {
         // What PostgREST does for every request.

@@ -86,7 +86,7 @@ async function reference(
 const hitsOf = (rows: Record<string, unknown>[]) => rows.map((r) => ({ id: String(r.id), text: String(r.content), score: Number(r.score) }));
 const ownedBy = (user: string) => (m: Record<string, unknown>) => !("user_id" in m) || m.user_id === user;
 
-function describeSql(name: string, unavailable: string | null, open: () => Promise<{ db: Db; close(): Promise<void> }>) {
+function describeSql(name: string, unavailable: string | null, open: () => Promise<{ db: Db; close: () => Promise<void> }>) {
   (unavailable ? describe.skip : describe)(`documents.sql text search on ${name}`, () => {
     let db: Db;
     let close: () => Promise<void>;

@@ -4,6 +4,7 @@ import { AbortedError, UpstreamError, ValidationError } from "../../errors/error
 import { toStorableText } from "../../errors/storable-text.js";
 import type { ChunkPage, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
 import type { PostgrestResult } from "./postgrest-errors.js";
+import { asText } from "../../shared/as-text.js";
 
 export interface SupabaseVectorStoreOptions {
   client: SupabaseClient;
@@ -122,7 +123,7 @@ export class SupabaseVectorStore implements VectorStore {
         break;
       }
       for (const row of rows) {
-        const chunk: Chunk = { id: String(row[id]), text: String(row[content] ?? "") };
+        const chunk: Chunk = { id: String(row[id]), text: asText(row[content]) };
         const meta = toMetadata(row[metadata]);
         if (meta) chunk.metadata = meta;
         if (input.includeEmbeddings) {
@@ -144,7 +145,7 @@ export class SupabaseVectorStore implements VectorStore {
     const args = { query_text: toStorableText(input.query), match_count: input.k, filter: this.filter?.(input.userId) ?? {} };
     const rows = await this.rpcPages(queryName, args, input.k, "text search", input.signal);
     return rows.map((row) => {
-      const hit: SearchHit = { id: String(row.id), text: String(row.content ?? ""), score: Number(row.score) };
+      const hit: SearchHit = { id: String(row.id), text: asText(row.content), score: Number(row.score) };
       const meta = toMetadata(row.metadata);
       if (meta) hit.metadata = meta;
       return hit;
@@ -178,7 +179,7 @@ export class SupabaseVectorStore implements VectorStore {
     const rows = await this.rpcPages(this.queryName, args, input.k, "search");
     return rows
       .map((row) => {
-        const hit: SearchHit = { id: String(row.id), text: String(row.content ?? ""), score: Number(row.similarity) };
+        const hit: SearchHit = { id: String(row.id), text: asText(row.content), score: Number(row.similarity) };
         const meta = toMetadata(row.metadata);
         if (meta) hit.metadata = meta;
         return hit;

@@ -70,7 +70,7 @@ const runPatchSchema = trainingRunSchema
 /** Drops keys whose value is undefined (an absent field), then validates the rest. */
 export function validateRunPatch(patch: RunPatch): RunPatch {
   const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-  return parse(runPatchSchema, defined, "run patch") as RunPatch;
+  return parse(runPatchSchema, defined, "run patch");
 }
 
 export function validateGuard(guard: RunGuard): RunGuard {

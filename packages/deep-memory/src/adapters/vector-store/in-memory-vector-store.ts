@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import * as z from "zod";
 import type { Chunk, SearchHit } from "../../domain/chunk.js";
 import { ValidationError } from "../../errors/errors.js";
-import type { ChunkPage, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
+import type { ChunkPage, CountChunksInput, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
 import { normalize } from "../../evaluation/vector-math.js";
 import { Bm25Index, bm25OptionsSchema, type Bm25Options } from "../../retrieval/bm25-index.js";
 import { parseOrThrow } from "../../errors/validation.js";
@@ -148,6 +148,13 @@ export class InMemoryVectorStore implements VectorStore {
       chunks.push(chunk);
     }
     return { chunks, nextCursor: i < this.rows.length ? String(i) : null };
+  }
+
+  async countChunks(input: CountChunksInput): Promise<number> {
+    const excluded = new Set(input.excludeIds);
+    let count = 0;
+    for (const row of this.rows) if (visibleTo(row, input.userId) && !excluded.has(row.id)) count++;
+    return count;
   }
 
   async search(input: VectorSearchInput): Promise<SearchHit[]> {

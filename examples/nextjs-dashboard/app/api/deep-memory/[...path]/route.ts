@@ -1,13 +1,8 @@
-import { handleDeepMemory } from "@/lib/server/deep-memory-api";
+import { deepMemoryRouteHandlers } from "@/lib/server/deep-memory-api";
 
 // The trainer lives in this Node process (PGlite, ONNX Runtime): never the edge runtime, never cached.
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-export const GET = handleDeepMemory;
-export const POST = handleDeepMemory;
-export const PUT = handleDeepMemory;
-export const PATCH = handleDeepMemory;
-export const DELETE = handleDeepMemory;
-export const HEAD = handleDeepMemory;
-export const OPTIONS = handleDeepMemory;
+// The whole deep-memory REST + SSE API (@zip/deep-memory-server's fetch handler); the session says who is calling.
+export const { GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = deepMemoryRouteHandlers();
