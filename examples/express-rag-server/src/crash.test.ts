@@ -58,12 +58,12 @@ async function spawnServer(env: Record<string, string>): Promise<Child> {
   children.add(child);
   child.once("exit", () => children.delete(child));
   let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const spawned = performance.now();
   const started = await new Promise<{ url: string; inspectUrl: string; instanceId: string | null }>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error(`the server did not start in 60 s: ${stderr}`)), 60_000);
-    child.stdout!.on("data", (chunk: Buffer) => {
+    child.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       const line = out.split("\n").find((l) => l.startsWith("{"));
       if (line) {

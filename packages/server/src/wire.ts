@@ -142,7 +142,7 @@ export function statusResponse(snapshot: RunStatusSnapshot): StatusResponse {
     status: snapshot.status,
     active: snapshot.active,
     // The trainer types phase as a string; only the known phases go on the wire.
-    phase: snapshot.phase !== null && phases.has(snapshot.phase) ? (snapshot.phase) : null,
+    phase: snapshot.phase !== null && phases.has(snapshot.phase) ? snapshot.phase : null,
     processed_chunks: snapshot.processedChunks,
     total_chunks: snapshot.totalChunks,
     pair_count: snapshot.pairCount,

@@ -34,7 +34,6 @@ export class SettingsService {
   }
 
   private async view(userId: string, settings: DeepMemorySettings | null, knownBlocker?: string | null): Promise<SettingsView> {
-    const { vectorStore, store } = this.ctx.config;
     const [newChunks, blocker] = await Promise.all([
       this.newChunks(userId),
       knownBlocker !== undefined ? knownBlocker : this.enableBlocker(userId, settings),

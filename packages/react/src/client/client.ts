@@ -33,6 +33,7 @@ import {
   type TrainResponse,
   type UpdateSettingsRequest,
 } from "@zip/deep-memory-protocol";
+import { DEFAULT_GC_TIME_MS, StoreCache } from "./store-cache.js";
 import { Transport, fillPath, newIdempotencyKey, trimSlashes, validateRequest, type FetchLike, type HeadersOption } from "./http.js";
 import { JobStreamStore, type JobStreamOptions, type JobStreamSnapshot } from "./job-stream-store.js";
 import { QueryStore, type QueryStoreOptions } from "./query-store.js";
@@ -57,6 +58,12 @@ export interface DeepMemoryClientOptions {
   stream?: JobStreamOptions | undefined;
   /** Freshness of cached GET resources. */
   query?: QueryStoreOptions | undefined;
+  /**
+   * How long a run, job stream or page of runs nobody watches stays cached
+   * before the client forgets it (ms; default 5 minutes, as TanStack Query's
+   * gcTime; `Infinity` keeps everything). Watched stores are never collected.
+   */
+  gcTimeMs?: number | undefined;
 }
 
 export interface RequestOptions {
@@ -192,15 +199,16 @@ export function createDeepMemoryClient(options: DeepMemoryClientOptions): DeepMe
   };
 
   let settings: SettingsStore | undefined;
-  const runLists = new Map<string, QueryStore<RunListResponse>>();
-  const runs = new Map<string, QueryStore<RunDetailResponse>>();
-  const streams = new Map<string, JobStreamStore>();
+  const gcTimeMs = options.gcTimeMs ?? DEFAULT_GC_TIME_MS;
+  const runLists = new StoreCache<string, QueryStore<RunListResponse>>(gcTimeMs);
+  const runs = new StoreCache<string, QueryStore<RunDetailResponse>>(gcTimeMs);
+  const streams = new StoreCache<string, JobStreamStore>(gcTimeMs);
 
   const invalidate = (target?: InvalidateTarget): void => {
     if (target === undefined || "settings" in target) settings?.invalidate();
     if (target === undefined || "runs" in target) for (const store of runLists.values()) store.invalidate();
     if (target === undefined) for (const store of runs.values()) store.invalidate();
-    else if ("run" in target) runs.get(target.run)?.invalidate();
+    else if ("run" in target) runs.peek(target.run)?.invalidate();
   };
 
   // A finished job changed its run, the run list and (after training) the settings.
@@ -254,28 +262,13 @@ export function createDeepMemoryClient(options: DeepMemoryClientOptions): DeepMe
     runsStore(query = {}) {
       const normalized = validateRequest(listRunsQuerySchema, query);
       const key = `${normalized.limit}:${normalized.offset}`;
-      let store = runLists.get(key);
-      if (!store) {
-        store = new QueryStore((signal) => api.listRuns(normalized, { signal }), options.query);
-        runLists.set(key, store);
-      }
-      return store;
+      return runLists.get(key, () => new QueryStore((signal) => api.listRuns(normalized, { signal }), options.query));
     },
     runStore(runId) {
-      let store = runs.get(runId);
-      if (!store) {
-        store = new QueryStore((signal) => api.getRun(runId, { signal }), options.query);
-        runs.set(runId, store);
-      }
-      return store;
+      return runs.get(runId, () => new QueryStore((signal) => api.getRun(runId, { signal }), options.query));
     },
     jobStream(jobId) {
-      let store = streams.get(jobId);
-      if (!store) {
-        store = new JobStreamStore(jobId, jobEventsUrl(jobId), transport, options.stream, onJobTerminal);
-        streams.set(jobId, store);
-      }
-      return store;
+      return streams.get(jobId, () => new JobStreamStore(jobId, jobEventsUrl(jobId), transport, options.stream, onJobTerminal));
     },
     invalidate,
   };

@@ -23,6 +23,7 @@ export interface ReadableStore<T> {
  */
 export abstract class Store<T> implements ReadableStore<T> {
   private readonly listeners = new Set<{ listener: Listener }>();
+  private readonly activityListeners = new Set<(active: boolean) => void>();
   private snapshot: T;
   private readonly initial: T;
   private active = false;
@@ -42,6 +43,7 @@ export abstract class Store<T> implements ReadableStore<T> {
       if (!this.active) {
         this.active = true;
         this.activate();
+        for (const onActivity of [...this.activityListeners]) onActivity(true);
       }
     }
     return () => {
@@ -51,7 +53,19 @@ export abstract class Store<T> implements ReadableStore<T> {
         if (ticket !== this.deactivation || this.listeners.size > 0 || !this.active) return;
         this.active = false;
         this.deactivate();
+        for (const onActivity of [...this.activityListeners]) onActivity(false);
       });
+    };
+  };
+
+  /**
+   * Told `true` when the first subscriber arrives and `false` when the store
+   * goes idle (no subscriber left): how a cache collects stores nobody reads.
+   */
+  readonly onActivity = (listener: (active: boolean) => void): (() => void) => {
+    this.activityListeners.add(listener);
+    return () => {
+      this.activityListeners.delete(listener);
     };
   };
 

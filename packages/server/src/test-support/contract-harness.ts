@@ -5,7 +5,6 @@
  * against every mount (Express, the raw fetch handler, Hono, Next.js route
  * handlers): a `Mount` says how to serve the API on one of them.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are untyped JSON that the suites assert on */
 import { afterEach } from "vitest";
 import type { DeepMemoryTrainerApi } from "../options.js";
 import { createTrainer, openStream, type OpenedStream, type TestSetup } from "./fixtures.js";

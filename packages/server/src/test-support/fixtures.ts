@@ -229,7 +229,7 @@ export interface RunningServer {
 }
 
 /** Listens on an ephemeral port of 127.0.0.1. */
-export async function listen(app: (req: never, res: never) => void): Promise<RunningServer> {
+export async function listen(app: (req: never, res: never) => void | Promise<void>): Promise<RunningServer> {
   const { createServer } = await import("node:http");
   const server: Server = createServer(app as never);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

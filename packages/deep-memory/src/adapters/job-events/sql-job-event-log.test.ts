@@ -144,6 +144,17 @@ describeWithPostgres("PostgreSQL job events", () => {
     }
   });
 
+  it("closing the store closes the event logs it made (their listening connection would hold pool.end() forever)", { timeout: 30_000 }, async () => {
+    const store = await PostgresTrainingStore.connect({ connectionString: db!.url, max: 2 });
+    const log = store.jobEventLog();
+    const stop = log.watch(randomUUID(), () => {});
+    // Let the LISTEN connection open.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const closed = await Promise.race([store.close().then(() => "closed"), new Promise((resolve) => setTimeout(() => resolve("hung"), 10_000))]);
+    stop();
+    expect(closed).toBe("closed");
+  });
+
   it("row-level security: a signed-in user reads and appends only their own jobs' events", async () => {
     const store = await PostgresTrainingStore.connect({ connectionString: db!.url, max: 2 });
     const log = store.jobEventLog();

@@ -3,7 +3,7 @@
  * child: `DEEP_MEMORY_TEST_CHILD=1 node --import tsx --conditions=@zip/source <this file> <role> <database url>`.
  *
  * - role "api": a trainer that only enqueues, behind a small HTTP server
- *   (POST /generate, POST /train, GET /events/<jobId> as Server-Sent Events
+ *   (POST /generate, /train, /cancel, GET /events/<jobId> as Server-Sent Events
  *   from trainer.jobEvents, with Last-Event-ID). Prints "READY <port>".
  * - role "worker": the same trainer configuration run as a worker
  *   (runWorker). Prints "READY", and "TRAINING <pid>" when it starts training.
@@ -112,6 +112,7 @@ async function handle(trainer: DeepMemoryTrainer, req: IncomingMessage, res: Ser
     res.end(JSON.stringify(value));
   };
   if (req.method === "POST" && url.pathname === "/generate") return json(await trainer.generate((await body(req)) as { userId: string }));
+  if (req.method === "POST" && url.pathname === "/cancel") return json(await trainer.cancel((await body(req)) as { userId: string; jobId: string }));
   if (req.method === "POST" && url.pathname === "/train") return json(await trainer.train((await body(req)) as { userId: string; runId: string }));
   const events = /^\/events\/([\w-]+)$/.exec(url.pathname);
   if (req.method === "GET" && events) {

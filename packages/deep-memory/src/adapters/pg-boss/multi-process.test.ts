@@ -10,7 +10,8 @@ import { CHUNKS, QUESTIONS_PER_CHUNK, testJobRunner } from "./multi-process.test
 /**
  * N API processes and M workers on one real PostgreSQL, as child processes:
  * streams cross replicas, kill -9 of a worker mid-generation and
- * mid-training, and of the API process that started a job. Every wait is
+ * mid-training, cancel across processes, and kill -9 of the API process that
+ * started a job. Every wait is
  * bounded (a failure says what it waited for) but generous: a dead worker's
  * task comes back once its pg-boss expiry passes (8 s for a batch, 30 s for
  * training in these settings).
@@ -197,6 +198,45 @@ describeWithPostgres("2 API processes and 2 workers on one PostgreSQL", () => {
     expect(await store.getModel(userId, runs[0]!.id)).not.toBeNull();
     expect(await pairsOf(userId, runs[0]!.id)).toMatchObject({ pairs: CHUNKS * QUESTIONS_PER_CHUNK, distinct: CHUNKS * QUESTIONS_PER_CHUNK });
     workers = [other, await start("worker-4", "worker")];
+  });
+
+  it("cancel from replica A stops a job B started, on every worker; generate resumes it with 0 missing and 0 duplicate pairs", { timeout: 180_000 }, async () => {
+    const userId = "mp-user-3";
+    const started = await post<{ jobId: string; runId: string }>(apiB, "/generate", { userId });
+    let cancelled: Promise<unknown> | null = null;
+    const events = await stream(apiB, userId, started.jobId, {
+      timeoutMs: 150_000,
+      onEvent: (event) => {
+        if (!cancelled && event.type === "progress" && event.processed >= CHUNKS / 4) {
+          cancelled = post(apiA, "/cancel", { userId, jobId: started.jobId });
+        }
+      },
+    });
+    expect(await cancelled).toMatchObject({ jobId: started.jobId, kind: "generate", stopped: false });
+    expect(events.at(-1)).toMatchObject({ type: "cancelled" });
+    // The workers stop: nothing of the job is left in the queue, and the run's count stops moving short of the end.
+    const processed = async () => (await store.getRun(userId, started.runId))!.processedChunks;
+    await new Promise((r) => setTimeout(r, 3000));
+    const settled = await processed();
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await processed()).toBe(settled);
+    expect(settled).toBeLessThan(CHUNKS);
+    const { rows } = await store.pool.query<{ n: number }>(
+      "select count(*)::int as n from pgboss.job where state < 'completed' and data->>'jobId' = $1",
+      [started.jobId],
+    );
+    expect(rows[0]!.n).toBe(0);
+
+    const resumed = await post<{ jobId: string; runId: string; resumed: boolean }>(apiA, "/generate", { userId });
+    expect(resumed).toMatchObject({ runId: started.runId, resumed: true });
+    const done = await stream(apiA, userId, resumed.jobId, { timeoutMs: 150_000 });
+    expect(done.at(-1)).toMatchObject({ type: "completed", processedChunks: CHUNKS, pairCount: CHUNKS * QUESTIONS_PER_CHUNK });
+    expect(await pairsOf(userId, started.runId)).toEqual({
+      pairs: CHUNKS * QUESTIONS_PER_CHUNK,
+      distinct: CHUNKS * QUESTIONS_PER_CHUNK,
+      chunks: CHUNKS,
+      outcomes: CHUNKS,
+    });
   });
 
   it("a crash of the API process that started a job does not stop the job", { timeout: 180_000 }, async () => {

@@ -66,6 +66,7 @@ function pgClient(target: Queryable, pool: pg.Pool | null): SqlClient {
 export class PostgresTrainingStore extends SqlTrainingStore {
   readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
+  private readonly eventLogs = new Set<SqlJobEventLog>();
 
   constructor(options: PostgresTrainingStoreOptions) {
     const pool =
@@ -108,11 +109,16 @@ export class PostgresTrainingStore extends SqlTrainingStore {
    * Pass it as the trainer's `events` so every replica streams every job.
    */
   jobEventLog(options: { pollMs?: number } = {}): SqlJobEventLog {
-    return new SqlJobEventLog(this.sql, { ...options, notifier: new PostgresJobEventNotifier(this.pool) });
+    const log = new SqlJobEventLog(this.sql, { ...options, notifier: new PostgresJobEventNotifier(this.pool) });
+    this.eventLogs.add(log);
+    return log;
   }
 
-  /** Ends the pool if the store created it. */
+  /** Closes the job event logs it made, and ends the pool if the store created it. */
   async close(): Promise<void> {
+    // Their listening connections are the pool's: pool.end() would wait for them forever.
+    await Promise.all([...this.eventLogs].map((log) => log.close()));
+    this.eventLogs.clear();
     if (this.ownsPool) await this.pool.end();
   }
 
