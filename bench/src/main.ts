@@ -70,10 +70,10 @@ if (!datasetDir) {
   process.exit(2);
 }
 const seed = Number(values.seed);
-const modes = new Set(values.modes!.split(",").map((m) => m.trim()));
+const modes = new Set(values.modes.split(",").map((m) => m.trim()));
 const pseudoStyle = values["pseudo-style"] === "mixed" ? "mixed" : "sentences";
 /** LocalDeepMemory options for every mode, e.g. '{"memoryProbe":1}'; the engine validates them. */
-const engineOptions = JSON.parse(values["engine-options"]!) as LocalDeepMemoryOptions;
+const engineOptions = JSON.parse(values["engine-options"]) as LocalDeepMemoryOptions;
 const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 let peakRss = 0;
@@ -118,7 +118,7 @@ async function main() {
   log(`embedder ${embedder.model} (${embedder.source.kind === "local" ? embedder.source.dir : "hub"})`);
 
   const corpusEmb = await cachedEmbeddings({
-    cacheDir: values["cache-dir"]!,
+    cacheDir: values["cache-dir"],
     label: `${data.name}-corpus`,
     embedder,
     texts: data.documents.map((d) => d.text),
@@ -143,7 +143,7 @@ async function main() {
   const split = devFraction > 0 ? deterministicSplit(trainAll, (id) => id, devFraction, seed) : { train: trainAll, heldOut: [] as string[] };
   const queryIds = [...new Set([...testIds, ...trainAll])];
   const queryEmb = await cachedEmbeddings({
-    cacheDir: values["cache-dir"]!,
+    cacheDir: values["cache-dir"],
     label: `${data.name}-queries`,
     embedder,
     texts: queryIds.map((id) => data.queries.get(id)!),
@@ -244,7 +244,7 @@ async function main() {
     await finishMode("train", trained, pairs, `${questions.length} training queries (${trained.validationQuestions} of them held back to choose the fusion; ${split.heldOut.length} more held out as dev)`);
   }
 
-  let pseudoPairs: { question: string; chunkId: string }[] = [];
+  const pseudoPairs: { question: string; chunkId: string }[] = [];
   if (modes.has("pseudo") || modes.has("sdk")) {
     const generator = new PseudoQueryGenerator({ style: pseudoStyle });
     const perDoc = Number(values["pseudo-per-doc"]);
@@ -282,7 +282,7 @@ async function main() {
   let realPairsSpeed: { pairs: number; dimensions: number; corpus: number; trainSeconds: number; epochs: number } | null = null;
   if (modes.has("pseudo") && pseudoPairs.length) {
     const emb = await cachedEmbeddings({
-      cacheDir: values["cache-dir"]!,
+      cacheDir: values["cache-dir"],
       label: `${data.name}-pseudo`,
       embedder,
       texts: pseudoPairs.map((p) => p.question),
@@ -431,8 +431,8 @@ async function main() {
   console.log(`dense search ${plainLatency.dense.toFixed(2)} ms/query over ${data.documents.length} docs (BM25 index built in ${bm25IndexSeconds.toFixed(2)} s); peak RSS ${report.timings.peakRssMiB} MiB`);
   const reference = report.machine.referenceDotMultiplyAddsPerNs;
   console.log(`machine reference (JS dot loop, multiply-adds per ns): ${reference.atStart.join(", ")} at start, ${reference.atEnd.join(", ")} at end`);
-  await mkdir(values.out!, { recursive: true });
-  const file = join(values.out!, `bench-${data.name}-${report.createdAt.replace(/[:.]/g, "-")}.json`);
+  await mkdir(values.out, { recursive: true });
+  const file = join(values.out, `bench-${data.name}-${report.createdAt.replace(/[:.]/g, "-")}.json`);
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`wrote ${file}`);
 }
