@@ -121,7 +121,7 @@ async function main() {
     await mkdir(dirname(join(tmp, path)), { recursive: true });
     await writeFile(join(tmp, path), bytes);
   }
-  const { qrels, ...manifestOut } = manifest;
+  const { qrels: _qrels, ...manifestOut } = manifest;
   await writeFile(join(tmp, "manifest.json"), JSON.stringify(manifestOut, null, 2) + "\n");
   await writeFile(join(tmp, "README.md"), readme(files, built.counts, manifest));
   await mkdir(dirname(out), { recursive: true });

@@ -47,18 +47,18 @@ type Config = LocalDeepMemoryOptions & { name: string };
 async function main() {
   const data = await loadBeir(resolve(positionals[0]!));
   const embedder = new LocalEmbedder({ ...(values["model-dir"] ? { modelDir: values["model-dir"] } : {}), allowRemoteModels: false });
-  const corpus = await cachedEmbeddings({ cacheDir: values["cache-dir"]!, label: `${data.name}-corpus`, embedder, texts: data.documents.map((d) => d.text), kind: "document", salt: data.corpusHash });
+  const corpus = await cachedEmbeddings({ cacheDir: values["cache-dir"], label: `${data.name}-corpus`, embedder, texts: data.documents.map((d) => d.text), kind: "document", salt: data.corpusHash });
   const testIds = [...data.qrels.test!.keys()].filter((id) => data.queries.has(id));
   const trainAll = [...(data.qrels.train?.keys() ?? [])].filter((id) => data.queries.has(id));
   const devSplit = values["dev-split"];
   const devIds = devSplit ? [...data.qrels[devSplit]!.keys()].filter((id) => data.queries.has(id)) : [];
   const queryIds = [...new Set([...testIds, ...trainAll])];
   // The bench's cache key: test and train queries, in this order.
-  const queryEmb = await cachedEmbeddings({ cacheDir: values["cache-dir"]!, label: `${data.name}-queries`, embedder, texts: queryIds.map((id) => data.queries.get(id)!), kind: "query", salt: data.corpusHash });
+  const queryEmb = await cachedEmbeddings({ cacheDir: values["cache-dir"], label: `${data.name}-queries`, embedder, texts: queryIds.map((id) => data.queries.get(id)!), kind: "query", salt: data.corpusHash });
   const vector = new Map(queryIds.map((id, i) => [id, queryEmb.vectors[i]!]));
   if (devIds.some((id) => !vector.has(id))) {
     const missing = devIds.filter((id) => !vector.has(id));
-    const extra = await cachedEmbeddings({ cacheDir: values["cache-dir"]!, label: `${data.name}-${devSplit}-queries`, embedder, texts: missing.map((id) => data.queries.get(id)!), kind: "query", salt: data.corpusHash });
+    const extra = await cachedEmbeddings({ cacheDir: values["cache-dir"], label: `${data.name}-${devSplit}-queries`, embedder, texts: missing.map((id) => data.queries.get(id)!), kind: "query", salt: data.corpusHash });
     missing.forEach((id, i) => vector.set(id, extra.vectors[i]!));
   }
   const d = corpus.dims;
@@ -101,8 +101,8 @@ async function main() {
     retrievalMetrics(ids.map((id) => search(apply(vector.get(id)!))), ids.map((id) => qrels.get(id)!), [1, 10, 100]).metrics;
   const positivesOf = (id: string) => [...data.qrels.train!.get(id)!].map((doc) => docIndex.get(doc)).filter((i): i is number => i !== undefined);
 
-  const configs = JSON.parse(values.configs!) as Config[];
-  const seeds = devSplit ? [Number(values.seed)] : values["dev-seeds"]!.split(",").map(Number);
+  const configs = JSON.parse(values.configs) as Config[];
+  const seeds = devSplit ? [Number(values.seed)] : values["dev-seeds"].split(",").map(Number);
   const fmt = (v: number | undefined) => (v ?? 0).toFixed(4);
   const rows: unknown[] = [];
   const identity = (q: Float32Array) => q;
@@ -156,7 +156,7 @@ async function main() {
     const fullHybrid: MetricTable[] = [];
     if (values.full) {
       const ids = trainAll.filter((id) => positivesOf(id).length > 0);
-      for (const seed of values["full-seeds"]!.split(",").map(Number)) {
+      for (const seed of values["full-seeds"].split(",").map(Number)) {
         const engine = new LocalDeepMemory(options);
         const model = await engine.train({
           dimensions: d,
@@ -187,8 +187,8 @@ async function main() {
       `${name} | ${fmt(row.dev.recallAt10)} | ${fmt(row.dev.ndcgAt10)} | ${fmt(row.devHybrid.recallAt10)} / ${fmt(row.devHybrid.ndcgAt10)} | ${fmt(row.test.recallAt10)} | ${fmt(row.test.ndcgAt10)} | ${(seconds.reduce((a, b) => a + b, 0) / seconds.length).toFixed(2)} | ${notes.join(", ")} | ${full ? `${fmt(full["recall@10"])} / ${fmt(full["ndcg@10"])}${fullRuns.length > 1 ? ` (${fullRuns.map((t) => `${fmt(t["recall@10"])}/${fmt(t["ndcg@10"])}`).join(", ")})` : ""}` : "-"} | ${row.fullHybrid ? `${fmt(row.fullHybrid.recallAt10)} / ${fmt(row.fullHybrid.ndcgAt10)}` : "-"}`,
     );
   }
-  await mkdir(values.out!, { recursive: true });
-  const file = join(values.out!, `engine-explore-${data.name}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  await mkdir(values.out, { recursive: true });
+  const file = join(values.out, `engine-explore-${data.name}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   await writeFile(file, `${JSON.stringify({ dataset: data.name, seeds, devSplit: devSplit ?? null, devFraction: Number(values["dev-fraction"]), baselineTest, rows }, null, 2)}\n`);
   console.log(`wrote ${file}`);
 }

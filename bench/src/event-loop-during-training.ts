@@ -43,7 +43,7 @@ const { values } = parseArgs({
     out: { type: "string", default: "results" },
   },
 });
-const engineOptions = JSON.parse(values["engine-options"]!) as LocalDeepMemoryOptions;
+const engineOptions = JSON.parse(values["engine-options"]) as LocalDeepMemoryOptions;
 const d = Number(values.dims);
 const seed = Number(values.seed);
 
@@ -146,7 +146,7 @@ async function main() {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
   const results: Measurement[] = [];
-  const paths = values.paths!.split(",").map((p) => p.trim());
+  const paths = values.paths.split(",").map((p) => p.trim());
   for (let run = 1; run <= Number(values.runs); run++) {
     if (paths.includes("engine")) {
       results.push(
@@ -192,8 +192,8 @@ async function main() {
     console.log(`${r.path.padEnd(7)} | ${String(r.run).padStart(3)} | ${r.trainSeconds.toFixed(2).padStart(7)} | ${loop.padStart(35)} | ${String(r.health.requests).padStart(16)} | ${health.padStart(18)} | ${String(r.health.over50ms).padStart(10)}`);
   }
   console.log(`machine reference (JS dot loop, multiply-adds per ns): ${reference.join(", ")}`);
-  await mkdir(values.out!, { recursive: true });
-  const file = join(values.out!, `event-loop-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  await mkdir(values.out, { recursive: true });
+  const file = join(values.out, `event-loop-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   await writeFile(file, `${JSON.stringify({ dimensions: d, perChunk: Number(values["per-chunk"]), engineOptions, reference, results }, null, 2)}\n`);
   console.log(`wrote ${file}`);
 }

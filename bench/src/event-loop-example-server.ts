@@ -24,7 +24,7 @@ const { values } = parseArgs({
     port: { type: "string", default: "3917" },
   },
 });
-const repo = resolve(values.repo!);
+const repo = resolve(values.repo);
 const base = `http://127.0.0.1:${values.port}`;
 
 async function startServer(dataDir: string): Promise<ChildProcess> {
@@ -39,8 +39,8 @@ async function startServer(dataDir: string): Promise<ChildProcess> {
       log += chunk.toString();
       if (log.includes("ready in")) resolveReady();
     };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
     child.once("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
   });
   return child;

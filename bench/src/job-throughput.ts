@@ -94,7 +94,7 @@ function startWorker(url: string, llm: string): Promise<ChildProcess> {
   });
   return new Promise((ok, fail) => {
     let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
+    child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       if (out.includes("READY")) ok(child);
     });

@@ -94,7 +94,7 @@ async function main() {
   const generateSeconds = (performance.now() - t) / 1000;
   log(`generated ${n} chunks and ${q + testCount} questions at d=${d} in ${generateSeconds.toFixed(1)} s; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
 
-  const options = JSON.parse(values["engine-options"]!) as LocalDeepMemoryOptions;
+  const options = JSON.parse(values["engine-options"]) as LocalDeepMemoryOptions;
   const engine = new LocalDeepMemory(options);
   const rssBeforeTraining = process.memoryUsage().rss;
   peakRss = rssBeforeTraining;
@@ -154,8 +154,8 @@ async function main() {
   console.log(
     `${n} chunks, ${q} questions, d=${d}: train ${trainSeconds.toFixed(1)} s, peak RSS ${report.rssMiB.peakDuringTraining} MiB (corpus arrays alone ${((n * d * 4) / 2 ** 20).toFixed(0)} MiB; RSS before training ${report.rssMiB.beforeTraining} MiB)`,
   );
-  await mkdir(values.out!, { recursive: true });
-  const file = join(values.out!, `million-chunks-${report.createdAt.replace(/[:.]/g, "-")}.json`);
+  await mkdir(values.out, { recursive: true });
+  const file = join(values.out, `million-chunks-${report.createdAt.replace(/[:.]/g, "-")}.json`);
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`wrote ${file}`);
 }

@@ -8,7 +8,7 @@ import {
   type QueryTransform,
   type SearchHit,
 } from "@zip/deep-memory";
-import { deterministicSplit, normalizeQuestion, retrievalMetrics, saturatedHeldOutRecall } from "@zip/deep-memory/evaluation";
+import { deterministicSplit, normalizeQuestion, retrainMaxQuestions, retrievalMetrics, saturatedHeldOutRecall } from "@zip/deep-memory/evaluation";
 import { chooseFusion, defaultHybridFusion, denseOnly, fusedRanking, fusedSearch } from "@zip/deep-memory/retrieval";
 
 export const topK = [1, 3, 5, 10, 50, 100];
@@ -109,6 +109,8 @@ export async function trainWithFusion(input: {
   corpus: Float32Array[];
   corpusIds: string[];
   seed: number;
+  /** Up to this many questions, train again on all of them once the fusion is chosen (the trainer's retrainMaxQuestions). */
+  retrainMaxQuestions?: number;
 }): Promise<TrainedWithFusion> {
   const { train, heldOut: validation } = deterministicSplit(input.questions, (q) => normalizeQuestion(q.text), validationFraction, input.seed + 1);
   const start = performance.now();
@@ -120,7 +122,6 @@ export async function trainWithFusion(input: {
     validation: { queries: validation.map((q) => q.vector), positives: validation.map((q) => q.positives) },
     seed: input.seed,
   });
-  const seconds = (performance.now() - start) / 1000;
   const transform = input.engine.load(model);
   const legs = await Legs.open(input.store, {
     texts: validation.map((q) => q.text),
@@ -134,10 +135,21 @@ export async function trainWithFusion(input: {
   const hybridBetter = (plainHybrid["recall@10"] ?? 0) > (plainDense["recall@10"] ?? 0) ||
     (plainHybrid["recall@10"] === plainDense["recall@10"] && (plainHybrid["ndcg@10"] ?? 0) >= (plainDense["ndcg@10"] ?? 0));
   const saturated = hybridBetter && (plainHybrid["recall@10"] ?? 0) >= saturatedHeldOutRecall;
+  // As the trainer: with few questions, the engine trains again on all of them (carving its own split) once the fusion is chosen.
+  let final = { model, transform };
+  if (input.questions.length <= (input.retrainMaxQuestions ?? retrainMaxQuestions)) {
+    const again = await input.engine.train({
+      dimensions: input.corpus[0]!.length,
+      queries: [...train, ...validation].map((q) => q.vector),
+      positives: [...train, ...validation].map((q) => q.positives),
+      corpus: input.corpus,
+      seed: input.seed,
+    });
+    final = { model: again, transform: input.engine.load(again) };
+  }
   return {
-    model,
-    transform,
-    seconds,
+    ...final,
+    seconds: (performance.now() - start) / 1000,
     fusion: saturated ? defaultHybridFusion : choice.fusion,
     validationQuestions: validation.length,
     validationScores: [...choice.scores].sort((a, b) => b.recallAt10 + b.ndcgAt10 - (a.recallAt10 + a.ndcgAt10)).slice(0, 5),

@@ -8,8 +8,8 @@ const before = referenceSpeed();
 const results = await engineSpeed({
   seed: Number(process.env.SEED ?? 42),
   log: (m) => console.log(m),
-  options: JSON.parse(values["engine-options"]!) as LocalDeepMemoryOptions,
-  dims: values.dims!.split(",").map(Number),
+  options: JSON.parse(values["engine-options"]) as LocalDeepMemoryOptions,
+  dims: values.dims.split(",").map(Number),
 });
 console.log(`reference JS dot loop, multiply-adds per ns: ${before.join(", ")} before, ${referenceSpeed().join(", ")} after`);
 console.log(JSON.stringify(results));

@@ -97,7 +97,7 @@ const sizes = (await query(
 const mb = (bytes: unknown) => `${(Number(bytes) / 2 ** 20).toFixed(1)} MB`;
 console.log(
   `loaded in ${loadSeconds.toFixed(1)} s (term index kept by triggers); GIN index ${ginSeconds.toFixed(1)} s; ` +
-    `chunks ${mb(sizes.chunks_bytes)}, GIN ${mb(sizes.gin_bytes)}, term table ${mb(sizes.terms_bytes)} (${sizes.term_rows} rows)`,
+    `chunks ${mb(sizes.chunks_bytes)}, GIN ${mb(sizes.gin_bytes)}, term table ${mb(sizes.terms_bytes)} (${Number(sizes.term_rows)} rows)`,
 );
 
 // The query as the OR of its lexemes: any shared word is enough to match.

@@ -34,7 +34,7 @@ export async function cachedEmbeddings(input: {
   const batch = input.batchSize ?? 256;
   const vectors: Float32Array[] = [];
   for (let i = 0; i < input.texts.length; i += batch) {
-    vectors.push(...(await input.embedder.embed(input.texts.slice(i, i + batch) as string[], { kind: input.kind })));
+    vectors.push(...(await input.embedder.embed(input.texts.slice(i, i + batch), { kind: input.kind })));
     input.onProgress?.(vectors.length, input.texts.length);
   }
   const dims = vectors[0]?.length ?? 0;

@@ -26,4 +26,14 @@ describe("docs/api.md", () => {
     expect(exported.filter((name) => !documented.includes(name)), "exported but not documented").toEqual([]);
     expect(documented.filter((name, i) => documented.indexOf(name) !== i), "documented twice").toEqual([]);
   });
+
+  it("says what every subpath entry of the package holds", () => {
+    const manifest = JSON.parse(readFileSync(fileURLToPath(new URL("../package.json", import.meta.url)), "utf8")) as { exports: Record<string, unknown> };
+    const doc = readFileSync(fileURLToPath(new URL("../../../docs/api.md", import.meta.url)), "utf8");
+    const subpaths = Object.keys(manifest.exports).filter((path) => path !== "." && path !== "./package.json");
+    expect(subpaths.length).toBeGreaterThan(5);
+    // A table row names the entry in backticks (several entries may share a row: `/postgres`, `/pglite`).
+    const missing = subpaths.filter((path) => !doc.includes(`\`@zip/deep-memory${path.slice(1)}\``) && !doc.includes(`\`${path.slice(1)}\``));
+    expect(missing, "subpaths docs/api.md does not describe").toEqual([]);
+  });
 });

@@ -52,7 +52,11 @@ export async function handleJobEvents(ctx: ResolvedContext, request: Request, ra
       after = parsed.data;
     }
     const { jobId } = params.data;
-    if (ctx.trainer.getJob({ userId, jobId })) return streamLive(ctx, request, userId, jobId, after);
+    // With a shared job event log every replica reads every job from it, with the same seqs.
+    if (ctx.trainer.sharesJobEvents && ctx.trainer.findJob && ctx.trainer.jobEvents) {
+      const job = await ctx.trainer.findJob({ userId, jobId });
+      if (job) return await streamFromLog(ctx, request, userId, jobId, after, job.active);
+    } else if (ctx.trainer.getJob({ userId, jobId })) return streamLive(ctx, request, userId, jobId, after);
     return await streamFromStore(ctx, userId, jobId, after);
   } catch (error) {
     const http = toHttpError(error);
@@ -148,6 +152,65 @@ function streamLive(ctx: ResolvedContext, request: Request, userId: string, jobI
   allowance = backlogBytes + ctx.maxBufferedBytes;
   // A finished job's replay always ends with its terminal event; should it not, still never hang on.
   if (!active) end();
+  return new Response(body, { status: 200, headers: SSE_RESPONSE_HEADERS });
+}
+
+/**
+ * A job's events from the trainer's shared event log (trainer.jobEvents):
+ * the replay after Last-Event-ID, then live events, one per pull, so a slow
+ * reader slows the reads instead of piling events up here.
+ */
+async function streamFromLog(ctx: ResolvedContext, request: Request, userId: string, jobId: string, after: number, active: boolean): Promise<Response> {
+  const abort = new AbortController();
+  const events = ctx.trainer.jobEvents!({ userId, jobId, after, signal: abort.signal });
+  // A finished job with nothing after Last-Event-ID: 204 tells an EventSource to stop reconnecting.
+  const first = active ? null : await events.next();
+  if (first?.done) return new Response(null, { status: 204 });
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
+  const stop = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(heartbeat);
+    abort.abort();
+    request.signal.removeEventListener("abort", stop);
+    void events.return(undefined);
+  };
+  const frame = (event: JobEvent) => encoder.encode(encodeJobStreamEvent(toWireJobEvent(event)));
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(encodeSseRetry(ctx.retryMs)));
+      heartbeat = setInterval(() => {
+        if (!closed) controller.enqueue(encoder.encode(encodeSseComment("heartbeat")));
+      }, ctx.heartbeatMs);
+      (heartbeat as { unref?: () => void }).unref?.();
+      if (first && !first.done) {
+        controller.enqueue(frame(first.value));
+        if (isTerminalEvent(first.value)) {
+          stop();
+          controller.close();
+        }
+      }
+    },
+    async pull(controller) {
+      if (closed) return;
+      const next = await events.next();
+      if (closed) return;
+      if (next.done) {
+        stop();
+        controller.close();
+        return;
+      }
+      controller.enqueue(frame(next.value));
+      if (isTerminalEvent(next.value)) {
+        stop();
+        controller.close();
+      }
+    },
+    cancel: stop,
+  });
+  if (request.signal.aborted) stop();
+  else request.signal.addEventListener("abort", stop);
   return new Response(body, { status: 200, headers: SSE_RESPONSE_HEADERS });
 }
 

@@ -20,7 +20,9 @@ export type DeepMemoryTrainerApi = Pick<
   | "subscribe"
   | "getJob"
   | "options"
->;
+> &
+  // With a shared job event log (sharesJobEvents), the stream reads any replica's job through these.
+  Partial<Pick<DeepMemoryTrainer, "sharesJobEvents" | "findJob" | "jobEvents">>;
 
 /**
  * Who is calling. The only source of identity: a `user_id` in a body or query

@@ -3,4 +3,4 @@
 export { retrievalMetrics, ndcgAt, mrrAt, defaultTopK } from "./metrics.js";
 export { deterministicSplit, stableUnit, normalizeQuestion } from "./split.js";
 export { dot, normalize } from "./vector-math.js";
-export { saturatedHeldOutRecall } from "../trainer/training.js";
+export { retrainMaxQuestions, saturatedHeldOutRecall } from "../trainer/training.js";

@@ -22,3 +22,4 @@ export {
   type LegRankings,
 } from "./fusion-selection.js";
 export { fusedSearch } from "./search-legs.js";
+export { copiedPhraseShare, isCopiedQuestion, copiedPhraseThreshold } from "./copied-questions.js";

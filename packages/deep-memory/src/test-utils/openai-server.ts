@@ -375,7 +375,6 @@ export function withDelay<R extends ChatReply | EmbeddingsReply>(reply: R, ms: n
   };
 }
 /** A function reply; its request type is left open so one delayed reply fits either endpoint. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- open on purpose: one reply serves requests of either endpoint's type
 export type DelayedReply<R> = (request: any) => Promise<R extends (...args: never[]) => infer V ? Awaited<V> : R>;
 
 /** The chunk text inside a question-generation prompt (between `<chunk>` tags in the user message). */

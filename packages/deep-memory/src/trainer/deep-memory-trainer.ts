@@ -263,6 +263,11 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
     return this.ctx.jobs.get(input.userId, input.jobId);
   }
 
+  /** True when job events go through a shared event log (`events`): stream with jobEvents/findJob, which then see every process's jobs. */
+  get sharesJobEvents(): boolean {
+    return this.ctx.runner.events.log !== null;
+  }
+
   /** The job wherever it runs when there is an event log, else as getJob; null for an unknown job or another user's. */
   findJob(input: { userId: string; jobId: string }): Promise<JobInfo | null> {
     return this.ctx.runner.events.getJob(input.userId, input.jobId);

@@ -82,6 +82,32 @@ describe("hybrid search with deep memory", () => {
     expect(compared.withDeepMemory.map((h) => h.id)).toEqual(on.hits.map((h) => h.id));
   });
 
+  it("trains again on the validation questions once they have chosen the fusion, and searches with that model", async () => {
+    const inner = new LocalDeepMemory();
+    const calls: { queries: number; validation: number }[] = [];
+    const engine: DeepMemoryEngine = {
+      name: inner.name,
+      train: (input) => {
+        calls.push({ queries: input.queries.length, validation: input.validation?.queries.length ?? 0 });
+        return inner.train(input);
+      },
+      load: (model) => inner.load(model),
+    };
+    const { trainer, store } = setup({ namedShare: 0.5, engine });
+    const { runId, metrics } = await trained(trainer, store);
+    const validation = metrics.retrieval!.validationQuestions;
+    expect(validation).toBeGreaterThan(20);
+    // First the fusion's model (validation held back), then every training-side question, none held back by the trainer.
+    expect(calls).toEqual([
+      { queries: metrics.trainPairs - validation, validation },
+      { queries: metrics.trainPairs, validation: 0 },
+    ]);
+    const stored = await store.getModel(userId, runId);
+    expect(stored!.metrics).toMatchObject({ training: { trainQueries: metrics.training.trainQueries } });
+    expect(metrics.training.trainQueries + metrics.training.validationQueries).toBe(metrics.trainPairs);
+    expect(metrics.verdict).toBe("improved");
+  });
+
   it("evaluate measures with and without deep memory as search runs them", async () => {
     const { trainer, store, corpus, chunks } = setup({ namedShare: 0.5 });
     await trained(trainer, store);
@@ -144,7 +170,7 @@ describe("hybrid search with deep memory", () => {
     expect(metrics.heldOut.queryCount).toBe(metrics.heldOutPairs - copied);
     expect(metrics.reason).toContain(`judged on the other ${metrics.heldOutPairs - copied}`);
     expect(metrics.verdict).toBe("improved");
-  }, 30_000);
+  }, 90_000);
 
   it("searches dense-only, and compares with dense search, where the store has no keyword search", async () => {
     const { trainer, store, corpus } = setup({ namedShare: 0.5, store: { textSearch: false } });

@@ -203,16 +203,16 @@ describeWithPostgres("2 API processes and 2 workers on one PostgreSQL", () => {
   it("cancel from replica A stops a job B started, on every worker; generate resumes it with 0 missing and 0 duplicate pairs", { timeout: 180_000 }, async () => {
     const userId = "mp-user-3";
     const started = await post<{ jobId: string; runId: string }>(apiB, "/generate", { userId });
-    let cancelled: Promise<unknown> | null = null;
+    const cancel: { request?: Promise<unknown> } = {};
     const events = await stream(apiB, userId, started.jobId, {
       timeoutMs: 150_000,
       onEvent: (event) => {
-        if (!cancelled && event.type === "progress" && event.processed >= CHUNKS / 4) {
-          cancelled = post(apiA, "/cancel", { userId, jobId: started.jobId });
+        if (!cancel.request && event.type === "progress" && event.processed >= CHUNKS / 4) {
+          cancel.request = post(apiA, "/cancel", { userId, jobId: started.jobId });
         }
       },
     });
-    expect(await cancelled).toMatchObject({ jobId: started.jobId, kind: "generate", stopped: false });
+    expect(await cancel.request).toMatchObject({ jobId: started.jobId, kind: "generate", stopped: false });
     expect(events.at(-1)).toMatchObject({ type: "cancelled" });
     // The workers stop: nothing of the job is left in the queue, and the run's count stops moving short of the end.
     const processed = async () => (await store.getRun(userId, started.runId))!.processedChunks;

@@ -1,0 +1,72 @@
+import { DeepMemoryTrainer, InMemoryVectorStore, type DeepMemoryEngine } from "@zip/deep-memory";
+import { PGliteTrainingStore } from "@zip/deep-memory/pglite";
+import { ScriptedGenerator, syntheticCorpus } from "@zip/deep-memory/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDeepMemoryHandler } from "./index.js";
+
+const userId = "user-log";
+const engine: DeepMemoryEngine = {
+  name: "unused",
+  train: () => Promise.reject(new Error("not trained here")),
+  load: () => {
+    throw new Error("not loaded here");
+  },
+};
+
+/** The frames of an SSE body, as { id, event, data }. */
+async function frames(response: Response): Promise<{ id: number; type: string; data: Record<string, unknown> }[]> {
+  const text = await response.text();
+  return text
+    .split("\n\n")
+    .map((block) => Object.fromEntries(block.split("\n").filter((l) => /^(id|event|data):/.test(l)).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()])))
+    .filter((f) => f.data !== undefined)
+    .map((f) => ({ id: Number(f.id), type: String(f.event), data: JSON.parse(String(f.data)) as Record<string, unknown> }));
+}
+
+describe("the event stream with a shared job event log", { timeout: 60_000 }, () => {
+  let store: PGliteTrainingStore;
+  beforeAll(async () => {
+    store = await PGliteTrainingStore.open({ dataDir: "memory://" });
+  }, 60_000);
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  function trainer(instanceId: string) {
+    const corpus = syntheticCorpus({ chunks: 120, dims: 8, seed: 4 });
+    return new DeepMemoryTrainer({
+      vectorStore: new InMemoryVectorStore(corpus.documents),
+      store,
+      embedder: corpus.embedder,
+      generator: new ScriptedGenerator(corpus.questionFor),
+      engine,
+      events: store.jobEventLog({ pollMs: 50 }),
+      instanceId,
+      options: { questionsPerChunk: 2, progressIntervalMs: 100 },
+    });
+  }
+
+  it("a replica that did not run the job streams it live from the log, resumes after Last-Event-ID, and answers 204 past the end", async () => {
+    const owner = trainer("owner");
+    const replica = trainer("replica");
+    const handler = createDeepMemoryHandler({ trainer: replica, getUserId: () => userId });
+    const { jobId } = await owner.generate({ userId });
+    const url = `http://localhost/v1/api/deep-memory/events/stream/${jobId}`;
+    const events = await frames(await handler(new Request(url)));
+    expect(events[0]).toMatchObject({ type: "started" });
+    expect(events.at(-1)).toMatchObject({ type: "completed", data: { processed_chunks: 120 } });
+    expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort((a, b) => a - b));
+
+    // The job's own replica serves the same seqs from the log.
+    const fromOwner = await frames(await createDeepMemoryHandler({ trainer: owner, getUserId: () => userId })(new Request(url)));
+    expect(fromOwner.at(-1)).toEqual(events.at(-1));
+    const tail = await frames(await handler(new Request(url, { headers: { "last-event-id": String(events[0]!.id) } })));
+    expect(tail.filter((e) => e.type !== "progress")).toEqual(events.slice(1).filter((e) => e.type !== "progress"));
+    const past = await handler(new Request(url, { headers: { "last-event-id": String(events.at(-1)!.id) } }));
+    expect(past.status).toBe(204);
+    const other = await createDeepMemoryHandler({ trainer: replica, getUserId: () => "someone-else" })(new Request(url));
+    expect(other.status).toBe(404);
+    await owner.close();
+    await replica.close();
+  });
+});
