@@ -7,3 +7,5 @@
  */
 export { LocalDeepMemory, localDeepMemoryOptionsSchema, type LocalDeepMemoryOptions } from "./local-deep-memory.js";
 export type { DeepMemoryEngine, EngineModel, EngineProgress, EngineTrainInput, QueryTransform, TrainingReport } from "./contract.js";
+/** The seeded generator behind the engine's reproducible trainings; @zip/deep-memory uses the same one. */
+export { mulberry32 } from "./random.js";
