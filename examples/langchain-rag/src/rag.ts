@@ -133,10 +133,12 @@ async function loadOrTrain(trainer: DeepMemoryTrainer, modelFile: string, log: (
   const generation = await trainer.generate({ userId });
   const generated = await trainer.waitForJob({ userId, jobId: generation.jobId });
   if (generated.type === "failed") throw new Error(`generation failed: ${generated.error.message}`);
+  if (generated.type === "cancelled") throw new Error(`generation was cancelled: ${generated.reason}`);
   log(`Training deep memory on ${generated.pairCount} questions`);
   const training = await trainer.train({ userId, runId: generation.runId });
   const trained = await trainer.waitForJob({ userId, jobId: training.jobId });
   if (trained.type === "failed") throw new Error(`training failed: ${trained.error.message}`);
+  if (trained.type === "cancelled") throw new Error(`training was cancelled: ${trained.reason}`);
   const run = await trainer.getRunSummary({ userId, runId: generation.runId });
   log(`  ${run.metrics?.reason ?? ""}`);
   await mkdir(join(modelFile, ".."), { recursive: true });
