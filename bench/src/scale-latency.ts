@@ -118,7 +118,7 @@ export async function scaleLatency(input: {
     const q = input.testSet.vectors[i]!;
     documents.forEach((doc, r) => {
       let s = 0;
-      for (let j = 0; j < d; j++) s += q[j]! * doc.embedding![j]!;
+      for (let j = 0; j < d; j++) s += q[j]! * doc.embedding[j]!;
       scores[r] = s;
     });
     const shallow: number[] = [];

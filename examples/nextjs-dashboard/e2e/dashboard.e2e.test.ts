@@ -41,12 +41,13 @@ describe.skipIf(missing !== null)("the Next.js dashboard in Chromium against `ne
   });
 
   afterAll(async () => {
-    expect(consoleErrors).toEqual([]);
-    // The server logged no error (Next marks them with "⨯").
-    expect(app?.output() ?? "").not.toMatch(/⨯|Error:/);
     await browser?.close();
     await app?.close();
     rmSync(temp, { recursive: true, force: true });
+    // Checked after cleaning up, so a failure here leaves no server running.
+    expect(consoleErrors).toEqual([]);
+    // The server logged no error (Next marks them with "⨯").
+    expect(app?.output() ?? "").not.toMatch(/⨯|Error:/);
   });
 
   /** Signs a fresh local user in from the login page; the dashboard opens. */

@@ -89,7 +89,8 @@ export async function startApp(env: Record<string, string>): Promise<RunningApp>
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const deadline = Date.now() + 120_000;
+  // Embedding the knowledge base on a busy 2-core CI machine can take a minute or more.
+  const deadline = Date.now() + 300_000;
   // instrumentation.ts prints this once the knowledge base is embedded and the store open.
   while (!output.includes("[deep-memory] ready")) {
     if (child.exitCode !== null || Date.now() > deadline) {

@@ -1,6 +1,6 @@
-import { LocalDeepMemory } from "@zip/deep-memory-engine";
+import { LocalDeepMemory, type TrainingReport as EngineTrainingReport } from "@zip/deep-memory-engine";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { trainingReportSchema } from "./domain/metrics.js";
+import { trainingReportSchema, type TrainingReport } from "./domain/metrics.js";
 import { AbortedError, DeepMemoryError, ValidationError } from "./errors/errors.js";
 import { httpStatusFor } from "./errors/http-status.js";
 import type { DeepMemoryEngine } from "./ports/deep-memory-engine.js";
@@ -15,6 +15,8 @@ const positives = queries.map((_, i) => [i % 16]);
 describe("@zip/deep-memory-engine as the core's engine", () => {
   it("fits the DeepMemoryEngine port", () => {
     expectTypeOf<LocalDeepMemory>().toExtend<DeepMemoryEngine>();
+    // The port's report type (the engine's) is the one the core's schema validates and stores.
+    expectTypeOf<EngineTrainingReport>().toEqualTypeOf<TrainingReport>();
   });
 
   it("reports its training in the core's TrainingReport shape", async () => {

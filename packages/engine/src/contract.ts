@@ -1,12 +1,11 @@
 /**
- * What the engine promises its caller: the shapes of the core's
- * DeepMemoryEngine port (packages/deep-memory/src/ports/deep-memory-engine.ts),
- * written out here because the core depends on this package and not the
- * other way round. TypeScript compares them structurally: the core's
- * typecheck fails if LocalDeepMemory stops fitting its port.
+ * The DeepMemoryEngine port: what an engine promises the trainer. Defined
+ * here, where the engine lives, because the core depends on this package and
+ * not the other way round; @zip/deep-memory re-exports these types as its
+ * port (ports/deep-memory-engine.ts), so there is one definition.
  */
 
-/** What a training reports; the core validates it with its trainingReportSchema. */
+/** What a training reports; the core's trainingReportSchema validates exactly this shape (checked by its typecheck). */
 export interface TrainingReport {
   engine: string;
   epochs: number;
@@ -36,7 +35,12 @@ export interface EngineTrainInput {
   positives: number[][];
   /** Unit-length embeddings of every chunk searched over. */
   corpus: Float32Array[];
-  /** Questions held back by the caller: scored, never trained on or remembered. Without it the engine carves its own split. */
+  /**
+   * Questions the caller held back to choose settings on (epochs, weights):
+   * the engine may score them but never trains on or remembers them, so the
+   * caller can tune what comes after the engine (hybrid fusion) on the same
+   * questions. Without it the engine carves its own validation split.
+   */
   validation?: { queries: Float32Array[]; positives: number[][] };
   seed: number;
   signal?: AbortSignal;
@@ -58,6 +62,7 @@ export interface QueryTransform {
 }
 
 export interface DeepMemoryEngine {
+  /** Stored with each model, e.g. "local-residual-linear". */
   readonly name: string;
   train(input: EngineTrainInput): Promise<EngineModel>;
   /** Rebuilds a transform from stored weights; throws ValidationError for a foreign format. */

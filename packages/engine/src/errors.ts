@@ -14,14 +14,22 @@ const brandsKey = Symbol.for("@zip/deep-memory/error-brands");
 /** The codes the engine throws; a subset of the core's ErrorCode. */
 export type EngineErrorCode = "VALIDATION_FAILED" | "TRAINING_FAILED" | "ABORTED";
 
-export class DeepMemoryError extends Error {
+/**
+ * The brand every deep-memory error carries, whichever package or installed
+ * copy threw it: `isInstance` checks the marker and the class brands, not the
+ * prototype chain. @zip/deep-memory's DeepMemoryError extends this class with
+ * its own codes; the engine's errors below extend it with theirs.
+ */
+export class BrandedError<C extends string = string> extends Error {
+  /** Names the class across installed copies (and survives minified class names); every subclass declares its own. */
   static readonly brand: string = "DeepMemoryError";
   readonly [marker] = true;
   readonly [brandsKey]: readonly string[];
-  readonly code: EngineErrorCode;
+  readonly code: C;
+  /** Safe to show to the API caller; never contains stacks or secrets. */
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: EngineErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(code: C, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -33,14 +41,21 @@ export class DeepMemoryError extends Error {
     this[brandsKey] = brands;
   }
 
-  /** True for an error of this class or a subclass, the core's classes of the same name included (their brands match). */
-  static isInstance<T extends DeepMemoryError>(this: { readonly brand: string; readonly prototype: T }, value: unknown): value is T {
+  /**
+   * True for an error of this class or a subclass, also from a second
+   * installed copy (where `instanceof` fails): `NotFoundError.isInstance(e)`
+   * is false for any other error class.
+   */
+  static isInstance<T extends BrandedError>(this: { readonly brand: string; readonly prototype: T }, value: unknown): value is T {
     if (typeof value !== "object" || value === null || (value as Record<symbol, unknown>)[marker] !== true) return false;
-    if (this.brand === DeepMemoryError.brand) return true;
+    if (this.brand === BrandedError.brand) return true;
     const brands = (value as Record<symbol, unknown>)[brandsKey];
     return Array.isArray(brands) && brands.includes(this.brand);
   }
 }
+
+/** The engine's base error: a BrandedError with the engine's codes. */
+export class DeepMemoryError extends BrandedError<EngineErrorCode> {}
 
 export interface FieldIssue {
   path: string;

@@ -7,3 +7,7 @@
  */
 export { LocalDeepMemory, localDeepMemoryOptionsSchema, type LocalDeepMemoryOptions } from "./local-deep-memory.js";
 export type { DeepMemoryEngine, EngineModel, EngineProgress, EngineTrainInput, QueryTransform, TrainingReport } from "./contract.js";
+/** The seeded generator behind the engine's reproducible trainings; @zip/deep-memory uses the same one. */
+export { mulberry32 } from "./random.js";
+/** The brand shared by every deep-memory error class (the core's DeepMemoryError builds on it). */
+export { BrandedError } from "./errors.js";

@@ -1,5 +1,5 @@
-/** mulberry32: a small, fast 32-bit generator; uniform numbers in [0, 1). The same as the core's shared/random.ts. */
-function mulberry32(seed: number): () => number {
+/** mulberry32: a small, fast 32-bit generator; returns uniform numbers in [0, 1). The core's seeded randomness uses it too. */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -3,9 +3,7 @@
  * `code`. Hosts switch on `code` (or `DeepMemoryError.isInstance`), never on
  * messages; `httpStatusFor` maps codes to HTTP status in one table.
  */
-const marker = Symbol.for("@zip/deep-memory/error");
-/** The brands of an error's class and its ancestors, e.g. ["NotFoundError", "DeepMemoryError"]. */
-const brandsKey = Symbol.for("@zip/deep-memory/error-brands");
+import { BrandedError } from "@zip/deep-memory-engine";
 
 export type ErrorCode =
   | "VALIDATION_FAILED"
@@ -43,40 +41,17 @@ export interface DeepMemoryErrorOptions {
   details?: Record<string, unknown>;
 }
 
-export class DeepMemoryError extends Error {
-  /**
-   * Names the class across installed copies of the package (and survives
-   * minified class names); every subclass declares its own.
-   */
-  static readonly brand: string = "DeepMemoryError";
-  readonly [marker] = true;
-  readonly [brandsKey]: readonly string[];
-  readonly code: ErrorCode;
-  /** Safe to show to the API caller; never contains stacks or secrets. */
-  readonly details: Record<string, unknown> | undefined;
+/**
+ * Every error the SDK throws on purpose. The brand (what `isInstance` checks,
+ * across installed copies of the package) comes from BrandedError in
+ * @zip/deep-memory-engine, so the engine's errors, which cannot import this
+ * class, are recognised alike.
+ */
+export class DeepMemoryError extends BrandedError<ErrorCode> {
+  static override readonly brand: string = "DeepMemoryError";
 
   constructor(code: ErrorCode, message: string, options: DeepMemoryErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
-    this.details = options.details;
-    const brands: string[] = [];
-    for (let c: unknown = new.target; typeof c === "function" && c !== Error; c = Object.getPrototypeOf(c)) {
-      if (Object.hasOwn(c, "brand")) brands.push((c as unknown as { brand: string }).brand);
-    }
-    this[brandsKey] = brands;
-  }
-
-  /**
-   * True for an error of this class or a subclass, also when it comes from a
-   * second installed copy of the package (where `instanceof` fails):
-   * `NotFoundError.isInstance(e)` is false for any other error class.
-   */
-  static isInstance<T extends DeepMemoryError>(this: { readonly brand: string; readonly prototype: T }, value: unknown): value is T {
-    if (typeof value !== "object" || value === null || (value as Record<symbol, unknown>)[marker] !== true) return false;
-    if (this.brand === DeepMemoryError.brand) return true;
-    const brands = (value as Record<symbol, unknown>)[brandsKey];
-    return Array.isArray(brands) && brands.includes(this.brand);
+    super(code, message, options);
   }
 }
 

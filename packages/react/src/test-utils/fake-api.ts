@@ -1,8 +1,5 @@
 import {
-  SSE_RESPONSE_HEADERS,
   encodeJobStreamEvent,
-  encodeSseComment,
-  encodeSseRetry,
   cancelJobResponseSchema,
   errorBody,
   generateResponseSchema,
@@ -19,6 +16,7 @@ import {
   type SettingsResponse,
 } from "@zip/deep-memory-protocol";
 import { http, HttpResponse, type JsonBodyType } from "msw";
+import { type FakeJob, type JobEventBody, type Kind, newFakeRun, openJobStream } from "./fake-jobs.js";
 
 /*
  * An in-memory deep-memory API for the hook tests, answering the real routes
@@ -29,27 +27,6 @@ import { http, HttpResponse, type JsonBodyType } from "msw";
  */
 
 export const BASE_URL = "http://api.test/v1/api/deep-memory";
-
-type Kind = "generate" | "train";
-type JobEventBody = JobStreamEvent extends infer E
-  ? E extends { seq: number }
-    ? Omit<E, "seq" | "job_id" | "training_run_id" | "kind" | "at">
-    : never
-  : never;
-
-interface StreamConnection {
-  write(chunk: string): void;
-  close(): void;
-}
-
-interface FakeJob {
-  id: string;
-  runId: string;
-  kind: Kind;
-  events: JobStreamEvent[];
-  connections: Set<StreamConnection>;
-  over: boolean;
-}
 
 export interface StreamRequest {
   jobId: string;
@@ -80,8 +57,6 @@ export const sampleMetrics: RunMetricsWire = {
     wall_ms: 120,
   },
 };
-
-const encoder = new TextEncoder();
 
 /** Run ids are UUIDs, as the trainer makes them (the protocol refuses others); the last digits count up. */
 export function fakeRunId(n: number): string {
@@ -144,39 +119,7 @@ export function createFakeApi(options: FakeApiOptions = {}) {
   function createRun(overrides: Partial<RunDetailResponse> = {}): RunDetailResponse {
     const id = overrides.id ?? fakeRunId(nextId++);
     const created = now();
-    const run = runDetailResponseSchema.parse({
-      id,
-      status: "generating",
-      total_chunks: 4,
-      processed_chunks: 0,
-      skipped_chunks: 0,
-      existing_chunks: 0,
-      pair_count: 0,
-      duplicates_removed: 0,
-      cap_reached: false,
-      generation: { questions_per_chunk: 3, max_pairs: 1000, model: "gpt-4o-mini" },
-      metrics: null,
-      error: null,
-      failed_phase: null,
-      generate_job_id: null,
-      train_job_id: null,
-      created_at: created,
-      updated_at: created,
-      generated_at: null,
-      completed_at: null,
-      sample_pairs: [],
-      statistics: {
-        pair_count: 0,
-        chunks_with_pairs: 0,
-        pairs_per_chunk: { min: 0, max: 0, mean: 0, median: 0 },
-        question_length: { min: 0, max: 0, mean: 0, median: 0 },
-        duplicates_removed: 0,
-        chunks_skipped: 0,
-        chunks_already_covered: 0,
-        cap_reached: false,
-      },
-      ...overrides,
-    });
+    const run = newFakeRun(id, created, overrides);
     state.runs.set(id, run);
     return run;
   }
@@ -243,45 +186,6 @@ export function createFakeApi(options: FakeApiOptions = {}) {
   /** Ends every open stream of a job without a terminal event, as a dropped connection or a restarting proxy would. */
   function drop(jobId: string) {
     for (const connection of [...(state.jobs.get(jobId)?.connections ?? [])]) connection.close();
-  }
-
-  function openStream(job: FakeJob, after: number, signal: AbortSignal): Response {
-    let closed = false;
-    let controller!: ReadableStreamDefaultController<Uint8Array>;
-    const connection: StreamConnection = {
-      write(chunk) {
-        if (!closed) controller.enqueue(encoder.encode(chunk));
-      },
-      close() {
-        if (closed) return;
-        closed = true;
-        job.connections.delete(connection);
-        log.openStreams--;
-        try {
-          controller.close();
-        } catch {
-          // Already cancelled by the client.
-        }
-      },
-    };
-    const stream = new ReadableStream<Uint8Array>({
-      start(c) {
-        controller = c;
-        log.openStreams++;
-        log.maxOpenStreams = Math.max(log.maxOpenStreams, log.openStreams);
-        connection.write(encodeSseRetry(retryMs));
-        connection.write(encodeSseComment("connected"));
-        for (const event of job.events) if ("seq" in event && event.seq > after) connection.write(encodeJobStreamEvent(event));
-        if (job.over) connection.close();
-        else job.connections.add(connection);
-      },
-      cancel() {
-        connection.close();
-      },
-    });
-    // The client went away (abort): what a real server notices as the socket closing.
-    signal.addEventListener("abort", () => connection.close(), { once: true });
-    return new HttpResponse(stream, { status: 200, headers: SSE_RESPONSE_HEADERS });
   }
 
   function hits(query: string, order: string[]): SearchHitWire[] {
@@ -409,7 +313,7 @@ export function createFakeApi(options: FakeApiOptions = {}) {
       if (!job) return fail("NOT_FOUND", 404, `No job with id "${jobId}"`);
       const after = header === null ? 0 : Number(header);
       if (job.over && !job.events.some((event) => "seq" in event && event.seq > after)) return new HttpResponse(null, { status: 204 });
-      return openStream(job, after, request.signal);
+      return openJobStream(log, retryMs, job, after, request.signal);
     }),
   ];
 
