@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { adamStep, createAdamW } from "./adamw.js";
 import {
-  adamStep,
-  createAdamW,
   axpy,
   corpusKernels,
   keyScan,

@@ -3,12 +3,11 @@
  * kernels.ts): resident in wasm memory beside the corpus where the corpus
  * kernels offer it, else these JS loops, which compute the same thing.
  */
+import { createAdamW, type AdamConfig } from "./adamw.js";
 import {
-  createAdamW,
   gatherRows,
   matmulTransB,
   transpose,
-  type AdamConfig,
   type CorpusKernels,
   type StepBuffers,
   type StepSource,

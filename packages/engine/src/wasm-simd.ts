@@ -7,7 +7,8 @@
  * asset. Every factory returns null where WebAssembly SIMD is unavailable,
  * and callers fall back to the JS kernels.
  */
-import type { AdamConfig, StepBuffers, StepSource, TrainingStep } from "./kernels.js";
+import type { AdamConfig } from "./adamw.js";
+import type { StepBuffers, StepSource, TrainingStep } from "./kernels.js";
 import { wasmSimdBase64 as wasmBase64 } from "./wasm-simd.generated.js";
 
 export interface SimdMatmul {
