@@ -7,6 +7,7 @@ import { queryBasis } from "./query-basis.js";
 import { QuestionMemory } from "./question-memory.js";
 import type { SeededRandom } from "./random.js";
 import { better, scoreValidation, validationScores } from "./validation-scores.js";
+import { yieldToEventLoop } from "./event-loop.js";
 
 export type { QuerySet } from "./mining.js";
 
@@ -80,11 +81,6 @@ interface EpochResult {
   scores: Promise<Float32Array> | Float32Array;
   /** Whether the scores are in (or their worker failed): judging it will not wait. */
   ready: boolean;
-}
-
-/** Lets timers and I/O (an abort, a progress write) run between chunks of CPU work; setTimeout where setImmediate is missing (browsers). */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

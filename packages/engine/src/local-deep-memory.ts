@@ -7,6 +7,7 @@ import type { FitJob, PackedQuestions } from "./fit-model.js";
 import { runFit } from "./fit-thread.js";
 import { sampleCorpusRows } from "./corpus-sample.js";
 import { ResidualTransform } from "./residual-transform.js";
+import { yieldToEventLoop } from "./event-loop.js";
 
 /**
  * Defaults were chosen on BEIR SciFact (all-MiniLM-L6-v2, 384 dimensions)
@@ -223,10 +224,6 @@ function checkTrainInput(input: EngineTrainInput): void {
 
 /** Rows packed per slice before the packing yields to the event loop: about 4 MB of float32. */
 const packSliceFloats = 1 << 20;
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
-}
 
 /**
  * Rows packed into one array, on a SharedArrayBuffer where the runtime has
