@@ -22,4 +22,4 @@ export {
   type LegRankings,
 } from "./fusion-selection.js";
 export { fusedSearch } from "./search-legs.js";
-export { copiedPhraseShare, isCopiedQuestion, copiedPhraseThreshold } from "./copied-questions.js";
+export { copiedPhraseShare, isCopiedQuestion, copiedPhraseThreshold, uncopiedRows } from "./copied-questions.js";
