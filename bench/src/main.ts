@@ -54,6 +54,8 @@ const { values, positionals } = parseArgs({
     "engine-options": { type: "string", default: "{}" },
     "max-pairs": { type: "string", default: "60000" },
     "dev-fraction": { type: "string", default: "0.2" },
+    /** Measure on this split of the data set's own (e.g. "dev") instead of carving one from train: training uses every train query. */
+    "dev-split": { type: "string" },
     "no-speed": { type: "boolean", default: false },
     /** Skips the 60,000-chunk hybrid latency check. */
     "no-scale": { type: "boolean", default: false },
@@ -140,7 +142,15 @@ async function main() {
   const devFraction = Number(values["dev-fraction"]);
   const testIds = [...data.qrels.test!.keys()].filter((id) => data.queries.has(id));
   const trainAll = [...(data.qrels.train?.keys() ?? [])].filter((id) => data.queries.has(id));
-  const split = devFraction > 0 ? deterministicSplit(trainAll, (id) => id, devFraction, seed) : { train: trainAll, heldOut: [] as string[] };
+  const devSplit = values["dev-split"];
+  if (devSplit && !data.qrels[devSplit]) throw new Error(`${data.name} has no qrels/${devSplit}.tsv`);
+  const ownDev = devSplit ? [...data.qrels[devSplit]!.keys()].filter((id) => data.queries.has(id)) : [];
+  const split = devSplit
+    ? { train: trainAll, heldOut: ownDev }
+    : devFraction > 0
+      ? deterministicSplit(trainAll, (id) => id, devFraction, seed)
+      : { train: trainAll, heldOut: [] as string[] };
+  const devQrels = devSplit ? data.qrels[devSplit]! : data.qrels.train;
   const queryIds = [...new Set([...testIds, ...trainAll])];
   const queryEmb = await cachedEmbeddings({
     cacheDir: values["cache-dir"],
@@ -151,6 +161,12 @@ async function main() {
     salt: data.corpusHash,
   });
   const queryVector = new Map(queryIds.map((id, i) => [id, queryEmb.vectors[i]!]));
+  const missingDev = ownDev.filter((id) => !queryVector.has(id));
+  if (missingDev.length) {
+    const texts = missingDev.map((id) => data.queries.get(id)!);
+    const extra = await cachedEmbeddings({ cacheDir: values["cache-dir"], label: `${data.name}-${devSplit}-queries`, embedder, texts, kind: "query", salt: data.corpusHash });
+    missingDev.forEach((id, i) => queryVector.set(id, extra.vectors[i]!));
+  }
   const querySet = (ids: string[], qrels: Map<string, Set<string>>): QuerySet => ({
     texts: ids.map((id) => data.queries.get(id)!),
     vectors: ids.map((id) => queryVector.get(id)!),
@@ -158,7 +174,7 @@ async function main() {
   });
   const testSet = querySet(testIds, data.qrels.test!);
   const testLegs = await Legs.open(vectorStore, testSet);
-  const devLegs = split.heldOut.length ? await Legs.open(vectorStore, querySet(split.heldOut, data.qrels.train!)) : null;
+  const devLegs = split.heldOut.length ? await Legs.open(vectorStore, querySet(split.heldOut, devQrels!)) : null;
 
   const baselineTest = await testLegs.metrics(null, denseOnly);
   const bm25Test = testLegs.lexicalMetrics();

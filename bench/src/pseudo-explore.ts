@@ -3,8 +3,10 @@
  * (never on test): trains LocalDeepMemory on the bench's pseudo-queries as
  * the trainer does (a 15% validation share carved, the fusion chosen on it),
  * then scores every candidate fusion with the model on the dev questions
- * (carved from the training queries, as `pnpm bench --dev-fraction`), beside
- * plain dense and hybrid search. Test figures are printed for the record only.
+ * (carved from the training queries, as `pnpm bench --dev-fraction`; with
+ * --dev-fraction 1 every training query, which the pseudo path never sees,
+ * plus the data set's own dev split if it has one), beside plain dense and
+ * hybrid search. Test figures are printed for the record only.
  *
  *   tsx --conditions=@zip/source bench/src/pseudo-explore.ts <beir-dir> [--dev-fraction 0.2] [--seed 42]
  *       [--pseudo-style sentences|mixed] [--pseudo-per-doc 10] [--max-pairs 60000] [--engine-options '{}']
@@ -32,6 +34,10 @@ const { values, positionals } = parseArgs({
     "max-pairs": { type: "string", default: "60000" },
     "engine-options": { type: "string", default: "{}" },
     "cache-dir": { type: "string", default: ".cache/bench" },
+    /** Only the plain rows, the default fusion and the weighted sums 1/1 (no grid). */
+    quick: { type: "boolean", default: false },
+    /** Skip the second training (every pseudo-query, no validation held back). */
+    "no-all": { type: "boolean", default: false },
   },
 });
 const log = (m: string) => console.error(`[explore ${new Date().toISOString().slice(11, 19)}] ${m}`);
@@ -46,16 +52,23 @@ async function main() {
   const store = new InMemoryVectorStore(data.documents.map((d, i) => ({ id: d.id, text: d.text, embedding: corpus.vectors[i]! })));
   const testIds = [...data.qrels.test!.keys()].filter((id) => data.queries.has(id));
   const trainAll = [...(data.qrels.train?.keys() ?? [])].filter((id) => data.queries.has(id));
-  const split = deterministicSplit(trainAll, (id) => id, Number(values["dev-fraction"]), seed);
+  const devFraction = Number(values["dev-fraction"]);
+  const ownDev = devFraction >= 1 ? [...(data.qrels.dev?.keys() ?? [])].filter((id) => data.queries.has(id) && !data.qrels.train?.has(id)) : [];
+  const split = devFraction >= 1 ? { train: [] as string[], heldOut: [...trainAll, ...ownDev] } : deterministicSplit(trainAll, (id) => id, devFraction, seed);
+  const devQrels = new Map([...(data.qrels.dev ?? new Map<string, Set<string>>()), ...(data.qrels.train ?? new Map<string, Set<string>>())]);
   const queryIds = [...new Set([...testIds, ...trainAll])];
   const queryEmb = await cachedEmbeddings({ cacheDir, label: `${data.name}-queries`, embedder, texts: queryIds.map((id) => data.queries.get(id)!), kind: "query", salt: data.corpusHash });
   const vector = new Map(queryIds.map((id, i) => [id, queryEmb.vectors[i]!]));
+  if (ownDev.length) {
+    const extra = await cachedEmbeddings({ cacheDir, label: `${data.name}-dev-queries`, embedder, texts: ownDev.map((id) => data.queries.get(id)!), kind: "query", salt: data.corpusHash });
+    ownDev.forEach((id, i) => vector.set(id, extra.vectors[i]!));
+  }
   const querySet = (ids: string[], qrels: Map<string, Set<string>>): QuerySet => ({
     texts: ids.map((id) => data.queries.get(id)!),
     vectors: ids.map((id) => vector.get(id)!),
     relevant: ids.map((id) => qrels.get(id)!),
   });
-  const dev = await Legs.open(store, querySet(split.heldOut, data.qrels.train!));
+  const dev = await Legs.open(store, querySet(split.heldOut, devQrels));
   const test = await Legs.open(store, querySet(testIds, data.qrels.test!));
 
   const style = values["pseudo-style"] === "mixed" ? "mixed" : "sentences";
@@ -93,7 +106,7 @@ async function main() {
 
   // The other way: no validation held back by the caller (the engine carves its own split and remembers it).
   const startAll = performance.now();
-  const modelAll = await engine.train({
+  const modelAll = values["no-all"] ? model : await engine.train({
     dimensions: corpus.dims,
     queries: questions.map((q) => q.vector),
     positives: questions.map((q) => q.positives),
@@ -103,16 +116,24 @@ async function main() {
   const transformAll = engine.load(modelAll);
   log(`trained on all in ${((performance.now() - startAll) / 1000).toFixed(1)} s: ${modelAll.report.epochs} epochs (best ${modelAll.report.bestEpoch}), memory ${JSON.stringify(modelAll.report.questionMemory ?? null)}`);
 
+  const grid = values.quick
+    ? fusionCandidates().filter((f) => f.method === "weighted" && f.weights.dense === 1 && f.depth === 100)
+    : fusionCandidates().slice(2);
   const rows: { name: string; fusion: Fusion; model: boolean | "all" }[] = [
     { name: "plain dense", fusion: denseOnly, model: false },
     { name: "plain hybrid (RRF k=60)", fusion: defaultHybridFusion, model: false },
+    ...grid.map((fusion) => ({ name: `plain + ${describeFusion(fusion)}`, fusion, model: false })),
     { name: "model dense", fusion: denseOnly, model: true },
     { name: "model + default RRF k=60", fusion: defaultHybridFusion, model: true },
     { name: "model + chosen on pseudo validation", fusion: choice.fusion, model: true },
-    ...fusionCandidates().slice(2).map((fusion) => ({ name: `model + ${describeFusion(fusion)}`, fusion, model: true })),
-    { name: "all-model dense", fusion: denseOnly, model: "all" },
-    { name: "all-model + default RRF k=60", fusion: defaultHybridFusion, model: "all" },
-    ...fusionCandidates().slice(2).map((fusion) => ({ name: `all-model + ${describeFusion(fusion)}`, fusion, model: "all" as const })),
+    ...grid.map((fusion) => ({ name: `model + ${describeFusion(fusion)}`, fusion, model: true })),
+    ...(values["no-all"]
+      ? []
+      : [
+          { name: "all-model dense", fusion: denseOnly, model: "all" as const },
+          { name: "all-model + default RRF k=60", fusion: defaultHybridFusion, model: "all" as const },
+          ...grid.map((fusion) => ({ name: `all-model + ${describeFusion(fusion)}`, fusion, model: "all" as const })),
+        ]),
   ];
   console.log(`\n${data.name}: ${split.heldOut.length} dev questions, ${testIds.length} test; recall@10 / nDCG@10 (pseudo validation | dev | test, test for the record only)`);
   for (const row of rows) {

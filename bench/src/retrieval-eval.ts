@@ -9,7 +9,7 @@ import {
   type SearchHit,
 } from "@zip/deep-memory";
 import { deterministicSplit, normalizeQuestion, retrainMaxQuestions, retrievalMetrics, saturatedHeldOutRecall } from "@zip/deep-memory/evaluation";
-import { chooseFusion, defaultHybridFusion, denseOnly, fusedRanking, fusedSearch, isCopiedQuestion, uncopiedRows } from "@zip/deep-memory/retrieval";
+import { chooseFusion, copiedQuestionsFusion, defaultHybridFusion, denseOnly, fusedRanking, fusedSearch, isCopiedQuestion, uncopiedRows } from "@zip/deep-memory/retrieval";
 
 export const topK = [1, 3, 5, 10, 50, 100];
 /** Candidates read per leg when measuring: as deep as any fusion tried and the deepest metric. */
@@ -118,7 +118,7 @@ export async function trainWithFusion(input: {
 }): Promise<TrainedWithFusion> {
   const carved = deterministicSplit(input.questions, (q) => normalizeQuestion(q.text), validationFraction, input.seed + 1);
   // As the trainer: where most validation questions are copied from their chunks, the others choose the fusion; too
-  // few others, none is held back, the engine trains once on all of them and search keeps plain hybrid's default.
+  // few others, none is held back, the engine trains once on all of them and search uses copiedQuestionsFusion.
   const choosers = uncopiedRows(carved.heldOut.map((q) => isCopiedQuestion(q.text, q.positives.map((p) => input.corpusTexts[p]!))));
   const copiedNote = choosers.majority ? { copiedValidationQuestions: choosers.copied } : {};
   const start = performance.now();
@@ -130,7 +130,7 @@ export async function trainWithFusion(input: {
       corpus: input.corpus,
       seed: input.seed,
     });
-    return { model, transform: input.engine.load(model), seconds: (performance.now() - start) / 1000, fusion: defaultHybridFusion, validationQuestions: 0, ...copiedNote, validationScores: [] };
+    return { model, transform: input.engine.load(model), seconds: (performance.now() - start) / 1000, fusion: copiedQuestionsFusion, validationQuestions: 0, ...copiedNote, validationScores: [] };
   }
   const { train, heldOut: validation } = carved;
   const choosing = choosers.rows.map((i) => validation[i]!);

@@ -18,6 +18,7 @@ export {
   fusionCandidates,
   fusedRanking,
   candidateDepth,
+  copiedQuestionsFusion,
   type FusionScore,
   type LegRankings,
 } from "./fusion-selection.js";

@@ -4,6 +4,7 @@ import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-trai
 import { InMemoryVectorStore, type InMemoryVectorStoreOptions } from "../adapters/vector-store/in-memory-vector-store.js";
 import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
 import { defaultHybridFusion } from "../retrieval/fusion.js";
+import { copiedQuestionsFusion } from "../retrieval/fusion-selection.js";
 import { ScriptedGenerator, syntheticCorpus } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 
@@ -162,7 +163,7 @@ describe("hybrid search with deep memory", () => {
     expect((await trainer.getSettings({ userId })).canEnable).toBe(false);
   });
 
-  it("holds no validation questions back, and keeps plain hybrid's default fusion, where they are copied from their chunks", async () => {
+  it("holds no validation questions back, and searches with the fusion fixed for copied questions, where they are copied from their chunks", async () => {
     // Sentences cut from their chunks are found by keyword search through their own words: chosen on them, the fusion
     // leaned on keywords (fiqa648: 4 points under plain hybrid search on real questions).
     const inner = new LocalDeepMemory();
@@ -177,7 +178,7 @@ describe("hybrid search with deep memory", () => {
     };
     const { trainer, store } = setup({ namedShare: 0, copiedShare: 1, engine });
     const { metrics } = await trained(trainer, store);
-    expect(metrics.retrieval).toMatchObject({ withModel: defaultHybridFusion, validationQuestions: 0, validation: [] });
+    expect(metrics.retrieval).toMatchObject({ withModel: copiedQuestionsFusion, validationQuestions: 0, validation: [] });
     expect(metrics.retrieval!.copiedValidationQuestions).toBeGreaterThan(20);
     // One training, on every training-side question (the engine carves its own split and remembers it).
     expect(calls).toEqual([{ queries: metrics.trainPairs, validation: 0 }]);

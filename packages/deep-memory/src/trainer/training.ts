@@ -8,7 +8,7 @@ import type { DeepMemoryEngine, EngineModel, EngineProgress, QueryTransform } fr
 import type { Embedder } from "../ports/embedder.js";
 import type { VectorStore } from "../ports/vector-store.js";
 import { defaultHybridFusion, denseOnly, type Fusion } from "../retrieval/fusion.js";
-import { candidateDepth, chooseFusion, fusedRanking, fusionCandidates } from "../retrieval/fusion-selection.js";
+import { candidateDepth, chooseFusion, copiedQuestionsFusion, fusedRanking, fusionCandidates } from "../retrieval/fusion-selection.js";
 import { isCopiedQuestion, uncopiedRows } from "../retrieval/copied-questions.js";
 import { searchLegs } from "../retrieval/search-legs.js";
 import { embedQueries, type EmbeddingCache } from "./corpus.js";
@@ -89,8 +89,8 @@ export async function trainAndEvaluate(input: {
   // them through their own words, so the keyword-heaviest fusion wins on them whatever real questions need (fiqa648:
   // 4 points under plain hybrid search). Where they are most of the validation share, the others choose if there are
   // enough of them (as for the held-out questions below); if not, none is held back: the engine trains once on every
-  // training-side question (its own split chooses epochs and the memory, then joins the memory) and search keeps
-  // plain hybrid's default fusion.
+  // training-side question (its own split chooses epochs and the memory, then joins the memory) and search uses the
+  // fusion chosen for this case on dev splits of real questions (copiedQuestionsFusion).
   const chunkText = new Map(input.chunks.map((c) => [c.id, c.text]));
   const isCopied = (q: LabelledQuestion) => isCopiedQuestion(q.question, q.chunkIds.map((id) => chunkText.get(id) ?? ""));
   const choosers = uncopiedRows(carved.heldOut.map(isCopied));
@@ -148,7 +148,7 @@ export async function trainAndEvaluate(input: {
   const depth = Math.max(100, candidateDepth(candidates, 10));
 
   // The fusion search applies with the model, chosen on validation questions the engine never trained on.
-  let choice: Awaited<ReturnType<typeof chooseFusion>> = { fusion: tooFewToChoose ? plainFusion : denseOnly, scores: [] };
+  let choice: Awaited<ReturnType<typeof chooseFusion>> = { fusion: tooFewToChoose ? copiedQuestionsFusion : denseOnly, scores: [] };
   if (lexical && validation.length) {
     const legs = await searchLegs({
       vectorStore: input.vectorStore,
@@ -220,7 +220,7 @@ export async function trainAndEvaluate(input: {
   // on that leg (saturation rule included), and searches with the default fusion, which saturated validation
   // questions could not have tuned either.
   const saturated = hybridBest && (baselines.hybrid!["recall@10"] ?? 0) >= saturatedHeldOutRecall;
-  const fusion = saturated ? defaultHybridFusion : choice.fusion;
+  const fusion = saturated && !tooFewToChoose ? defaultHybridFusion : choice.fusion;
   const judgedOn = saturated ? "dense-leg" : "search";
   const guardrailBaseline = hybridBest && !saturated ? "hybrid" : "dense";
   const asSearched = table(heldOutLegs.tuned!, fusion);

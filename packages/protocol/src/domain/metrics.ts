@@ -75,7 +75,8 @@ export const retrievalReportSchema = z.object({
    * copied from its chunks' text (offline sentence pseudo-queries): this many
    * of them. Such questions cannot choose a fusion: the others chose it
    * (`validationQuestions`), or, too few, none was held back
-   * (`validationQuestions` 0) and `withModel` is plain hybrid's default.
+   * (`validationQuestions` 0) and `withModel` is the fixed fusion for this
+   * case (a z-score weighted sum 1/1, top 100: `copiedQuestionsFusion`).
    */
   copiedValidationQuestions: z.number().int().nonnegative().optional(),
   /** The best fusion's validation scores first, then the best others (at most 5 in all). */
