@@ -1,7 +1,7 @@
 "use client";
 
 import * as ProgressPrimitive from "@radix-ui/react-progress";
-import { cn } from "@/lib/utils";
+import { cn } from "../lib/utils.js";
 
 export interface ProgressProps {
   /** 0..100 */

@@ -1,11 +1,11 @@
 "use client";
 
 import { useTrainingRuns, type RunWire } from "@zip/deep-memory-react";
-import { Badge, type BadgeProps } from "@/components/ui/badge";
-import { Button } from "@/components/ui/button";
-import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
-import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { formatDateTime, percent } from "@/lib/format";
+import { Badge, type BadgeProps } from "../ui/badge.js";
+import { Button } from "../ui/button.js";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "../ui/card.js";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "../ui/table.js";
+import { formatDateTime, percent } from "../lib/format.js";
 
 const statusBadge: Record<RunWire["status"], { label: string; variant: BadgeProps["variant"] }> = {
   pending: { label: "Starting", variant: "default" },

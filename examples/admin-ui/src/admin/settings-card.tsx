@@ -1,9 +1,11 @@
+"use client";
+
 import { useDeepMemoryToggle, useTrainingRun, type DeepMemoryClientError } from "@zip/deep-memory-react";
 import { useState } from "react";
-import { Alert, AlertDescription, AlertTitle } from "../components/ui/alert.js";
-import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "../components/ui/card.js";
-import { Label } from "../components/ui/input.js";
-import { Switch } from "../components/ui/switch.js";
+import { Alert, AlertDescription, AlertTitle } from "../ui/alert.js";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "../ui/card.js";
+import { Label } from "../ui/label.js";
+import { Switch } from "../ui/switch.js";
 import { formatDateTime, plural } from "../lib/format.js";
 
 export function SettingsCard({ className }: { className?: string }) {

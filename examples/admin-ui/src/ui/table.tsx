@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useRef, useState, type HTMLAttributes, type TdHTMLAttributes, type ThHTMLAttributes } from "react";
-import { cn } from "@/lib/utils";
+import { cn } from "../lib/utils.js";
 
 /** Whether the element's content is wider than it, and whether more of it lies to the right. */
 function useHorizontalOverflow() {

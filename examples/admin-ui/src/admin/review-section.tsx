@@ -1,7 +1,7 @@
 "use client";
 
 import type { RunDetailResponse } from "@zip/deep-memory-react";
-import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from "../ui/table.js";
 
 /** What a reviewer checks before training: how many questions, how they spread over chunks, and a sample of them. */
 export function ReviewSection({ run }: { run: RunDetailResponse }) {

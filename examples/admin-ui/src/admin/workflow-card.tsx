@@ -11,16 +11,16 @@ import {
   type TrainingRunResult,
 } from "@zip/deep-memory-react";
 import { useId, useState, type ReactNode } from "react";
-import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
-import { Badge } from "@/components/ui/badge";
-import { Button } from "@/components/ui/button";
-import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
-import { Input } from "@/components/ui/input";
-import { Label } from "@/components/ui/label";
-import { Progress } from "@/components/ui/progress";
-import { plural, shortId } from "@/lib/format";
-import { RecallChart } from "./recall-chart";
-import { ReviewSection } from "./review-section";
+import { Alert, AlertDescription, AlertTitle } from "../ui/alert.js";
+import { Badge } from "../ui/badge.js";
+import { Button } from "../ui/button.js";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "../ui/card.js";
+import { Input } from "../ui/input.js";
+import { Label } from "../ui/label.js";
+import { Progress } from "../ui/progress.js";
+import { plural, shortId } from "../lib/format.js";
+import { RecallChart } from "./recall-chart.js";
+import { ReviewSection } from "./review-section.js";
 
 export interface WorkflowCardProps {
   runId: string | null;

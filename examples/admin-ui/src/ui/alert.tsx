@@ -1,6 +1,6 @@
 import { cva, type VariantProps } from "class-variance-authority";
 import type { ComponentProps } from "react";
-import { cn } from "@/lib/utils";
+import { cn } from "../lib/utils.js";
 
 const alertVariants = cva("relative w-full rounded-lg border px-4 py-3 text-sm", {
   variants: {

@@ -2,7 +2,7 @@
 
 import * as SwitchPrimitive from "@radix-ui/react-switch";
 import type { ComponentProps } from "react";
-import { cn } from "@/lib/utils";
+import { cn } from "../lib/utils.js";
 
 /** Radix's switch: a button with role="switch", so Space/Enter toggle it and screen readers announce its state. */
 export function Switch({ className, ...props }: ComponentProps<typeof SwitchPrimitive.Root>) {

@@ -2,8 +2,8 @@
 
 import type { RunMetricsWire } from "@zip/deep-memory-react";
 import { useId, useLayoutEffect, useRef, useState } from "react";
-import { Table } from "@/components/ui/table";
-import { percent } from "@/lib/format";
+import { Table } from "../ui/table.js";
+import { percent } from "../lib/format.js";
 
 const KS = [1, 3, 5, 10] as const;
 const M = { top: 22, right: 8, bottom: 30, left: 40 };
