@@ -1,11 +1,10 @@
 import type pg from "pg";
-import type { SqlClient } from "../training-store/sql-training-store.js";
+import type { SqlClient } from "./sql-training-store.js";
 
 /**
- * SqlClient over node-postgres and over PGlite, for the pgvector store. Kept
- * here rather than shared with the training stores so that this entry point
- * never loads `pg` for a PGlite user (the pool is created through a dynamic
- * import only when a connection string is given).
+ * SqlClient over node-postgres and over PGlite, shared by the training stores
+ * and the pgvector store. `pg` is imported for its types only, so a PGlite
+ * user never loads it through this module.
  */
 
 type PgQueryable = Pick<pg.Pool | pg.PoolClient, "query">;
