@@ -6,7 +6,7 @@
  * thread instead, yielding to its event loop every 50 ms. fitModel is
  * deterministic for its job, so both give the same bytes (tested).
  */
-import { AbortedError, DeepMemoryError, TrainingFailedError, ValidationError, type EngineErrorCode as ErrorCode } from "./errors.js";
+import { AbortedError, DeepMemoryError, TrainingFailedError, ValidationError, type ErrorCode } from "./errors.js";
 import type { FitProgress } from "./fit-residual.js";
 import { fitModel, type FitHooks, type FitJob, type FitOutcome } from "./fit-model.js";
 import { startWorker, workerEntry, workerThreads, type WorkerEntry, type WorkerStartOptions } from "./worker-entry.js";

@@ -11,5 +11,14 @@ export type { DeepMemoryEngine, EngineModel, EngineProgress, EngineTrainInput, Q
 export { mulberry32 } from "./random.js";
 /** Lets timers and I/O run between pieces of CPU work; @zip/deep-memory's searches yield with the same one. */
 export { yieldToEventLoop } from "./event-loop.js";
-/** The brand shared by every deep-memory error class (the core's DeepMemoryError builds on it). */
-export { BrandedError } from "./errors.js";
+/** The deep-memory error family's base and the errors the engine throws; @zip/deep-memory re-exports them and adds the rest. */
+export {
+  AbortedError,
+  DeepMemoryError,
+  parseOrThrow,
+  TrainingFailedError,
+  ValidationError,
+  type DeepMemoryErrorOptions,
+  type ErrorCode,
+  type FieldIssue,
+} from "./errors.js";
