@@ -183,6 +183,43 @@ describe("SupabaseVectorStore", () => {
     expect(hits.map((h) => h.id)).toEqual(bruteForce(vectors[3]!, 3, (i) => owner(i) === BOB));
   });
 
+  it("counts chunks with PostgREST's exact count on HEAD requests, reading no row", async () => {
+    const store = new SupabaseVectorStore({ client: service() });
+    emulator.requests.length = 0;
+    expect(await store.countChunks({ userId: ALICE, excludeIds: [] })).toBe(30);
+    expect(emulator.requests).toHaveLength(1);
+    const [call] = emulator.requests;
+    expect(call).toMatchObject({ method: "HEAD", path: "documents" });
+    expect(call!.headers.get("prefer")).toMatch(/count=exact/);
+    // Ids it does not hold, and repeats, are ignored.
+    expect(await store.countChunks({ userId: ALICE, excludeIds: ["3", "4", "4", "999"] })).toBe(28);
+    // A HEAD answer has no body: the failure is still an UpstreamError with the status.
+    const missing = await new SupabaseVectorStore({ client: service(), table: "no_such_table" }).countChunks({ userId: ALICE, excludeIds: [] }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(UpstreamError);
+    expect(missing).toMatchObject({ status: 404, retryable: false });
+  });
+
+  it("counts only the user's chunks with the filter option, and through a user's session as row-level security allows", async () => {
+    const scoped = new SupabaseVectorStore({ client: service(), filter: (userId) => ({ user_id: userId }) });
+    // Bob's chunks are 21-30; shared (1) and Alice's (11) ids are not his to exclude.
+    expect(await scoped.countChunks({ userId: BOB, excludeIds: ["1", "11", "21", "22"] })).toBe(8);
+    const asAlice = createClient(PROJECT_URL, emulator.key("anon"), {
+      ...clientOptions,
+      global: { headers: { Authorization: `Bearer ${emulator.userToken(ALICE)}` } },
+    });
+    expect(await new SupabaseVectorStore({ client: asAlice }).countChunks({ userId: ALICE, excludeIds: ["25"] })).toBe(20);
+  });
+
+  it("asks for many excluded ids in several requests, each URL short enough for a gateway", async () => {
+    const store = new SupabaseVectorStore({ client: service() });
+    // 3,000 ids of a trained model (most long gone from the table) around ten that are there.
+    const excludeIds = [...Array.from({ length: 3000 }, (_, i) => String(100_000 + i)), ...Array.from({ length: 10 }, (_, i) => String(i + 1))];
+    emulator.requests.length = 0;
+    expect(await store.countChunks({ userId: ALICE, excludeIds })).toBe(20);
+    expect(emulator.requests.length).toBeGreaterThan(3);
+    for (const request of emulator.requests) expect(`${PROJECT_URL}/rest/v1/documents?${request.search.toString()}`.length).toBeLessThan(8192);
+  });
+
   it("maps failures to UpstreamError, retryable for outages only", async () => {
     const store = new SupabaseVectorStore({ client: service(), queryName: "no_such_function" });
     const missing = await store.search({ userId: ALICE, embedding: vectors[0]!, k: 3 }).catch((e: unknown) => e);
