@@ -22,7 +22,7 @@ describe("workerEntry", () => {
 });
 
 describe("startWorker", { timeout: 60_000 }, () => {
-  it("starts a worker from a file and from the tsx bootstrap under node --input-type=module", async () => {
+  it("starts a worker from a file and from the tsx bootstrap under --input-type=module, on the command line or in NODE_OPTIONS", async () => {
     // A thread inherits --input-type, which a thread started from a file refuses (ERR_INPUT_TYPE_NOT_ALLOWED):
     // as when a built package is imported from `node --input-type=module -e`.
     const dir = await mkdtemp(join(tmpdir(), "worker-entry-"));
@@ -43,9 +43,13 @@ describe("startWorker", { timeout: 60_000 }, () => {
           await worker.terminate();
         }
         console.log(JSON.stringify(seen));`;
-      const args = ["--input-type=module", "--import", "tsx", "--conditions=@zip/source", "-e", script];
-      const { stdout } = await execFileAsync(process.execPath, args, { timeout: 30_000 });
-      expect(JSON.parse(stdout)).toEqual(["ran on a thread", "ran on a thread"]);
+      const flags = ["--import", "tsx", "--conditions=@zip/source"];
+      const onCommandLine = await execFileAsync(process.execPath, ["--input-type=module", ...flags, "-e", script], { timeout: 30_000 });
+      expect(JSON.parse(onCommandLine.stdout)).toEqual(["ran on a thread", "ran on a thread"]);
+      // The same flag given through NODE_OPTIONS, which a thread reads from its environment.
+      const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --input-type=module`.trim() };
+      const inEnvironment = await execFileAsync(process.execPath, [...flags, "-e", script], { timeout: 30_000, env });
+      expect(JSON.parse(inEnvironment.stdout)).toEqual(["ran on a thread", "ran on a thread"]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

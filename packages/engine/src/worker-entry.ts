@@ -60,25 +60,33 @@ export interface WorkerStartOptions {
   workerData: unknown;
   eval?: boolean;
   execArgv?: string[];
+  env?: Record<string, string | undefined>;
 }
 
 /**
  * Starts `entry` on `Worker` (node:worker_threads' constructor): the file,
- * or the bootstrap evaluated. A thread inherits its parent's flags, and one
- * started from a file refuses --input-type (ERR_INPUT_TYPE_NOT_ALLOWED), so
- * under `node --input-type=module -e ...` it gets the other flags without
- * it. Throws what the constructor throws.
+ * or the bootstrap evaluated. A thread inherits its parent's flags (those
+ * given to node and those in NODE_OPTIONS), and one started from a file
+ * refuses --input-type (ERR_INPUT_TYPE_NOT_ALLOWED), so under
+ * `node --input-type=module -e ...` it gets the same flags without that one.
+ * Throws what the constructor throws.
  */
 export function startWorker<W, O extends WorkerStartOptions>(Worker: new (entry: URL | string, options: O) => W, entry: WorkerEntry, options: O): W {
-  const execArgv = flagsWithoutInputType();
-  const start = execArgv ? { ...options, execArgv } : options;
+  const runtime = (globalThis as { process?: { execArgv?: string[]; env?: Record<string, string | undefined> } }).process;
+  const execArgv = withoutInputType(runtime?.execArgv ?? []);
+  const nodeOptions = runtime?.env?.NODE_OPTIONS;
+  const fromEnv = nodeOptions === undefined ? undefined : withoutInputType(nodeOptions.split(/\s+/).filter(Boolean));
+  const start = {
+    ...options,
+    ...(execArgv ? { execArgv } : {}),
+    ...(fromEnv ? { env: { ...runtime!.env, NODE_OPTIONS: fromEnv.join(" ") } } : {}),
+  };
   return "file" in entry ? new Worker(entry.file, start) : new Worker(entry.source, { ...start, eval: true });
 }
 
-/** This process's flags without --input-type, or undefined where it has none (the thread then inherits them as they are). */
-function flagsWithoutInputType(): string[] | undefined {
-  const flags = (globalThis as { process?: { execArgv?: string[] } }).process?.execArgv;
-  if (!flags?.some((flag) => flag === "--input-type" || flag.startsWith("--input-type="))) return undefined;
+/** The flags without --input-type, or undefined where they have none (the thread then inherits them as they are). */
+function withoutInputType(flags: readonly string[]): string[] | undefined {
+  if (!flags.some((flag) => flag === "--input-type" || flag.startsWith("--input-type="))) return undefined;
   const kept: string[] = [];
   for (let i = 0; i < flags.length; i++) {
     // "--input-type module" takes the next argument as its value.
