@@ -11,6 +11,7 @@ import { UpstreamError } from "../../errors/errors.js";
 import { authShimSql } from "../training-store/sql-schema.js";
 import { PostgrestEmulator } from "./postgrest-emulator.test-support.js";
 import { SupabaseVectorStore } from "./supabase-vector-store.js";
+import { randomVectors } from "../../test-utils/synthetic.js";
 
 /**
  * supabase/vector-store/documents.sql run for real on PGlite with pgvector,
@@ -30,23 +31,6 @@ class NoWebSocket {
 }
 const clientOptions = { auth: { persistSession: false }, realtime: { transport: NoWebSocket as never } };
 
-/** Deterministic unit vectors (mulberry32), so failures reproduce. */
-function randomVectors(count: number, seed: number): Float32Array[] {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-  return Array.from({ length: count }, () => {
-    const v = Float32Array.from({ length: DIMS }, next);
-    const norm = Math.hypot(...v);
-    return v.map((x) => x / norm);
-  });
-}
-
 const cosine = (a: Float32Array, b: Float32Array) => {
   let dot = 0;
   let na = 0;
@@ -61,7 +45,7 @@ const cosine = (a: Float32Array, b: Float32Array) => {
 
 const ALICE = randomUUID();
 const BOB = randomUUID();
-const vectors = randomVectors(30, 7);
+const vectors = randomVectors(30, 7, DIMS);
 /** Documents 0-9 are shared, 10-19 Alice's, 20-29 Bob's. */
 const owner = (i: number) => (i < 10 ? undefined : i < 20 ? ALICE : BOB);
 
@@ -103,7 +87,7 @@ function bruteForce(query: Float32Array, k: number, allowed: (i: number) => bool
 
 describe("documents.sql on PostgreSQL with pgvector", () => {
   it("ranks by cosine similarity and reports it as `similarity`", async () => {
-    const query = randomVectors(1, 99)[0]!;
+    const query = randomVectors(1, 99, DIMS)[0]!;
     const { rows } = await db.query<{ id: number; similarity: number }>(
       "select id, similarity from public.match_documents($1::text::extensions.vector, 5)",
       [JSON.stringify(Array.from(query))],
@@ -162,7 +146,7 @@ describe("SupabaseVectorStore", () => {
 
   it("searches through match_documents over RPC, best first", async () => {
     const store = new SupabaseVectorStore({ client: service() });
-    const query = randomVectors(1, 5)[0]!;
+    const query = randomVectors(1, 5, DIMS)[0]!;
     emulator.requests.length = 0;
     const hits = await store.search({ userId: ALICE, embedding: query, k: 6 });
     expect(hits.map((h) => h.id)).toEqual(bruteForce(query, 6, () => true));
