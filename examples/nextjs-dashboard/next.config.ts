@@ -1,7 +1,7 @@
 import type { NextConfig } from "next";
 
 /** Workspace packages this app compiles from their TypeScript source (no `pnpm build` first). */
-const workspacePackages = ["@zip/deep-memory", "@zip/deep-memory-engine", "@zip/deep-memory-protocol", "@zip/deep-memory-react", "@zip/deep-memory-server", "@zip/deep-memory-local-embedder", "@zip/example-knowledge-base"];
+const workspacePackages = ["@zip/deep-memory", "@zip/deep-memory-engine", "@zip/deep-memory-protocol", "@zip/deep-memory-react", "@zip/deep-memory-server", "@zip/deep-memory-local-embedder", "@zip/example-knowledge-base", "@zip/example-admin-ui"];
 
 /** The parts of webpack's configuration changed below (Next types the whole object as `any`). */
 interface WebpackConfig {

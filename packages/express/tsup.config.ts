@@ -7,6 +7,4 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: "node20",
-  // jose is ESM-only; bundling it keeps the CommonJS build loadable by require() on Node 20.
-  noExternal: ["jose"],
 });

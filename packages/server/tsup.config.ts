@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", hono: "src/hono.ts", next: "src/next.ts" },
+  entry: { index: "src/index.ts", hono: "src/hono.ts", next: "src/next.ts", supabase: "src/supabase-auth.ts" },
   format: ["esm", "cjs"],
   dts: true,
   clean: true,
@@ -9,4 +9,6 @@ export default defineConfig({
   target: "es2022",
   // Web standards only (Request, Response, ReadableStream, Web Crypto): Node, Bun, Deno and edge runtimes alike.
   platform: "neutral",
+  // jose (the /supabase entry's token checks) is ESM-only; bundling it keeps the CommonJS build loadable by require() on Node 20.
+  noExternal: ["jose"],
 });

@@ -47,7 +47,8 @@ function newestMtime(path: string): number {
 export async function ensureProductionBuild(): Promise<void> {
   const buildId = join(appRoot, ".next", "BUILD_ID");
   const sources = ["app", "components", "lib", "instrumentation.ts", "middleware.ts", "next.config.ts", "postcss.config.mjs", "package.json"].map((p) => join(appRoot, p));
-  const packages = [...readdirSync(join(repoRoot, "packages")).map((name) => join(repoRoot, "packages", name, "src")), join(repoRoot, "examples", "knowledge-base", "src")];
+  const examples = ["knowledge-base", "admin-ui"].map((name) => join(repoRoot, "examples", name, "src"));
+  const packages = [...readdirSync(join(repoRoot, "packages")).map((name) => join(repoRoot, "packages", name, "src")), ...examples];
   const newest = Math.max(...[...sources, ...packages].filter((p) => existsSync(p)).map(newestMtime));
   if (existsSync(buildId) && statSync(buildId).mtimeMs > newest) return;
   // Asynchronously: a blocked test worker misses vitest's heartbeats during the minutes a build takes.

@@ -3,7 +3,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App.js";
 import { apiOrigin, devUserFromLocation } from "./lib/identity.js";
-import "./index.css";
+import "@zip/example-admin-ui/styles.css";
 
 const devUser = devUserFromLocation();
 

@@ -32,6 +32,9 @@ describe("@zip/deep-memory-engine as the core's engine", () => {
       invalid = error;
     }
     expect(ValidationError.isInstance(invalid)).toBe(true);
+    // The core's ValidationError is the engine's class: instanceof holds too, and one `catch` branch serves both.
+    expect(invalid).toBeInstanceOf(ValidationError);
+    expect(invalid).toBeInstanceOf(DeepMemoryError);
     expect(AbortedError.isInstance(invalid)).toBe(false);
     expect(DeepMemoryError.isInstance(invalid) && httpStatusFor(invalid.code)).toBe(400);
 
@@ -41,6 +44,7 @@ describe("@zip/deep-memory-engine as the core's engine", () => {
       .train({ dimensions: d, queries, positives, corpus, seed: 1, signal: controller.signal })
       .catch((error: unknown) => error);
     expect(AbortedError.isInstance(aborted)).toBe(true);
+    expect(aborted).toBeInstanceOf(AbortedError);
     expect(ValidationError.isInstance(aborted)).toBe(false);
   });
 });

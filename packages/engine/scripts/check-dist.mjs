@@ -3,9 +3,12 @@
 // checks the engine's two workers start from dist/ and run on threads of
 // their own (a worker whose file is missing would cost time, never the
 // result, so only this shows it): the training worker (dist/fit-worker.*)
-// and the corpus worker that shares mining (dist/corpus-worker.*). Part of
+// and the corpus worker that shares mining (dist/corpus-worker.*). The ESM
+// check runs again under `node --input-type=module -e`, whose flag a thread
+// started from a file refuses unless the engine leaves it out. Part of
 // `check:package`.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,7 +46,7 @@ function unitRows(rows, d, seed) {
 }
 
 async function check(format, { LocalDeepMemory }) {
-  const extension = format === "esm" ? ".js" : ".cjs";
+  const extension = format.startsWith("esm") ? ".js" : ".cjs";
   // Small: the training worker alone.
   started.length = 0;
   let corpus = unitRows(300, 32, 1);
@@ -63,5 +66,13 @@ async function check(format, { LocalDeepMemory }) {
   console.log(`${format}: training worker and corpus worker ran from dist/ on their own threads`);
 }
 
-await check("esm", await import(join(dist, "index.js")));
-await check("cjs", createRequire(import.meta.url)(join(dist, "index.cjs")));
+const underInputType = process.env.CHECK_DIST_INPUT_TYPE === "module";
+await check(underInputType ? "esm under --input-type=module" : "esm", await import(join(dist, "index.js")));
+if (!underInputType) {
+  await check("cjs", createRequire(import.meta.url)(join(dist, "index.cjs")));
+  const child = spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(import.meta.url)});`], {
+    env: { ...process.env, CHECK_DIST_INPUT_TYPE: "module" },
+    stdio: "inherit",
+  });
+  assert.equal(child.status, 0, "the check under node --input-type=module failed");
+}

@@ -15,7 +15,7 @@
 import { parentPort, threadId, workerData } from "node:worker_threads";
 import type { CorpusWorkerData, CorpusWorkerReply, CorpusWorkerRequest } from "./mining-worker.js";
 
-/** The exports of wasm-simd.wat this worker calls (addresses and sizes are numbers; see wasm-simd.ts). */
+/** The exports of wasm-simd.wat this worker calls (addresses and sizes are numbers; see wasm-simd.ts and wasm-simd-corpus.ts). */
 interface Kernels {
   abt_i16(a: number, b: number, m: number, n: number, k: number, out: number, ldo: number, scale: number): void;
   gather_dots(x: number, rows: number, base: number, idx: number, count: number, k: number, out: number): void;

@@ -6,10 +6,10 @@
  * thread instead, yielding to its event loop every 50 ms. fitModel is
  * deterministic for its job, so both give the same bytes (tested).
  */
-import { AbortedError, DeepMemoryError, TrainingFailedError, ValidationError, type EngineErrorCode as ErrorCode } from "./errors.js";
+import { AbortedError, DeepMemoryError, TrainingFailedError, ValidationError, type ErrorCode } from "./errors.js";
 import type { FitProgress } from "./fit-residual.js";
 import { fitModel, type FitHooks, type FitJob, type FitOutcome } from "./fit-model.js";
-import { workerEntry, workerThreads, type WorkerEntry } from "./worker-entry.js";
+import { startWorker, workerEntry, workerThreads, type WorkerEntry, type WorkerStartOptions } from "./worker-entry.js";
 
 /** What the worker posts, in this order: started, progress per epoch, then done or failed. */
 export type FitThreadMessage =
@@ -33,7 +33,7 @@ interface WorkerLike {
 
 interface WorkerThreads {
   threadId: number;
-  Worker: new (entry: URL | string, options: { workerData: unknown; eval?: boolean }) => WorkerLike;
+  Worker: new (entry: URL | string, options: WorkerStartOptions) => WorkerLike;
 }
 
 /** How to start the training worker (worker-entry.ts). */
@@ -58,13 +58,13 @@ export async function runFit(job: FitJob, hooks: FitHooks & { inWorker: boolean;
   const { signal, onProgress } = hooks;
   if (signal?.aborted) throw new AbortedError("Deep memory training was aborted");
   const threads = hooks.inWorker ? workerThreads<WorkerThreads>() : null;
-  const entry = hooks.entry === undefined ? workerEntry("fit-worker") : hooks.entry;
+  const entry = hooks.entry === undefined ? workerEntry(import.meta.url, "fit-worker") : hooks.entry;
   const inProcess = async (): Promise<FitRun> => ({ outcome: await fitModel(job, { signal, onProgress }), threadId: threads?.threadId ?? 0 });
   if (!threads || !entry) return inProcess();
 
   let worker: WorkerLike;
   try {
-    worker = "file" in entry ? new threads.Worker(entry.file, { workerData: job }) : new threads.Worker(entry.source, { eval: true, workerData: job });
+    worker = startWorker(threads.Worker, entry, { workerData: job });
   } catch {
     return inProcess();
   }

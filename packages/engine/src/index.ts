@@ -9,5 +9,16 @@ export { LocalDeepMemory, localDeepMemoryOptionsSchema, type LocalDeepMemoryOpti
 export type { DeepMemoryEngine, EngineModel, EngineProgress, EngineTrainInput, QueryTransform, TrainingReport } from "./contract.js";
 /** The seeded generator behind the engine's reproducible trainings; @zip/deep-memory uses the same one. */
 export { mulberry32 } from "./random.js";
-/** The brand shared by every deep-memory error class (the core's DeepMemoryError builds on it). */
-export { BrandedError } from "./errors.js";
+/** Lets timers and I/O run between pieces of CPU work; @zip/deep-memory's searches yield with the same one. */
+export { yieldToEventLoop } from "./event-loop.js";
+/** The deep-memory error family's base and the errors the engine throws; @zip/deep-memory re-exports them and adds the rest. */
+export {
+  AbortedError,
+  DeepMemoryError,
+  parseOrThrow,
+  TrainingFailedError,
+  ValidationError,
+  type DeepMemoryErrorOptions,
+  type ErrorCode,
+  type FieldIssue,
+} from "./errors.js";

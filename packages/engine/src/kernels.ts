@@ -8,7 +8,9 @@
  * around 1e-6 at 1,536 dimensions, far below what changes a ranking).
  */
 import type { AdamConfig } from "./adamw.js";
-import { createSimdCorpus, createSimdKeyScan, createSimdMatmul, cutoff, selectNearest, type SimdMatmul } from "./wasm-simd.js";
+import { createSimdMatmul, type SimdMatmul } from "./wasm-simd.js";
+import { createSimdCorpus } from "./wasm-simd-corpus.js";
+import { createSimdKeyScan, cutoff, selectNearest } from "./wasm-simd-key-scan.js";
 
 
 /** Dot product of `length` elements starting at the given offsets. */

@@ -11,7 +11,7 @@
  * the worker's file are missing: browsers, old runtimes, single-file bundles.
  */
 import { simdModule } from "./wasm-simd.js";
-import { workerEntry, workerThreads, type WorkerEntry } from "./worker-entry.js";
+import { startWorker, workerEntry, workerThreads, type WorkerEntry, type WorkerStartOptions } from "./worker-entry.js";
 
 /** Best-first top-k per question, -1 padded: what the worker returns. */
 export interface TopKJob {
@@ -45,7 +45,7 @@ export type CorpusWorkerReply = { type: "topK"; threadId: number; topK: Int32Arr
 interface WorkerApi {
   Worker: new (
     entry: URL | string,
-    options: { eval?: boolean; workerData: unknown; transferList?: ArrayBuffer[] },
+    options: WorkerStartOptions & { transferList?: ArrayBuffer[] },
   ) => {
     on(event: "message", listener: (value: CorpusWorkerReply) => void): void;
     once(event: "error", listener: (error: Error) => void): void;
@@ -85,14 +85,14 @@ export function startCorpusWorker(
   count: number,
   d: number,
   job: TopKJob,
-  entry: WorkerEntry | null = workerEntry("corpus-worker"),
+  entry: WorkerEntry | null = workerEntry(import.meta.url, "corpus-worker"),
 ): CorpusWorker | null {
   const threads = workerThreads<WorkerApi>();
   const module = simdModule();
   if (!threads || !module || !entry || job.rows === 0) return null;
   try {
     const workerData: CorpusWorkerData = { module, corpus, count, d, ...job };
-    const worker = "file" in entry ? new threads.Worker(entry.file, { workerData }) : new threads.Worker(entry.source, { eval: true, workerData });
+    const worker = startWorker(threads.Worker, entry, { workerData });
     // Replies come in the order of the requests: the top-k result, then one per score(). The thread keeps the
     // process alive while a reply is due (a CLI awaiting it would otherwise exit mid-training), and not while idle.
     const waiting: { resolve: (value: never) => void; reject: (error: Error) => void }[] = [];

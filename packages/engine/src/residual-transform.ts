@@ -1,6 +1,7 @@
 import { ValidationError } from "./errors.js";
 import type { QueryTransform } from "./contract.js";
-import { QuestionMemory } from "./question-memory.js";
+import type { QuestionMemory } from "./question-memory.js";
+import { memorySectionBytes, readMemorySection, writeMemorySection } from "./question-memory-format.js";
 import { createSimdResidual, type SimdResidual } from "./wasm-simd.js";
 
 /** Stored in EngineModel.format; bump the version when the byte layout changes. */
@@ -116,7 +117,7 @@ export class ResidualTransform implements QueryTransform {
     const d = this.dimensions;
     const r = this.rank;
     const factorBytes = headerBytes + 8 * d * r;
-    const bytes = new Uint8Array(factorBytes + (this.memory?.byteLength() ?? 0));
+    const bytes = new Uint8Array(factorBytes + (this.memory ? memorySectionBytes(this.memory) : 0));
     const view = new DataView(bytes.buffer);
     view.setUint32(0, magic, true);
     view.setUint16(4, this.layoutVersion, true);
@@ -126,7 +127,7 @@ export class ResidualTransform implements QueryTransform {
     for (const factor of [this.u, this.vt]) {
       for (let i = 0; i < factor.length; i++, offset += 4) view.setFloat32(offset, factor[i]!, true);
     }
-    this.memory?.write(view, offset);
+    if (this.memory) writeMemorySection(this.memory, view, offset);
     return bytes;
   }
 
@@ -164,7 +165,7 @@ export class ResidualTransform implements QueryTransform {
     }
     let memory: QuestionMemory | null = null;
     if (layoutVersion >= 2) {
-      const read = QuestionMemory.read(view, offset, d, layoutVersion === 3);
+      const read = readMemorySection(view, offset, d, layoutVersion === 3);
       if (read.end !== weights.byteLength) fail(`${weights.byteLength - read.end} bytes follow the question memory`);
       memory = read.memory;
     }

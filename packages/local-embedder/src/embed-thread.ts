@@ -5,6 +5,7 @@
  * embeds questions while training; on its own thread it costs the server's
  * event loop only the messages.
  */
+import { startWorker, workerEntry, workerThreads, type WorkerStartOptions } from "@zip/deep-memory/provider-utils";
 import type { EmbeddingModel, EmbeddingModelSettings } from "./embedding-model.js";
 import { reviveError, type EmbedThreadReply, type EmbedThreadRequest } from "./embed-thread-messages.js";
 
@@ -19,39 +20,7 @@ interface WorkerLike {
 }
 
 interface WorkerThreads {
-  Worker: new (entry: URL | string, options: { workerData: unknown; eval?: boolean }) => WorkerLike;
-}
-
-type WorkerEntry = { file: URL } | { source: string };
-
-function builtin<T>(id: string): T | undefined {
-  try {
-    return (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.(id) as T | undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The worker file beside this module with its extension (dist/embed-worker.js
- * or .cjs); from TypeScript source (the workspace's tests), embed-worker.ts
- * through tsx's CommonJS hook. Null where neither can be found.
- */
-function workerEntry(): WorkerEntry | null {
-  const here = import.meta.url;
-  const extension = /\.(?:c|m)?[jt]s$/.exec(new URL(here).pathname)?.[0];
-  if (!extension) return null;
-  if (extension !== ".ts") return { file: new URL(`./embed-worker${extension}`, here) };
-  const moduleApi = builtin<{ createRequire(from: string): { resolve(id: string): string } }>("node:module");
-  const urlApi = builtin<{ fileURLToPath(url: string): string }>("node:url");
-  if (!moduleApi || !urlApi) return null;
-  try {
-    const tsx = moduleApi.createRequire(here).resolve("tsx/cjs");
-    const entry = urlApi.fileURLToPath(new URL("./embed-worker.ts", here).href);
-    return { source: `require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});` };
-  } catch {
-    return null;
-  }
+  Worker: new (entry: URL | string, options: WorkerStartOptions) => WorkerLike;
 }
 
 interface Pending {
@@ -61,13 +30,12 @@ interface Pending {
 
 /** An EmbeddingModel whose batches run on a worker thread; null where no worker can start (browsers, bundles without the file). */
 export function startEmbeddingThread(settings: EmbeddingModelSettings): EmbeddingThread | null {
-  const threads = builtin<WorkerThreads>("node:worker_threads");
-  const entry = workerEntry();
+  const threads = workerThreads<WorkerThreads>();
+  // dist/embed-worker.js (or .cjs) beside this bundle; from source, embed-worker.ts through tsx.
+  const entry = workerEntry(import.meta.url, "embed-worker");
   if (!threads || !entry) return null;
   try {
-    const worker =
-      "file" in entry ? new threads.Worker(entry.file, { workerData: settings }) : new threads.Worker(entry.source, { eval: true, workerData: settings });
-    return new EmbeddingThread(worker);
+    return new EmbeddingThread(startWorker(threads.Worker, entry, { workerData: settings }));
   } catch {
     return null;
   }

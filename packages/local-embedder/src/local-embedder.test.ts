@@ -178,6 +178,18 @@ describe.skipIf(modelDir === undefined)("LocalEmbedder's embedding thread", () =
       expect(stdout.trim()).toBe("384 true");
     });
   });
+
+  it("still runs on its thread under node --input-type=module, where the thread evaluates its bootstrap as ESM", async () => {
+    // The thread inherits --input-type=module, so a bootstrap that calls require() dies at once and the
+    // model quietly falls back to this thread: the same script must still report a thread of its own.
+    const script = `import { LocalEmbedder } from ${JSON.stringify(fileURLToPath(new URL("./index.ts", import.meta.url)))};
+      const embedder = new LocalEmbedder({ modelDir: ${JSON.stringify(modelDir)} });
+      const [vector] = await embedder.embed(["hello"]);
+      console.log(vector.length, embedder.threadId > 0);`;
+    const args = ["--input-type=module", "--import", "tsx", "--conditions=@zip/source", "-e", script];
+    const { stdout } = await execFileAsync(process.execPath, args, { timeout: 60_000 });
+    expect(stdout.trim()).toBe("384 true");
+  });
 });
 
 async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {

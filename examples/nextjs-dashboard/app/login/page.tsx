@@ -1,7 +1,6 @@
 import { redirect } from "next/navigation";
 import { signInLocally } from "@/app/actions";
-import { Button } from "@/components/ui/button";
-import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Button, Card, CardContent, CardDescription, CardHeader, CardTitle } from "@zip/example-admin-ui/ui";
 import { currentUserId } from "@/lib/server/current-user";
 import { authMode } from "@/lib/server/session";
 

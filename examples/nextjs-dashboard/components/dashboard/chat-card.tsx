@@ -2,12 +2,7 @@
 
 import { useDeepMemoryToggle } from "@zip/deep-memory-react";
 import { useId, useState } from "react";
-import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
-import { Badge } from "@/components/ui/badge";
-import { Button } from "@/components/ui/button";
-import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
-import { Input } from "@/components/ui/input";
-import { Label } from "@/components/ui/label";
+import { Alert, AlertDescription, AlertTitle, Badge, Button, Card, CardContent, CardDescription, CardHeader, CardTitle, Input, Label } from "@zip/example-admin-ui/ui";
 import type { ChatReply } from "@/lib/chat";
 
 interface Exchange {

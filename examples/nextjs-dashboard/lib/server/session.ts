@@ -1,5 +1,5 @@
 import { UnauthorizedError } from "@zip/deep-memory";
-import { jwtVerify } from "jose";
+import { supabaseTokenVerifier } from "@zip/deep-memory-server/supabase";
 
 /**
  * Who is signed in. Two modes:
@@ -75,17 +75,12 @@ export async function sessionUserId(input: { cookies: readonly Cookie[]; authori
   const bearer = /^Bearer\s+(.+)$/i.exec(input.authorization ?? "")?.[1]?.trim();
   const token = bearer ?? supabaseAccessToken(input.cookies);
   if (!token) return null;
-  try {
-    const { payload } = await jwtVerify(token, new TextEncoder().encode(env.SUPABASE_JWT_SECRET!.trim()), {
-      algorithms: ["HS256"],
-      audience: "authenticated",
-      ...(env.SUPABASE_URL ? { issuer: `${env.SUPABASE_URL.replace(/\/$/, "")}/auth/v1` } : {}),
-      requiredClaims: ["sub", "exp"],
-    });
-    return typeof payload.sub === "string" && payload.sub !== "" ? payload.sub : null;
-  } catch {
-    return null;
-  }
+  // The server package's Supabase checks (as its supabaseUserId runs them), on a token that may come from a cookie.
+  const verify = supabaseTokenVerifier({
+    jwtSecret: env.SUPABASE_JWT_SECRET!.trim(),
+    ...(env.SUPABASE_URL ? { issuer: `${env.SUPABASE_URL.replace(/\/$/, "")}/auth/v1` } : {}),
+  });
+  return verify(token).catch(() => null);
 }
 
 /** The user of an API request, or null (the deep-memory handler then answers 401). */

@@ -1,11 +1,6 @@
 import { useDeepMemorySearch, type SearchHitWire } from "@zip/deep-memory-react";
 import { useId, useState } from "react";
-import { Alert, AlertDescription, AlertTitle } from "../components/ui/alert.js";
-import { Badge } from "../components/ui/badge.js";
-import { Button } from "../components/ui/button.js";
-import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "../components/ui/card.js";
-import { Input, Label } from "../components/ui/input.js";
-import { cn } from "../lib/utils.js";
+import { Alert, AlertDescription, AlertTitle, Badge, Button, Card, CardContent, CardDescription, CardHeader, CardTitle, cn, Input, Label } from "@zip/example-admin-ui/ui";
 
 const K_CHOICES = [3, 5, 10] as const;
 

@@ -2,72 +2,22 @@
  * Every error the SDK throws on purpose is a DeepMemoryError with a string
  * `code`. Hosts switch on `code` (or `DeepMemoryError.isInstance`), never on
  * messages; `httpStatusFor` maps codes to HTTP status in one table.
+ *
+ * The base class, the codes and the errors the engine throws too
+ * (ValidationError, TrainingFailedError, AbortedError) are the engine's, so
+ * each is defined once and an engine error is an instance of the core's class.
  */
-import { BrandedError } from "@zip/deep-memory-engine";
+import { AbortedError, DeepMemoryError, type DeepMemoryErrorOptions } from "@zip/deep-memory-engine";
 
-export type ErrorCode =
-  | "VALIDATION_FAILED"
-  /** HTTP-only: the request body is not valid JSON. */
-  | "INVALID_JSON"
-  /** HTTP-only: the request body is larger than the server accepts. */
-  | "PAYLOAD_TOO_LARGE"
-  /** HTTP-only: the request body is not JSON (or not UTF-8). */
-  | "UNSUPPORTED_MEDIA_TYPE"
-  /** HTTP-only: the route exists but not with this method (the `Allow` header lists those it has). */
-  | "METHOD_NOT_ALLOWED"
-  | "UNAUTHORIZED"
-  | "NOT_FOUND"
-  | "RUN_ALREADY_ACTIVE"
-  /** generate found no chunk without training pairs: nothing was started. */
-  | "NOTHING_TO_GENERATE"
-  /** HTTP-only: an Idempotency-Key was reused with a different request. */
-  | "IDEMPOTENCY_KEY_REUSED"
-  | "INVALID_RUN_STATE"
-  | "NO_TRAINED_MODEL"
-  /** A model file that is damaged, truncated or not a deep-memory model file. */
-  | "MODEL_FILE_INVALID"
-  /** A model made for another embedding model, dimension or engine than this trainer's. */
-  | "MODEL_INCOMPATIBLE"
-  | "RATE_LIMITED"
-  | "UPSTREAM_FAILED"
-  | "GENERATION_OUTPUT_INVALID"
-  | "TRAINING_FAILED"
-  | "STORE_FAILED"
-  | "ABORTED"
-  | "INTERNAL";
-
-export interface DeepMemoryErrorOptions {
-  cause?: unknown;
-  details?: Record<string, unknown>;
-}
-
-/**
- * Every error the SDK throws on purpose. The brand (what `isInstance` checks,
- * across installed copies of the package) comes from BrandedError in
- * @zip/deep-memory-engine, so the engine's errors, which cannot import this
- * class, are recognised alike.
- */
-export class DeepMemoryError extends BrandedError<ErrorCode> {
-  static override readonly brand: string = "DeepMemoryError";
-
-  constructor(code: ErrorCode, message: string, options: DeepMemoryErrorOptions = {}) {
-    super(code, message, options);
-  }
-}
-
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
-
-export class ValidationError extends DeepMemoryError {
-  static override readonly brand: string = "ValidationError";
-  readonly issues: FieldIssue[];
-  constructor(message: string, issues: FieldIssue[] = [], options: DeepMemoryErrorOptions = {}) {
-    super("VALIDATION_FAILED", message, { ...options, details: { issues, ...options.details } });
-    this.issues = issues;
-  }
-}
+export {
+  AbortedError,
+  DeepMemoryError,
+  TrainingFailedError,
+  ValidationError,
+  type DeepMemoryErrorOptions,
+  type ErrorCode,
+  type FieldIssue,
+} from "@zip/deep-memory-engine";
 
 export class UnauthorizedError extends DeepMemoryError {
   static override readonly brand: string = "UnauthorizedError";
@@ -187,24 +137,10 @@ export class GenerationOutputError extends DeepMemoryError {
   }
 }
 
-export class TrainingFailedError extends DeepMemoryError {
-  static override readonly brand: string = "TrainingFailedError";
-  constructor(message: string, options: DeepMemoryErrorOptions = {}) {
-    super("TRAINING_FAILED", message, options);
-  }
-}
-
 export class StoreError extends DeepMemoryError {
   static override readonly brand: string = "StoreError";
   constructor(message: string, options: DeepMemoryErrorOptions = {}) {
     super("STORE_FAILED", message, options);
-  }
-}
-
-export class AbortedError extends DeepMemoryError {
-  static override readonly brand: string = "AbortedError";
-  constructor(message = "The operation was aborted") {
-    super("ABORTED", message);
   }
 }
 

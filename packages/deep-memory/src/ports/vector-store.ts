@@ -54,7 +54,8 @@ export interface VectorStore {
   textSearch?(input: TextSearchInput): Promise<SearchHit[]>;
   /**
    * Optional capability: how many of the user's chunks there are, leaving out
-   * `excludeIds`, in one call (a SQL `count(*)`, a maintained counter). The
+   * `excludeIds`, without listing them (a SQL `count(*)`, PostgREST's exact
+   * count, a maintained counter). The
    * settings view uses it for "new chunks since the last training"; without
    * it that figure pages through `listChunks`.
    */

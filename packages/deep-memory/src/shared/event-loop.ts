@@ -1,7 +1,5 @@
-/** Lets timers and I/O run; setTimeout where setImmediate is missing (browsers). */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
-}
+// The engine's yield (setImmediate, setTimeout in browsers), which training yields with too.
+import { yieldToEventLoop } from "@zip/deep-memory-engine";
 
 /**
  * A check to call between small pieces of CPU work (one question's search, one

@@ -29,6 +29,16 @@ export function randomUnit(dims: number, rand: () => number): Float32Array {
   return v;
 }
 
+/** `count` deterministic unit vectors (uniform coordinates, normalised), so a failing store test reproduces. */
+export function randomVectors(count: number, seed: number, dims: number): Float32Array[] {
+  const rand = mulberry32(seed);
+  return Array.from({ length: count }, () => {
+    const v = Float32Array.from({ length: dims }, () => rand() - 0.5);
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  });
+}
+
 export interface SyntheticCorpus {
   documents: InMemoryDocument[];
   dims: number;

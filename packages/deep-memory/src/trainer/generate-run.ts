@@ -212,22 +212,8 @@ async function runGeneration(
         },
       },
     });
-    const finished = await store.updateRun(
-      userId,
-      run.id,
-      { status: "generated", generatedAt: ctx.clock(), leaseOwner: null, leaseExpiresAt: null },
-      { leaseOwner, status: ["generating"] },
-      ctx.clock(),
-    );
+    const finished = await markGenerated(ctx, info, userId, run.id, leaseOwner);
     if (!finished) throw new StoreError(`Lost the lease on run ${run.id} before it finished generating`);
-    ctx.runner.emit(info, {
-      type: "completed",
-      status: "generated",
-      pairCount: finished.pairCount,
-      processedChunks: finished.processedChunks,
-      totalChunks: finished.totalChunks,
-      capReached: finished.capReached,
-    });
   } catch (error) {
     await ctx.runner.fail({ ...info, leaseOwner }, "generating", error, signal);
   }
@@ -282,6 +268,30 @@ function generationBatches(
     });
   }
   return tasks;
+}
+
+/**
+ * Marks a run generated if `leaseOwner` still holds it and announces the job's
+ * completion; null when the lease was lost (someone else finishes or fails it).
+ */
+export async function markGenerated(ctx: TrainerContext, job: NewJob, userId: string, runId: string, leaseOwner: string): Promise<TrainingRun | null> {
+  const finished = await ctx.config.store.updateRun(
+    userId,
+    runId,
+    { status: "generated", generatedAt: ctx.clock(), leaseOwner: null, leaseExpiresAt: null },
+    { leaseOwner, status: ["generating"] },
+    ctx.clock(),
+  );
+  if (!finished) return null;
+  ctx.runner.emit(job, {
+    type: "completed",
+    status: "generated",
+    pairCount: finished.pairCount,
+    processedChunks: finished.processedChunks,
+    totalChunks: finished.totalChunks,
+    capReached: finished.capReached,
+  });
+  return finished;
 }
 
 export function emitGenerationProgress(ctx: TrainerContext, job: NewJob, run: TrainingRun): void {

@@ -3,7 +3,7 @@ import { StoreError, ValidationError } from "../errors/errors.js";
 import type { NewJob } from "../events/job-event-log.js";
 import type { GenerateBatchTask, JobTask, JobTaskContext, JobTaskHandler, TrainTask } from "../ports/job-runner.js";
 import type { TrainerContext } from "./context.js";
-import { emitGenerationProgress, storableOutcome } from "./generate-run.js";
+import { emitGenerationProgress, markGenerated, storableOutcome } from "./generate-run.js";
 import { generatePairs } from "./generation.js";
 import { runTraining } from "./train-run.js";
 
@@ -94,24 +94,9 @@ async function finishIfDone(ctx: TrainerContext, task: GenerateBatchTask, job: N
   const run = await store.getRun(task.userId, task.runId);
   if (!run || run.status !== "generating" || run.leaseOwner !== task.leaseOwner) return;
   if (run.processedChunks < run.totalChunks && !run.capReached) return;
-  const finished = await store.updateRun(
-    task.userId,
-    task.runId,
-    { status: "generated", generatedAt: ctx.clock(), leaseOwner: null, leaseExpiresAt: null },
-    { leaseOwner: task.leaseOwner, status: ["generating"] },
-    ctx.clock(),
-  );
-  if (!finished) return;
-  // Tasks of this job still queued (after the cap) have nothing left to do.
+  if (!(await markGenerated(ctx, job, task.userId, task.runId, task.leaseOwner))) return;
+  // Tasks of this job still queued (after the cap) have nothing left to do: they find the run generated.
   await ctx.runner.queue?.cancel(task.jobId).catch(() => {});
-  ctx.runner.emit(job, {
-    type: "completed",
-    status: "generated",
-    pairCount: finished.pairCount,
-    processedChunks: finished.processedChunks,
-    totalChunks: finished.totalChunks,
-    capReached: finished.capReached,
-  });
   await ctx.runner.events.flush(task.jobId);
 }
 

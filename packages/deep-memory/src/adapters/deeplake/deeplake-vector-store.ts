@@ -96,6 +96,10 @@ function toMetadata(value: unknown): Record<string, unknown> | undefined {
  * and searched by cosine similarity on the server. Deep memory from this SDK
  * works with it by transforming the query embedding before the search;
  * Activeloop's own (discontinued) deep memory is not used.
+ *
+ * It has no `countChunks`: that TQL has no aggregate (no count), and its `in`
+ * takes numbers and class labels only, so chunks cannot be counted, nor
+ * excluded ids left out, on the server; settings list the dataset instead.
  */
 export class DeepLakeVectorStore implements VectorStore {
   private readonly org: string;

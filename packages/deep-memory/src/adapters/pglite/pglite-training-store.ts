@@ -2,7 +2,8 @@ import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { SqlJobEventLog } from "../job-events/sql-job-event-log.js";
 import { migrateDeepMemorySchema, type MigrationResult } from "../training-store/migrate.js";
-import { SqlTrainingStore, type SqlClient } from "../training-store/sql-training-store.js";
+import { pgliteSqlClient } from "../training-store/sql-clients.js";
+import { SqlTrainingStore } from "../training-store/sql-training-store.js";
 
 /** The part of PGlite (and its transactions) the store uses. */
 interface PGliteQueryable {
@@ -30,22 +31,6 @@ export interface PGliteTrainingStoreOptions {
 
 export const DEFAULT_PGLITE_DATA_DIR = ".deep-memory/pglite";
 
-function pgliteClient(db: PGliteQueryable & { transaction?: PGliteDatabase["transaction"] }): SqlClient {
-  return {
-    query: async (text, params) => {
-      const result = await db.query(text, params ? [...params] : []);
-      return { rows: result.rows as Record<string, unknown>[] };
-    },
-    exec: async (sql) => {
-      await db.exec(sql);
-    },
-    transaction: async (fn) => {
-      if (!db.transaction) throw new Error("Nested transactions are not supported");
-      return db.transaction((tx) => fn(pgliteClient(tx)));
-    },
-  };
-}
-
 /**
  * The training store for zero-setup hosts, demos and examples: the same schema
  * and SQL as PostgresTrainingStore, run in-process by PGlite (PostgreSQL
@@ -57,7 +42,7 @@ export class PGliteTrainingStore extends SqlTrainingStore {
   private readonly ownsDb: boolean;
 
   private constructor(db: PGliteDatabase, ownsDb: boolean) {
-    super(pgliteClient(db));
+    super(pgliteSqlClient(db));
     this.db = db;
     this.ownsDb = ownsDb;
   }

@@ -7,4 +7,4 @@ export {
   type PgVectorDeleteInput,
 } from "./pgvector-store.js";
 export { pgvectorSchemaSql, type PgVectorSchemaOptions } from "./pgvector-schema.js";
-export type { PGliteLike } from "./sql-clients.js";
+export type { PGliteLike } from "../training-store/sql-clients.js";

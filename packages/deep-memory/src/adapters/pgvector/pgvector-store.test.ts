@@ -6,6 +6,7 @@ import { bm25Scores, expectTopK, referenceDocs, termsOf } from "./bm25-reference
 import { createPgvectorDatabase, pgvectorUnavailable } from "./pgvector-database.test-support.js";
 import { toPgVectorError } from "./pgvector-errors.js";
 import { PgVectorStore, type PgVectorChunk } from "./pgvector-store.js";
+import { randomVectors } from "../../test-utils/synthetic.js";
 
 /**
  * The same behaviour checked on PGlite with its vector extension (always) and
@@ -13,23 +14,6 @@ import { PgVectorStore, type PgVectorChunk } from "./pgvector-store.js";
  */
 
 const DIMS = 8;
-
-/** Deterministic unit vectors (mulberry32), so failures reproduce. */
-function randomVectors(count: number, seed: number, dims = DIMS): Float32Array[] {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-  return Array.from({ length: count }, () => {
-    const v = Float32Array.from({ length: dims }, next);
-    const norm = Math.hypot(...v);
-    return v.map((x) => x / norm);
-  });
-}
 
 const cosine = (a: Float32Array, b: Float32Array) => {
   let dot = 0;
@@ -60,7 +44,7 @@ const ALICE = "alice";
 const BOB = "bob";
 /** 0-9 shared, 10-19 Alice's, 20-29 Bob's; texts repeat with an owner tag so BM25 has a corpus. */
 const owner = (i: number) => (i < 10 ? null : i < 20 ? ALICE : BOB);
-const vectors = randomVectors(30, 7);
+const vectors = randomVectors(30, 7, DIMS);
 const corpus: PgVectorChunk[] = vectors.map((embedding, i) => ({
   id: `c${String(i).padStart(2, "0")}`,
   text: `${TEXTS[i % 10]} ${owner(i) ?? "shared"} note ${i}`,
@@ -201,7 +185,7 @@ for (const backend of [pgliteBackend(), postgresBackend()]) {
         [2, BOB],
         [3, ALICE],
       ] as const) {
-        const q = randomVectors(1, seed)[0]!;
+        const q = randomVectors(1, seed, DIMS)[0]!;
         const expected = vectors
           .map((v, i) => ({ id: corpus[i]!.id, score: cosine(q, v), i }))
           .filter((d) => visibleTo(user)(d.i))
@@ -222,11 +206,11 @@ for (const backend of [pgliteBackend(), postgresBackend()]) {
 
     it("returns k rows past the index's default candidate list, and a small user's rows in a large table", async () => {
       const { store: big } = await backend.open({ table: "pgv_big" });
-      const many = randomVectors(400, 11);
+      const many = randomVectors(400, 11, DIMS);
       await big.upsert(
         many.map((embedding, i) => ({ id: `b${String(i).padStart(3, "0")}`, text: `row ${i}`, embedding, userId: i < 6 ? "few" : "crowd" })),
       );
-      const q = randomVectors(1, 12)[0]!;
+      const q = randomVectors(1, 12, DIMS)[0]!;
       const wide = await big.search({ userId: "crowd", embedding: q, k: 120 });
       expect(wide).toHaveLength(120);
       const few = await big.search({ userId: "few", embedding: q, k: 6 });

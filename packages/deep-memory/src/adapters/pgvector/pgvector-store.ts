@@ -17,7 +17,7 @@ import {
   type ResolvedSchemaOptions,
   type SchemaNames,
 } from "./pgvector-schema.js";
-import { pgliteSqlClient, pgSqlClient, type PGliteLike } from "./sql-clients.js";
+import { pgliteSqlClient, pgSqlClient, type PGliteLike } from "../training-store/sql-clients.js";
 import { asText } from "../../shared/as-text.js";
 
 const bm25Schema = z

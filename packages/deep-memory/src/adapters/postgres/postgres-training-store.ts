@@ -2,7 +2,8 @@ import pg from "pg";
 import { ValidationError } from "../../errors/errors.js";
 import { SqlJobEventLog } from "../job-events/sql-job-event-log.js";
 import { migrateDeepMemorySchema, type MigrationResult } from "../training-store/migrate.js";
-import { SqlTrainingStore, type SqlClient } from "../training-store/sql-training-store.js";
+import { pgSqlClient } from "../training-store/sql-clients.js";
+import { SqlTrainingStore } from "../training-store/sql-training-store.js";
 import { PostgresJobEventNotifier } from "./postgres-job-events.js";
 
 export interface PostgresTrainingStoreOptions {
@@ -18,42 +19,6 @@ export interface PostgresTrainingStoreOptions {
   max?: number;
   /** Passed to the pool the store creates, e.g. `{ rejectUnauthorized: true }`. */
   ssl?: pg.PoolConfig["ssl"];
-}
-
-type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
-
-function pgClient(target: Queryable, pool: pg.Pool | null): SqlClient {
-  return {
-    query: async (text, params) => {
-      const result = await target.query(text, params ? [...params] : []);
-      return { rows: result.rows as Record<string, unknown>[] };
-    },
-    exec: async (sql) => {
-      // No parameters: the simple protocol, which runs several statements.
-      await target.query(sql);
-    },
-    transaction: async (fn) => {
-      if (!pool) throw new Error("Nested transactions are not supported");
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query("begin");
-        const result = await fn(pgClient(client, null));
-        await client.query("commit");
-        return result;
-      } catch (error) {
-        try {
-          await client.query("rollback");
-        } catch (rollbackError) {
-          // The connection itself failed; drop it instead of returning it to the pool.
-          broken = rollbackError as Error;
-        }
-        throw error;
-      } finally {
-        client.release(broken);
-      }
-    },
-  };
 }
 
 /**
@@ -75,7 +40,7 @@ export class PostgresTrainingStore extends SqlTrainingStore {
         ? new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10, ssl: options.ssl })
         : undefined);
     if (!pool) throw new ValidationError("PostgresTrainingStore needs a pool or a connectionString");
-    super(pgClient(pool, pool));
+    super(pgSqlClient(pool, pool));
     this.pool = pool;
     this.ownsPool = !options.pool;
     // An idle connection that dies (database restart, network blip) emits

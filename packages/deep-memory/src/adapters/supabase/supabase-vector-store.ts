@@ -2,7 +2,7 @@ import type { SupabaseClient } from "@supabase/supabase-js";
 import type { Chunk, SearchHit } from "../../domain/chunk.js";
 import { AbortedError, UpstreamError, ValidationError } from "../../errors/errors.js";
 import { toStorableText } from "../../errors/storable-text.js";
-import type { ChunkPage, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
+import type { ChunkPage, CountChunksInput, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
 import type { PostgrestResult } from "./postgrest-errors.js";
 import { asText } from "../../shared/as-text.js";
 
@@ -33,6 +33,30 @@ export interface SupabaseVectorStoreOptions {
 }
 
 type Row = Record<string, unknown>;
+
+/** Characters of excluded ids per count request: the ids travel in the URL, which gateways cap (often at 8 KiB). */
+const idsPerUrl = 4000;
+/** Count requests for excluded ids in flight at once. */
+const countConcurrency = 4;
+
+/** The ids in batches of about `budget` URL-encoded characters each. */
+function urlBatches(ids: readonly string[], budget: number): string[][] {
+  const batches: string[][] = [];
+  let batch: string[] = [];
+  let size = 0;
+  for (const id of ids) {
+    const cost = encodeURIComponent(id).length + 3;
+    if (batch.length > 0 && size + cost > budget) {
+      batches.push(batch);
+      batch = [];
+      size = 0;
+    }
+    batch.push(id);
+    size += cost;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
 
 /** Vector store failures are the host's provider failing: retry outages and rate limits, not bad requests. */
 function upstream(result: PostgrestResult, action: string): UpstreamError {
@@ -135,6 +159,38 @@ export class SupabaseVectorStore implements VectorStore {
       after = String(rows[rows.length - 1]![id]);
     }
     return { chunks, nextCursor: exhausted || chunks.length === 0 ? null : after };
+  }
+
+  /**
+   * The user's chunks (the whole table without `filter`) less `excludeIds`,
+   * by PostgREST's exact count: HEAD requests with `Prefer: count=exact`,
+   * the total read from Content-Range. One count of the scope, minus a count
+   * of the excluded ids it holds, asked in batches short enough for a URL.
+   */
+  async countChunks(input: CountChunksInput): Promise<number> {
+    const total = await this.count(input.userId, null);
+    const batches = urlBatches([...new Set(input.excludeIds)], idsPerUrl);
+    let excluded = 0;
+    for (let i = 0; i < batches.length; i += countConcurrency) {
+      const counts = await Promise.all(batches.slice(i, i + countConcurrency).map((ids) => this.count(input.userId, ids)));
+      for (const n of counts) excluded += n;
+    }
+    return total - excluded;
+  }
+
+  /** Rows in the user's scope (among `ids` when given), without reading any. */
+  private async count(userId: string, ids: string[] | null): Promise<number> {
+    const { id, metadata } = this.cols;
+    let query = this.client.from(this.table).select(id, { count: "exact", head: true });
+    const scope = this.filter?.(userId);
+    if (scope) query = query.contains(metadata, scope);
+    if (ids) query = query.in(id, ids);
+    const result = (await query) as PostgrestResult;
+    if (result.error) throw upstream(result, "counting chunks");
+    if (typeof result.count !== "number") {
+      throw new UpstreamError("supabase", "Supabase counting chunks answered without a count (no Content-Range total)", { retryable: false });
+    }
+    return result.count;
   }
 
   private async rankText(queryName: string, input: TextSearchInput): Promise<SearchHit[]> {

@@ -1,7 +1,0 @@
-import { clsx, type ClassValue } from "clsx";
-import { twMerge } from "tailwind-merge";
-
-/** Joins class names; later Tailwind classes win over conflicting earlier ones (shadcn/ui's `cn`). */
-export function cn(...inputs: ClassValue[]): string {
-  return twMerge(clsx(inputs));
-}
