@@ -13,18 +13,7 @@ import { deepMemoryRoutes } from "@zip/deep-memory/protocol";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The same request generators and checks as the router's own fuzz test (workspace-internal test code).
-import {
-  bodyArbitrary,
-  encodingArbitrary,
-  extraHeadersArbitrary,
-  queryArbitrary,
-  responseViolations,
-  segmentArbitrary,
-  sendRaw,
-  withShortPrint,
-  type RawRequest,
-  type RawResponse,
-} from "../../../packages/express/src/test-utils/http-fuzz.js";
+import { fuzzRunOptions, requestArbitrary, responseViolations, segmentArbitrary, sendRaw, type FuzzTarget, type RawRequest, type RawResponse } from "../../../packages/express/src/test-utils/http-fuzz.js";
 import { API_PATHS } from "./app.js";
 import { DEMO_USER_ID } from "./auth.js";
 import { startServer, type RunningServer } from "./server.js";
@@ -32,21 +21,12 @@ import { offlineProviders } from "./test-utils/offline-providers.js";
 
 const BODY_LIMIT = 1024 * 1024;
 
-interface Target {
-  name: string;
-  method: string;
-  /** With one `{id}` where a path segment goes. */
-  path: string;
-  fields: readonly string[];
-  valid: readonly string[];
-}
-
 let running: RunningServer;
 let adminDir: string;
 let runId: string;
 let jobIds: string[];
 
-function targets(): Target[] {
+function targets(): FuzzTarget[] {
   const dm = Object.entries(deepMemoryRoutes).map(([name, route]) => ({
     name,
     method: route.method.toUpperCase(),
@@ -70,34 +50,17 @@ function targets(): Target[] {
   ];
 }
 
-function requestArbitrary(): fc.Arbitrary<{ target: Target; req: RawRequest }> {
-  return fc
-    .record({
-      target: fc.constantFrom(...targets()),
-      segment: fc.oneof(segmentArbitrary([runId, ...jobIds]), fc.constantFrom("app.js", "index.html", "missing.js", "..", "%2e%2e", "etc%2Fpasswd")),
-      query: queryArbitrary,
-      encoding: encodingArbitrary,
-      extra: extraHeadersArbitrary,
-      // The demo user (no header) has a trained run covering everything, so no valid request starts background work.
-      user: fc.constantFrom<string | null>(null, null, null, "mallory", "", DEMO_USER_ID.toUpperCase()),
-      otherMethod: fc.oneof(
-        { weight: 5, arbitrary: fc.constant(null) },
-        { weight: 1, arbitrary: fc.constantFrom("HEAD", "DELETE", "PATCH", "OPTIONS", "GET", "POST", "PUT", "PROPFIND") },
-      ),
-    })
-    .chain((r) =>
-      bodyArbitrary(r.target.fields, r.target.valid, BODY_LIMIT).map((body) => {
-        const headers: Record<string, string> = { ...r.extra, ...r.encoding.headers };
-        if (r.user !== null) headers["x-user-id"] = r.user;
-        const req: RawRequest = {
-          method: r.otherMethod ?? r.target.method,
-          path: `${r.target.path.replace("{id}", r.segment)}${r.query}`,
-          headers,
-          body: body.bytes === undefined ? undefined : r.encoding.encode(body.bytes),
-        };
-        return withShortPrint({ target: r.target, req });
-      }),
-    );
+function requests(): fc.Arbitrary<{ target: FuzzTarget; req: RawRequest }> {
+  return requestArbitrary({
+    targets: targets(),
+    segment: fc.oneof(segmentArbitrary([runId, ...jobIds]), fc.constantFrom("app.js", "index.html", "missing.js", "..", "%2e%2e", "etc%2Fpasswd")),
+    // The demo user (no header) has a trained run covering everything, so no valid request starts background work.
+    users: [null, null, null, "mallory", "", DEMO_USER_ID.toUpperCase()],
+    userHeader: "x-user-id",
+    bodyLimit: BODY_LIMIT,
+    ownMethodWeight: 5,
+    otherMethods: ["HEAD", "DELETE", "PATCH", "OPTIONS", "GET", "POST", "PUT", "PROPFIND"],
+  });
 }
 
 /** The admin app's own files may be HTML or JavaScript: a 200 for GET/HEAD outside /v1/. */
@@ -112,7 +75,7 @@ async function storeState(): Promise<string> {
   return JSON.stringify({ total, runs: runs.map(({ leaseExpiresAt: _l, ...r }) => r), settings: await store.getSettings(DEMO_USER_ID) });
 }
 
-function violationsOf(target: Target, req: RawRequest, res: RawResponse): string[] {
+function violationsOf(target: FuzzTarget, req: RawRequest, res: RawResponse): string[] {
   if (isAdminFile(req, res)) return [];
   return responseViolations(req, res, { eventStreamAllowed: target.name === "jobEvents" });
 }
@@ -141,14 +104,14 @@ describe("the example app under random requests", () => {
 
   it("answers JSON with a code everywhere but the admin app's own files: no HTML error page, no stack, no 5xx, no hang", async () => {
     await fc.assert(
-      fc.asyncProperty(requestArbitrary(), async ({ target, req }) => {
+      fc.asyncProperty(requests(), async ({ target, req }) => {
         const before = await storeState();
         const res = await sendRaw(running.url, req);
         const violations = violationsOf(target, req, res);
         if (res.status >= 400 && (await storeState()) !== before) violations.push("the store changed");
         expect(violations, `-> ${res.status} ${res.text.slice(0, 300)}`).toEqual([]);
       }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 200), seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
+      fuzzRunOptions(200),
     );
   }, 120_000);
 
@@ -179,7 +142,7 @@ describe("the example app under random requests", () => {
   it.runIf(process.env.FUZZ_REPORT === "1")("tallies what a sample of random requests got", async () => {
     const tally = new Map<string, number>();
     const count = (kind: string) => tally.set(kind, (tally.get(kind) ?? 0) + 1);
-    for (const { target, req } of fc.sample(requestArbitrary(), { numRuns: Number(process.env.FUZZ_RUNS ?? 1000), seed: 13 })) {
+    for (const { target, req } of fc.sample(requests(), { numRuns: Number(process.env.FUZZ_RUNS ?? 1000), seed: 13 })) {
       const res = await sendRaw(running.url, req);
       count("requests");
       const html = /^text\/html/.test(String(res.headers["content-type"] ?? ""));

@@ -4,23 +4,13 @@
  * route table. Whatever arrives, the answer is JSON with a code (or an event
  * stream), never a 5xx, never a hang, and a rejected request changes nothing.
  */
-import { deepMemoryRoutes, type RouteSpec } from "@zip/deep-memory-protocol";
+import { deepMemoryRoutes } from "@zip/deep-memory-protocol";
 import express from "express";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeepMemoryRouter } from "./index.js";
 import { chunkId, createTrainer, listen, questionFor, type RunningServer, type TestSetup } from "@zip/deep-memory-server/test-support";
-import {
-  bodyArbitrary,
-  encodingArbitrary,
-  extraHeadersArbitrary,
-  queryArbitrary,
-  responseViolations,
-  segmentArbitrary,
-  sendRaw,
-  withShortPrint,
-  type RawRequest,
-} from "./test-utils/http-fuzz.js";
+import { fuzzRunOptions, requestArbitrary, responseViolations, segmentArbitrary, sendRaw, type FuzzTarget, type RawRequest } from "./test-utils/http-fuzz.js";
 
 const BASE = "/v1/api/deep-memory";
 const BODY_LIMIT = 4096;
@@ -73,34 +63,24 @@ async function storeState(): Promise<string> {
   return JSON.stringify(parts);
 }
 
-function requestArbitrary(): fc.Arbitrary<{ name: string; req: RawRequest }> {
-  const routes = Object.entries(deepMemoryRoutes) as [string, RouteSpec][];
-  return fc
-    .record({
-      route: fc.constantFrom(...routes),
-      segment: segmentArbitrary([runId, ...jobIds]),
-      query: queryArbitrary,
-      encoding: encodingArbitrary,
-      extra: extraHeadersArbitrary,
-      user: fc.constantFrom<string | null>("alice", "alice", "carol", null, "", "x".repeat(300)),
-      // Mostly the route's own method; sometimes another one.
-      otherMethod: fc.oneof(
-        { weight: 6, arbitrary: fc.constant(null) },
-        { weight: 1, arbitrary: fc.constantFrom("HEAD", "DELETE", "PATCH", "OPTIONS", "GET", "POST", "PUT") },
-      ),
-      bodySeed: fc.nat(),
-    })
-    .chain((r) => {
-      const [name, route] = r.route;
-      return bodyArbitrary(bodyFields[name] ?? [], validBodies(name), BODY_LIMIT).map((body) => {
-        const path = `${BASE}${route.path.replace(/\{\w+\}/, r.segment)}${r.query}`;
-        const headers: Record<string, string> = { ...r.extra, ...r.encoding.headers };
-        if (r.user !== null) headers[userHeader] = r.user;
-        const method = r.otherMethod ?? route.method.toUpperCase();
-        const bytes = body.bytes === undefined ? undefined : r.encoding.encode(body.bytes);
-        return withShortPrint({ name, req: { method, path, headers, body: bytes } });
-      });
-    });
+function requests(): fc.Arbitrary<{ target: FuzzTarget; req: RawRequest }> {
+  const targets = Object.entries(deepMemoryRoutes).map(([name, route]) => ({
+    name,
+    method: route.method.toUpperCase(),
+    path: `${BASE}${route.path.replace(/\{\w+\}/, "{id}")}`,
+    fields: bodyFields[name] ?? [],
+    valid: validBodies(name),
+  }));
+  return requestArbitrary({
+    targets,
+    segment: segmentArbitrary([runId, ...jobIds]),
+    users: ["alice", "alice", "carol", null, "", "x".repeat(300)],
+    userHeader,
+    bodyLimit: BODY_LIMIT,
+    // Mostly the route's own method; sometimes another one.
+    ownMethodWeight: 6,
+    otherMethods: ["HEAD", "DELETE", "PATCH", "OPTIONS", "GET", "POST", "PUT"],
+  });
 }
 
 describe("the router under random requests", () => {
@@ -127,28 +107,28 @@ describe("the router under random requests", () => {
 
   it("answers every request with JSON and a code, never 5xx, never hangs, and a rejected request changes nothing", async () => {
     await fc.assert(
-      fc.asyncProperty(requestArbitrary(), async ({ name, req }) => {
+      fc.asyncProperty(requests(), async ({ target, req }) => {
         const before = await storeState();
         const res = await sendRaw(server.url, req);
-        const violations = responseViolations(req, res, { eventStreamAllowed: name === "jobEvents" });
+        const violations = responseViolations(req, res, { eventStreamAllowed: target.name === "jobEvents" });
         if (res.status >= 400) {
           const after = await storeState();
           if (after !== before) violations.push("the store changed");
         }
         expect(violations, `${req.method} ${req.path} ${JSON.stringify(req.headers)} ${req.body?.toString("utf8").slice(0, 200)} -> ${res.status} ${res.text.slice(0, 300)}`).toEqual([]);
       }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 300), seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
+      fuzzRunOptions(300),
     );
   }, 120_000);
 
   // FUZZ_REPORT=1: the same requests tallied instead of asserted (how the before/after figures of issue 13 were measured).
   it.runIf(process.env.FUZZ_REPORT === "1")("tallies what a sample of random requests got", async () => {
     const tally = new Map<string, number>();
-    const samples = fc.sample(requestArbitrary(), { numRuns: Number(process.env.FUZZ_RUNS ?? 300), seed: 13 });
-    for (const { name, req } of samples) {
+    const samples = fc.sample(requests(), { numRuns: Number(process.env.FUZZ_RUNS ?? 300), seed: 13 });
+    for (const { target, req } of samples) {
       const before = await storeState();
       const res = await sendRaw(server.url, req);
-      const kinds = responseViolations(req, res, { eventStreamAllowed: name === "jobEvents" }).map((v) => v.replace(/\(.*$/, "").replace(/\d{3}/, "5xx"));
+      const kinds = responseViolations(req, res, { eventStreamAllowed: target.name === "jobEvents" }).map((v) => v.replace(/\(.*$/, "").replace(/\d{3}/, "5xx"));
       if (res.status >= 400 && (await storeState()) !== before) kinds.push("the store changed");
       if (/^text\/html/.test(String(res.headers["content-type"] ?? ""))) {
         kinds.push("HTML");

@@ -8,27 +8,7 @@
 import { Document } from "@langchain/core/documents";
 import { Embeddings } from "@langchain/core/embeddings";
 import type { GenerateQuestionsInput, QuestionGenerator } from "@zip/deep-memory";
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());
-}
+import { fnv1a, gaussian, mulberry32 } from "@zip/deep-memory/testing";
 
 function unit(v: number[]): number[] {
   const n = Math.hypot(...v);
@@ -67,12 +47,12 @@ export class SyntheticEmbeddings extends Embeddings {
     const match = question.exec(text);
     if (!match) return this.chunkVector(`query:${text}`);
     const v = this.chunkVector(match[1]!);
-    const rand = mulberry32(hash(text) ^ this.seed);
+    const rand = mulberry32(fnv1a(text) ^ this.seed);
     return unit(this.hidden.map((row) => row.reduce((s, w, c) => s + w * v[c]!, 0) + (0.15 * gaussian(rand)) / Math.sqrt(this.dims)));
   }
 
   private chunkVector(name: string): number[] {
-    const rand = mulberry32(hash(name) ^ this.seed);
+    const rand = mulberry32(fnv1a(name) ^ this.seed);
     return unit(Array.from({ length: this.dims }, () => gaussian(rand)));
   }
 }

@@ -1,17 +1,10 @@
-import { DeepMemoryTrainer, InMemoryVectorStore, type DeepMemoryEngine } from "@zip/deep-memory";
+import { DeepMemoryTrainer, InMemoryVectorStore } from "@zip/deep-memory";
 import { PGliteTrainingStore } from "@zip/deep-memory/pglite";
-import { ScriptedGenerator, syntheticCorpus } from "@zip/deep-memory/testing";
+import { ScriptedGenerator, syntheticCorpus, unusedEngine } from "@zip/deep-memory/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDeepMemoryHandler } from "./index.js";
 
 const userId = "user-log";
-const engine: DeepMemoryEngine = {
-  name: "unused",
-  train: () => Promise.reject(new Error("not trained here")),
-  load: () => {
-    throw new Error("not loaded here");
-  },
-};
 
 /** The frames of an SSE body, as { id, event, data }. */
 async function frames(response: Response): Promise<{ id: number; type: string; data: Record<string, unknown> }[]> {
@@ -39,7 +32,7 @@ describe("the event stream with a shared job event log", { timeout: 60_000 }, ()
       store,
       embedder: corpus.embedder,
       generator: new ScriptedGenerator(corpus.questionFor),
-      engine,
+      engine: unusedEngine,
       events: store.jobEventLog({ pollMs: 50 }),
       instanceId,
       options: { questionsPerChunk: 2, progressIntervalMs: 100 },

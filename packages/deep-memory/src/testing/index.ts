@@ -31,8 +31,12 @@ export {
 export {
   syntheticCorpus,
   SyntheticEmbedder,
+  gaussian,
   ScriptedGenerator,
   hangUntilAborted,
   type SyntheticCorpus,
   type ScriptedReply,
 } from "../test-utils/synthetic.js";
+export { unusedEngine, identityEngine } from "../test-utils/engines.js";
+/** The seeded generator and string hash deep memory itself draws with, so a host's synthetic data reproduces run to run. */
+export { mulberry32, fnv1a } from "../shared/random.js";

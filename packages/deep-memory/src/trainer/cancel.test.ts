@@ -5,6 +5,7 @@ import { AbortedError, InvalidRunStateError, NotFoundError } from "../errors/err
 import type { JobEvent } from "../events/events.js";
 import type { DeepMemoryEngine, EngineTrainInput } from "../ports/deep-memory-engine.js";
 import type { GenerateQuestionsInput } from "../ports/question-generator.js";
+import { identityModel } from "../test-utils/engines.js";
 import { hangUntilAborted, ScriptedGenerator, syntheticCorpus, type ScriptedReply } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 import type { TrainerOptions } from "./options.js";
@@ -17,23 +18,7 @@ class ControlledEngine implements DeepMemoryEngine {
   hang = true;
   aborted = 0;
   train(input: EngineTrainInput) {
-    if (!this.hang) {
-      return Promise.resolve({
-        format: "identity/v1",
-        dimensions: input.dimensions,
-        weights: new Uint8Array(0),
-        report: {
-          engine: "controlled",
-          epochs: 0,
-          bestEpoch: 0,
-          trainQueries: input.queries.length,
-          validationQueries: 0,
-          baselineValidationRecallAt10: 0,
-          validationRecallAt10: 0,
-          wallMs: 0,
-        },
-      });
-    }
+    if (!this.hang) return Promise.resolve(identityModel(input, "controlled"));
     input.onProgress?.({ epoch: 1, epochs: 50, loss: 1, validationRecallAt10: 0.5 });
     return new Promise<never>((_, reject) => {
       input.signal?.addEventListener("abort", () => {

@@ -1,7 +1,7 @@
 import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-training-store.js";
 import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-store.js";
-import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
 import type { GenerateQuestionsInput } from "../ports/question-generator.js";
+import { unusedEngine } from "../test-utils/engines.js";
 import { ScriptedGenerator, syntheticCorpus, type ScriptedReply } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 import type { TrainerOptions } from "./options.js";
@@ -10,14 +10,6 @@ import type { TrainerOptions } from "./options.js";
 
 export const userId = "user-a";
 
-/** Generation never touches the engine; an engine that throws proves it. */
-export const unusedEngine: DeepMemoryEngine = {
-  name: "unused",
-  train: () => Promise.reject(new Error("not used in generation tests")),
-  load: () => {
-    throw new Error("not used in generation tests");
-  },
-};
 
 export function setup(
   opts: {
@@ -38,6 +30,7 @@ export function setup(
     store,
     embedder: corpus.embedder,
     generator,
+    // Generation never touches the engine; one that throws proves it.
     engine: unusedEngine,
     options: { retryMinDelayMs: 1, retryMaxDelayMs: 5, concurrency: 3, ...opts.options },
     ...(opts.clock ? { clock: opts.clock } : {}),

@@ -6,7 +6,8 @@ import type { JobEvent } from "../events/events.js";
 import { ScriptedGenerator, syntheticCorpus } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 import type { GenerateQuestionsInput } from "../ports/question-generator.js";
-import { pairsOf, setup, unusedEngine, userId } from "./generate.test-support.js";
+import { unusedEngine } from "../test-utils/engines.js";
+import { pairsOf, setup, userId } from "./generate.test-support.js";
 
 describe("generate", () => {
   it("returns at once, then stores questions for every chunk and reports ordered progress", async () => {

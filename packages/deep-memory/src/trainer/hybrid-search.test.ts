@@ -5,6 +5,7 @@ import { InMemoryVectorStore, type InMemoryVectorStoreOptions } from "../adapter
 import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
 import { defaultHybridFusion } from "../retrieval/fusion.js";
 import { copiedQuestionsFusion } from "../retrieval/fusion-selection.js";
+import { identityEngine } from "../test-utils/engines.js";
 import { ScriptedGenerator, syntheticCorpus } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 
@@ -17,15 +18,6 @@ const pad = (i: number) => `chunk-${String(i).padStart(4, "0")}`;
  * share of the chunks: for those, keyword search finds the chunk, and only
  * it, from the question's text ("What does chunk-0007 say about aspect 3?").
  */
-/** An engine that learns nothing: its model is the identity. */
-const identityEngine: DeepMemoryEngine = {
-  name: "identity",
-  async train(input) {
-    const report = { engine: "identity", epochs: 0, bestEpoch: 0, trainQueries: input.queries.length, validationQueries: 0, baselineValidationRecallAt10: 0, validationRecallAt10: 0, wallMs: 0 };
-    return { format: "identity/v1", dimensions: input.dimensions, weights: new Uint8Array(0), report };
-  },
-  load: (model) => ({ dimensions: model.dimensions, apply: (q) => q.slice() }),
-};
 
 function setup(options: { namedShare: number; store?: InMemoryVectorStoreOptions; chunks?: number; engine?: DeepMemoryEngine; copiedShare?: number }) {
   const chunks = options.chunks ?? 80;

@@ -1,20 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
 import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-training-store.js";
 import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-store.js";
-import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
+import { unusedEngine } from "../test-utils/engines.js";
 import { syntheticCorpus } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 
 const userId = "user-a";
 
-/** Training is not what these tests look at: an engine that fails at once. */
-const failingEngine: DeepMemoryEngine = {
-  name: "unused",
-  train: () => Promise.reject(new Error("unused")),
-  load: () => {
-    throw new Error("unused");
-  },
-};
 
 function setup(options: { store?: InMemoryTrainingStore; instanceId?: string } = {}) {
   const corpus = syntheticCorpus({ chunks: 8 });
@@ -23,7 +15,7 @@ function setup(options: { store?: InMemoryTrainingStore; instanceId?: string } =
     vectorStore: new InMemoryVectorStore(corpus.documents),
     store,
     embedder: corpus.embedder,
-    engine: failingEngine,
+    engine: unusedEngine,
     options: { minPairs: 2, leaseMs: 60_000 },
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
   });

@@ -3,18 +3,11 @@ import { PGliteTrainingStore } from "../adapters/pglite/pglite-training-store.js
 import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-store.js";
 import type { JobEvent } from "../events/events.js";
 import type { JobEventLog } from "../events/job-event-log.js";
-import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
+import { unusedEngine } from "../test-utils/engines.js";
 import { ScriptedGenerator, syntheticCorpus } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 
 const userId = "user-events";
-const engine: DeepMemoryEngine = {
-  name: "unused",
-  train: () => Promise.reject(new Error("not trained here")),
-  load: () => {
-    throw new Error("not loaded here");
-  },
-};
 
 /** A log that counts what reaches the database. */
 function counting(log: JobEventLog) {
@@ -54,7 +47,7 @@ describe("job events through a shared event log", { timeout: 60_000 }, () => {
       store,
       embedder: corpus.embedder,
       generator: new ScriptedGenerator(corpus.questionFor),
-      engine,
+      engine: unusedEngine,
       events: log,
       instanceId,
       options: { questionsPerChunk: 2, concurrency: 4, progressIntervalMs: 1000 },

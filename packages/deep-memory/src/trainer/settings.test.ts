@@ -1,20 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-training-store.js";
 import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-store.js";
-import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
 import type { VectorStore } from "../ports/vector-store.js";
+import { unusedEngine } from "../test-utils/engines.js";
 import { syntheticCorpus } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 
 const userId = "user-a";
 
-const unusedEngine: DeepMemoryEngine = {
-  name: "unused",
-  train: () => Promise.reject(new Error("not used")),
-  load: () => {
-    throw new Error("not used");
-  },
-};
 
 /** Counts the calls a vector store gets; `count: false` hides its countChunks capability. */
 function counted(inner: InMemoryVectorStore, options: { count: boolean }) {

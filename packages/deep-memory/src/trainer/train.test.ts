@@ -6,6 +6,7 @@ import type { JobEvent } from "../events/events.js";
 import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
 import type { Embedder } from "../ports/embedder.js";
 import type { VectorStore } from "../ports/vector-store.js";
+import { identityEngine } from "../test-utils/engines.js";
 import { ScriptedGenerator, syntheticCorpus } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 import { defaultHybridFusion } from "../retrieval/fusion.js";
@@ -35,28 +36,6 @@ async function generated(trainer: DeepMemoryTrainer) {
   return runId;
 }
 
-/** An engine that learns nothing: its model is the identity, so it can never beat the baseline. */
-const identityEngine: DeepMemoryEngine = {
-  name: "identity",
-  async train(input) {
-    return {
-      format: "identity/v1",
-      dimensions: input.dimensions,
-      weights: new Uint8Array(0),
-      report: {
-        engine: "identity",
-        epochs: 0,
-        bestEpoch: 0,
-        trainQueries: input.queries.length,
-        validationQueries: 0,
-        baselineValidationRecallAt10: 0,
-        validationRecallAt10: 0,
-        wallMs: 0,
-      },
-    };
-  },
-  load: (model) => ({ dimensions: model.dimensions, apply: (q) => q.slice() }),
-};
 
 describe("train", () => {
   it("trains on generated pairs, beats plain search on held-out questions, and stores model, metrics and settings", async () => {

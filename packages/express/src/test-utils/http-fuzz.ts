@@ -249,3 +249,60 @@ export const extraHeadersArbitrary: fc.Arbitrary<Record<string, string>> = fc.re
   },
   { requiredKeys: [] },
 );
+
+/** A route random requests aim at: its method, its path with one `{id}` where a segment goes, and the body fields and valid bodies to start from. */
+export interface FuzzTarget {
+  name: string;
+  method: string;
+  path: string;
+  fields: readonly string[];
+  valid: readonly string[];
+}
+
+export interface RequestArbitraryOptions<T extends FuzzTarget> {
+  targets: readonly T[];
+  /** What goes where a target's `{id}` stands. */
+  segment: fc.Arbitrary<string>;
+  /** Who a request speaks as, by the user header; null sends none. */
+  users: readonly (string | null)[];
+  userHeader: string;
+  bodyLimit: number;
+  /** How often a request keeps its target's method, against once for any of `otherMethods`. */
+  ownMethodWeight: number;
+  otherMethods: readonly string[];
+}
+
+/** A request at one of the targets, mutated in every part a client controls: the id segment, query, encoding, headers, user, method and body. */
+export function requestArbitrary<T extends FuzzTarget>(options: RequestArbitraryOptions<T>): fc.Arbitrary<{ target: T; req: RawRequest }> {
+  return fc
+    .record({
+      target: fc.constantFrom(...options.targets),
+      segment: options.segment,
+      query: queryArbitrary,
+      encoding: encodingArbitrary,
+      extra: extraHeadersArbitrary,
+      user: fc.constantFrom<string | null>(...options.users),
+      otherMethod: fc.oneof(
+        { weight: options.ownMethodWeight, arbitrary: fc.constant(null) },
+        { weight: 1, arbitrary: fc.constantFrom(...options.otherMethods) },
+      ),
+    })
+    .chain((r) =>
+      bodyArbitrary(r.target.fields, r.target.valid, options.bodyLimit).map((body) => {
+        const headers: Record<string, string> = { ...r.extra, ...r.encoding.headers };
+        if (r.user !== null) headers[options.userHeader] = r.user;
+        const req: RawRequest = {
+          method: r.otherMethod ?? r.target.method,
+          path: `${r.target.path.replace("{id}", r.segment)}${r.query}`,
+          headers,
+          body: body.bytes === undefined ? undefined : r.encoding.encode(body.bytes),
+        };
+        return withShortPrint({ target: r.target, req });
+      }),
+    );
+}
+
+/** fc.assert's run count and seed, from FUZZ_RUNS and FUZZ_SEED when set (to rerun a failure or probe longer). */
+export function fuzzRunOptions(defaultRuns: number): { numRuns: number; seed: number | undefined } {
+  return { numRuns: Number(process.env.FUZZ_RUNS ?? defaultRuns), seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined };
+}

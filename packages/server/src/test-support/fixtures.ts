@@ -23,26 +23,10 @@ import {
   type TrainingStore,
 } from "@zip/deep-memory";
 import { normalize } from "@zip/deep-memory/evaluation";
+import { fnv1a, mulberry32 } from "@zip/deep-memory/testing";
 import { decodeJobStreamEvent, parseSseStream, SseParser, type JobStreamEvent } from "@zip/deep-memory-protocol";
 
 export const DIMS = 16;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hash(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
 
 function randomUnit(rand: () => number): Float32Array {
   const v = new Float32Array(DIMS);
@@ -83,7 +67,7 @@ export class World {
 
   /** A question about a chunk embeds to the scrambled chunk vector plus noise; anything else to a random vector. */
   embedText(text: string): Float32Array {
-    const rand = mulberry32(hash(text));
+    const rand = mulberry32(fnv1a(text));
     const match = questionPattern.exec(text);
     const base = match ? this.vectors.get(match[1]!) : undefined;
     if (!base) return randomUnit(rand);
