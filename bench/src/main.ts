@@ -17,7 +17,6 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   DeepMemoryTrainer,
-  GenerationOutputError,
   InMemoryTrainingStore,
   InMemoryVectorStore,
   LocalDeepMemory,
@@ -40,6 +39,7 @@ import { defaultHybridFusion, denseOnly, latency, Legs, topK, trainWithFusion, t
 import { scaleLatency, type ScaleLatency } from "./scale-latency.js";
 import { memoise, printSpeed, timeApply } from "./bench-helpers.js";
 import { cachedEmbeddings } from "./vector-cache.js";
+import { pseudoPairsFor } from "./pseudo-pairs.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -54,6 +54,8 @@ const { values, positionals } = parseArgs({
     "engine-options": { type: "string", default: "{}" },
     "max-pairs": { type: "string", default: "60000" },
     "dev-fraction": { type: "string", default: "0.2" },
+    /** Measure on this split of the data set's own (e.g. "dev") instead of carving one from train: training uses every train query. */
+    "dev-split": { type: "string" },
     "no-speed": { type: "boolean", default: false },
     /** Skips the 60,000-chunk hybrid latency check. */
     "no-scale": { type: "boolean", default: false },
@@ -90,7 +92,7 @@ interface ModeResult {
   questionMemory?: TrainingReport["questionMemory"];
   /** The fusion chosen on validation questions, and their scores (best first). */
   fusion: Fusion;
-  validation?: { questions: number; scores: FusionScore[] };
+  validation?: { questions: number; scores: FusionScore[]; copied?: number };
   dev?: { withModel: MetricTable; withoutModel: MetricTable; dense?: MetricTable; hybrid?: MetricTable };
   test: {
     /** The configuration the trainer would enable: the model with the fusion chosen on validation. */
@@ -140,7 +142,15 @@ async function main() {
   const devFraction = Number(values["dev-fraction"]);
   const testIds = [...data.qrels.test!.keys()].filter((id) => data.queries.has(id));
   const trainAll = [...(data.qrels.train?.keys() ?? [])].filter((id) => data.queries.has(id));
-  const split = devFraction > 0 ? deterministicSplit(trainAll, (id) => id, devFraction, seed) : { train: trainAll, heldOut: [] as string[] };
+  const devSplit = values["dev-split"];
+  if (devSplit && !data.qrels[devSplit]) throw new Error(`${data.name} has no qrels/${devSplit}.tsv`);
+  const ownDev = devSplit ? [...data.qrels[devSplit]!.keys()].filter((id) => data.queries.has(id)) : [];
+  const split = devSplit
+    ? { train: trainAll, heldOut: ownDev }
+    : devFraction > 0
+      ? deterministicSplit(trainAll, (id) => id, devFraction, seed)
+      : { train: trainAll, heldOut: [] as string[] };
+  const devQrels = devSplit ? data.qrels[devSplit]! : data.qrels.train;
   const queryIds = [...new Set([...testIds, ...trainAll])];
   const queryEmb = await cachedEmbeddings({
     cacheDir: values["cache-dir"],
@@ -151,6 +161,12 @@ async function main() {
     salt: data.corpusHash,
   });
   const queryVector = new Map(queryIds.map((id, i) => [id, queryEmb.vectors[i]!]));
+  const missingDev = ownDev.filter((id) => !queryVector.has(id));
+  if (missingDev.length) {
+    const texts = missingDev.map((id) => data.queries.get(id)!);
+    const extra = await cachedEmbeddings({ cacheDir: values["cache-dir"], label: `${data.name}-${devSplit}-queries`, embedder, texts, kind: "query", salt: data.corpusHash });
+    missingDev.forEach((id, i) => queryVector.set(id, extra.vectors[i]!));
+  }
   const querySet = (ids: string[], qrels: Map<string, Set<string>>): QuerySet => ({
     texts: ids.map((id) => data.queries.get(id)!),
     vectors: ids.map((id) => queryVector.get(id)!),
@@ -158,7 +174,7 @@ async function main() {
   });
   const testSet = querySet(testIds, data.qrels.test!);
   const testLegs = await Legs.open(vectorStore, testSet);
-  const devLegs = split.heldOut.length ? await Legs.open(vectorStore, querySet(split.heldOut, data.qrels.train!)) : null;
+  const devLegs = split.heldOut.length ? await Legs.open(vectorStore, querySet(split.heldOut, devQrels!)) : null;
 
   const baselineTest = await testLegs.metrics(null, denseOnly);
   const bm25Test = testLegs.lexicalMetrics();
@@ -184,6 +200,7 @@ async function main() {
       questions,
       corpus: corpusEmb.vectors,
       corpusIds,
+      corpusTexts: data.documents.map((d) => d.text),
       seed,
       ...(values["retrain-max-questions"] ? { retrainMaxQuestions: Number(values["retrain-max-questions"]) } : {}),
     });
@@ -219,7 +236,11 @@ async function main() {
       bestEpoch: report.bestEpoch,
       questionMemory: report.questionMemory,
       fusion: trained.fusion,
-      validation: { questions: trained.validationQuestions, scores: trained.validationScores },
+      validation: {
+        questions: trained.validationQuestions,
+        scores: trained.validationScores,
+        ...(trained.copiedValidationQuestions !== undefined ? { copied: trained.copiedValidationQuestions } : {}),
+      },
       ...(dev ? { dev } : {}),
       test: { withModel: hybrid, withoutModel: hybridTest, dense, hybrid, queries: testIds.length },
       latencyMs,
@@ -246,36 +267,9 @@ async function main() {
 
   const pseudoPairs: { question: string; chunkId: string }[] = [];
   if (modes.has("pseudo") || modes.has("sdk")) {
-    const generator = new PseudoQueryGenerator({ style: pseudoStyle });
-    const perDoc = Number(values["pseudo-per-doc"]);
-    const maxPairs = Number(values["max-pairs"]);
-    let tooShort = 0;
-    const byDocument = new Map<string, string[]>();
-    for (const doc of data.documents) {
-      if (!doc.text.trim()) continue;
-      try {
-        byDocument.set(doc.id, await generator.generate({ chunk: { id: doc.id, text: doc.text }, count: perDoc }));
-      } catch (error) {
-        // A document too short to ask about gets no pseudo-query, as in the SDK's generate step.
-        if (!(error instanceof GenerationOutputError)) throw error;
-        tooShort++;
-      }
-    }
-    // Over the pair cap, documents are taken in a seeded order until it is reached, so the sample spreads over the corpus.
-    let total = 0;
-    for (const questions of byDocument.values()) total += questions.length;
-    let keep = new Set(byDocument.keys());
-    if (total > maxPairs) {
-      keep = new Set();
-      let taken = 0;
-      for (const id of [...byDocument.keys()].sort((a, b) => stableUnit(a, seed) - stableUnit(b, seed) || (a < b ? -1 : 1))) {
-        if (taken + byDocument.get(id)!.length > maxPairs) break;
-        keep.add(id);
-        taken += byDocument.get(id)!.length;
-      }
-    }
-    for (const [chunkId, questions] of byDocument) if (keep.has(chunkId)) for (const question of questions) pseudoPairs.push({ question, chunkId });
-    log(`pseudo-queries: ${pseudoPairs.length} from ${keep.size} documents (${generator.model}; ${tooShort} too short to ask about)`);
+    const made = await pseudoPairsFor(data, { style: pseudoStyle, perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed });
+    pseudoPairs.push(...made.pairs);
+    log(`pseudo-queries: ${pseudoPairs.length} from ${made.documents} documents (${made.model}; ${made.tooShort} too short to ask about)`);
   }
 
   const cachingEmbedder = memoise(embedder);
@@ -413,7 +407,8 @@ async function main() {
   ];
   for (const [name, r] of Object.entries(results)) {
     rows.push({ label: `${name}: deep memory dense-only (store without text search; ${r.trainPairs} pairs)`, metrics: r.test.dense, trainingSeconds: r.trainingSeconds, latencyMs: r.latencyMs.dense });
-    rows.push({ label: `${name}: deep memory + hybrid (${shortFusion(r.fusion)})`, metrics: r.test.hybrid, trainingSeconds: r.trainingSeconds, latencyMs: r.latencyMs.hybrid });
+    const copiedNote = r.validation?.copied !== undefined ? `; validation copied from the chunks (${r.validation.copied}), default kept` : "";
+    rows.push({ label: `${name}: deep memory + hybrid (${shortFusion(r.fusion)}${copiedNote})`, metrics: r.test.hybrid, trainingSeconds: r.trainingSeconds, latencyMs: r.latencyMs.hybrid });
   }
   for (const ref of referenceRows?.rows ?? []) rows.push({ label: `Python reference: ${ref.label}`, metrics: ref.test, trainingSeconds: ref.trainingSeconds ?? null, latencyMs: null });
   printRetrievalTable(`Test split, ${testIds.length} queries (${data.name})`, rows);

@@ -9,7 +9,7 @@ import {
   type SearchHit,
 } from "@zip/deep-memory";
 import { deterministicSplit, normalizeQuestion, retrainMaxQuestions, retrievalMetrics, saturatedHeldOutRecall } from "@zip/deep-memory/evaluation";
-import { chooseFusion, defaultHybridFusion, denseOnly, fusedRanking, fusedSearch } from "@zip/deep-memory/retrieval";
+import { chooseFusion, copiedQuestionsFusion, defaultHybridFusion, denseOnly, fusedRanking, fusedSearch, isCopiedQuestion, uncopiedRows } from "@zip/deep-memory/retrieval";
 
 export const topK = [1, 3, 5, 10, 50, 100];
 /** Candidates read per leg when measuring: as deep as any fusion tried and the deepest metric. */
@@ -90,6 +90,8 @@ export interface TrainedWithFusion {
   seconds: number;
   fusion: Fusion;
   validationQuestions: number;
+  /** Where most validation questions were copied from their chunks (none then held back): how many. */
+  copiedValidationQuestions?: number;
   validationScores: FusionScore[];
 }
 
@@ -108,12 +110,30 @@ export async function trainWithFusion(input: {
   questions: { text: string; vector: Float32Array; positives: number[] }[];
   corpus: Float32Array[];
   corpusIds: string[];
+  /** The chunks' texts, by corpus row: to tell questions copied from them. */
+  corpusTexts: string[];
   seed: number;
   /** Up to this many questions, train again on all of them once the fusion is chosen (the trainer's retrainMaxQuestions). */
   retrainMaxQuestions?: number;
 }): Promise<TrainedWithFusion> {
-  const { train, heldOut: validation } = deterministicSplit(input.questions, (q) => normalizeQuestion(q.text), validationFraction, input.seed + 1);
+  const carved = deterministicSplit(input.questions, (q) => normalizeQuestion(q.text), validationFraction, input.seed + 1);
+  // As the trainer: where most validation questions are copied from their chunks, the others choose the fusion; too
+  // few others, none is held back, the engine trains once on all of them and search uses copiedQuestionsFusion.
+  const choosers = uncopiedRows(carved.heldOut.map((q) => isCopiedQuestion(q.text, q.positives.map((p) => input.corpusTexts[p]!))));
+  const copiedNote = choosers.majority ? { copiedValidationQuestions: choosers.copied } : {};
   const start = performance.now();
+  if (choosers.rows === null) {
+    const model = await input.engine.train({
+      dimensions: input.corpus[0]!.length,
+      queries: input.questions.map((q) => q.vector),
+      positives: input.questions.map((q) => q.positives),
+      corpus: input.corpus,
+      seed: input.seed,
+    });
+    return { model, transform: input.engine.load(model), seconds: (performance.now() - start) / 1000, fusion: copiedQuestionsFusion, validationQuestions: 0, ...copiedNote, validationScores: [] };
+  }
+  const { train, heldOut: validation } = carved;
+  const choosing = choosers.rows.map((i) => validation[i]!);
   const model = await input.engine.train({
     dimensions: input.corpus[0]!.length,
     queries: train.map((q) => q.vector),
@@ -124,9 +144,9 @@ export async function trainWithFusion(input: {
   });
   const transform = input.engine.load(model);
   const legs = await Legs.open(input.store, {
-    texts: validation.map((q) => q.text),
-    vectors: validation.map((q) => q.vector),
-    relevant: validation.map((q) => new Set(q.positives.map((p) => input.corpusIds[p]!))),
+    texts: choosing.map((q) => q.text),
+    vectors: choosing.map((q) => q.vector),
+    relevant: choosing.map((q) => new Set(q.positives.map((p) => input.corpusIds[p]!))),
   });
   const plainHybrid = await legs.metrics(null, defaultHybridFusion);
   const plainDense = await legs.metrics(null, denseOnly);
@@ -151,7 +171,8 @@ export async function trainWithFusion(input: {
     ...final,
     seconds: (performance.now() - start) / 1000,
     fusion: saturated ? defaultHybridFusion : choice.fusion,
-    validationQuestions: validation.length,
+    validationQuestions: choosing.length,
+    ...copiedNote,
     validationScores: [...choice.scores].sort((a, b) => b.recallAt10 + b.ndcgAt10 - (a.recallAt10 + a.ndcgAt10)).slice(0, 5),
   };
 }

@@ -27,3 +27,25 @@ export const copiedPhraseThreshold = 0.8;
 export function isCopiedQuestion(question: string, chunkTexts: readonly string[]): boolean {
   return chunkTexts.some((text) => copiedPhraseShare(question, text) >= copiedPhraseThreshold);
 }
+
+/** Questions copied from their chunks at this share or more cannot choose a fusion, or judge a model, on their own. */
+export const copiedMajorityShare = 0.5;
+/** The questions left to choose or judge on must be at least this many, and this share of the set. */
+export const minUncopiedQuestions = 20;
+export const minUncopiedShare = 0.1;
+
+/**
+ * Which of a set of questions can choose a fusion or judge a model, given
+ * which are copied from their chunks: all of them where copies are under
+ * half; else the others, if at least 20 and a tenth of the set; else none
+ * (`rows` null). Keyword search finds a copied question through its own
+ * words, so on copies the keyword-heaviest fusion always wins.
+ */
+export function uncopiedRows(copied: readonly boolean[]): { copied: number; majority: boolean; rows: number[] | null } {
+  const count = copied.filter(Boolean).length;
+  const majority = copied.length > 0 && count >= copiedMajorityShare * copied.length;
+  const all = copied.map((_, i) => i);
+  if (!majority) return { copied: count, majority, rows: all };
+  const others = all.filter((i) => !copied[i]);
+  return { copied: count, majority, rows: others.length >= Math.max(minUncopiedQuestions, minUncopiedShare * copied.length) ? others : null };
+}

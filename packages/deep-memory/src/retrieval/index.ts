@@ -18,8 +18,9 @@ export {
   fusionCandidates,
   fusedRanking,
   candidateDepth,
+  copiedQuestionsFusion,
   type FusionScore,
   type LegRankings,
 } from "./fusion-selection.js";
 export { fusedSearch } from "./search-legs.js";
-export { copiedPhraseShare, isCopiedQuestion, copiedPhraseThreshold } from "./copied-questions.js";
+export { copiedPhraseShare, isCopiedQuestion, copiedPhraseThreshold, uncopiedRows } from "./copied-questions.js";

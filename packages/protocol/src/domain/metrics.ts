@@ -70,6 +70,15 @@ export const retrievalReportSchema = z.object({
   withoutModel: fusionSchema,
   /** Questions the fusion was chosen on: never trained on, never among the held-out ones. */
   validationQuestions: z.number().int().nonnegative(),
+  /**
+   * Set where most of the validation share carved to choose the fusion was
+   * copied from its chunks' text (offline sentence pseudo-queries): this many
+   * of them. Such questions cannot choose a fusion: the others chose it
+   * (`validationQuestions`), or, too few, none was held back
+   * (`validationQuestions` 0) and `withModel` is the fixed fusion for this
+   * case (a z-score weighted sum 1/1, top 100: `copiedQuestionsFusion`).
+   */
+  copiedValidationQuestions: z.number().int().nonnegative().optional(),
   /** The best fusion's validation scores first, then the best others (at most 5 in all). */
   validation: z.array(fusionScoreSchema),
   /** Held-out metrics of each plain configuration the store supports (no deep memory). */
