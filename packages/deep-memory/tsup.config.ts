@@ -1,6 +1,6 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.base.js";
 
-export default defineConfig({
+export default packageBuild({
   entry: {
     index: "src/index.ts",
     "protocol/index": "src/protocol/index.ts",
@@ -23,11 +23,6 @@ export default defineConfig({
     // Test helpers for hosts (a fake OpenAI server on msw, synthetic corpora); msw is an optional peer.
     "testing/index": "src/testing/index.ts",
   },
-  format: ["esm", "cjs"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: "node20",
   // p-retry is ESM-only; bundling it keeps the CommonJS build loadable by require().
   // So is pgvector (its vector text format helpers; 0.3 also asks for Node 22),
   // bundled into the /pgvector entry so users install only pg or PGlite.

@@ -1,6 +1,6 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.base.js";
 
-export default defineConfig({
+export default packageBuild({
   entry: {
     index: "src/index.ts",
     // Where a worker starts from, shared with the local embedder through @zip/deep-memory/provider-utils.
@@ -10,11 +10,6 @@ export default defineConfig({
     // The corpus worker that shares mining and scores validation (mining-worker.ts starts it the same way).
     "corpus-worker": "src/corpus-worker.ts",
   },
-  format: ["esm", "cjs"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: "node20",
   // import.meta.url in the CommonJS build (it locates the workers' files).
   shims: true,
 });

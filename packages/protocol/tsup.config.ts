@@ -1,11 +1,7 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.base.js";
 
-export default defineConfig({
+export default packageBuild({
   entry: { index: "src/index.ts" },
-  format: ["esm", "cjs"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
   target: "es2022",
   // Browsers, Node, edge runtimes alike: the package uses zod and web standards only.
   platform: "neutral",

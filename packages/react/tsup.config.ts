@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import { defineConfig } from "tsup";
+import { buildDefaults } from "../../tsup.base.js";
 
 /*
  * Two builds. The client has no React and no "use client" directive, so a
@@ -8,9 +9,9 @@ import { defineConfig } from "tsup";
  * be imported straight from a Next.js app router server component tree.
  */
 const shared = {
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
+  ...buildDefaults,
+  // Not per build: see the rmSync below.
+  clean: false,
   target: "es2022",
   platform: "neutral",
   external: ["react", "@zip/deep-memory-protocol"],

@@ -1,11 +1,7 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.base.js";
 
-export default defineConfig({
+export default packageBuild({
   entry: { index: "src/index.ts", hono: "src/hono.ts", next: "src/next.ts", supabase: "src/supabase-auth.ts" },
-  format: ["esm", "cjs"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
   target: "es2022",
   // Web standards only (Request, Response, ReadableStream, Web Crypto): Node, Bun, Deno and edge runtimes alike.
   platform: "neutral",

@@ -1,21 +1,13 @@
 import { createOpenAI } from "@ai-sdk/openai";
-import { DeepMemoryError, UpstreamError } from "@zip/deep-memory";
+import { UpstreamError } from "@zip/deep-memory";
 import { APICallError } from "ai";
 import { MockEmbeddingModelV3 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { AiSdkEmbedder } from "./ai-sdk-embedder.js";
 import { embeddingsBody, openAIError, setupOpenAIHttp, vectorFor } from "./openai-http.test-support.js";
+import { deepMemoryRejection } from "@zip/deep-memory/testing";
 
 const fast = { minRetryDelayMs: 1, maxRetryDelayMs: 5 };
-
-async function rejection(promise: Promise<unknown>): Promise<DeepMemoryError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(DeepMemoryError.isInstance(error), String(error)).toBe(true);
-  return error as DeepMemoryError;
-}
 
 /** A mock model embedding each text as [its length, its position in the call]. */
 function mockModel(options: { maxEmbeddingsPerCall?: number; fail?: unknown[] } = {}) {
@@ -59,13 +51,13 @@ describe("AiSdkEmbedder with the AI SDK's mock model", () => {
 
     const invalid = new APICallError({ message: "Bad Request", url: "https://x/embeddings", requestBodyValues: {}, statusCode: 400, isRetryable: false });
     const refusing = mockModel({ fail: [invalid, invalid] });
-    expect(await rejection(new AiSdkEmbedder({ model: refusing, ...fast }).embed(["x"]))).toMatchObject({ code: "UPSTREAM_FAILED", status: 400, retryable: false });
+    expect(await deepMemoryRejection(new AiSdkEmbedder({ model: refusing, ...fast }).embed(["x"]))).toMatchObject({ code: "UPSTREAM_FAILED", status: 400, retryable: false });
     expect(refusing.doEmbedCalls).toHaveLength(1);
   });
 
   it("refuses an answer with the wrong number of vectors", async () => {
     const model = new MockEmbeddingModelV3({ modelId: "short", maxEmbeddingsPerCall: 10, doEmbed: async () => ({ embeddings: [[1, 2]], warnings: [] }) });
-    const error = await rejection(new AiSdkEmbedder({ model, ...fast }).embed(["a", "b"]));
+    const error = await deepMemoryRejection(new AiSdkEmbedder({ model, ...fast }).embed(["a", "b"]));
     expect(error).toBeInstanceOf(UpstreamError);
     expect(error.message).toMatch(/returned 1 embeddings .* for 2 inputs/);
   });
@@ -100,9 +92,9 @@ describe("AiSdkEmbedder over @ai-sdk/openai against OpenAI's HTTP shapes", () =>
   it("does not retry an exhausted quota, a bad key or a bad request", async () => {
     const embedder = new AiSdkEmbedder({ model: openai().embedding("text-embedding-3-small"), ...fast });
     api.embeddings.respondWith(openAIError(429, "insufficient_quota", {}, "You exceeded your current quota"));
-    expect(await rejection(embedder.embed(["x"]))).toMatchObject({ code: "RATE_LIMITED", retryable: false, message: expect.stringMatching(/no quota left/) });
+    expect(await deepMemoryRejection(embedder.embed(["x"]))).toMatchObject({ code: "RATE_LIMITED", retryable: false, message: expect.stringMatching(/no quota left/) });
     api.embeddings.respondWith(openAIError(401, "invalid_api_key", {}, "Incorrect API key provided"));
-    expect(await rejection(embedder.embed(["x"]))).toMatchObject({ code: "UPSTREAM_FAILED", status: 401, message: expect.stringMatching(/rejected the API key/) });
+    expect(await deepMemoryRejection(embedder.embed(["x"]))).toMatchObject({ code: "UPSTREAM_FAILED", status: 401, message: expect.stringMatching(/rejected the API key/) });
     expect(api.embeddings.requests).toHaveLength(2);
   });
 
@@ -111,7 +103,7 @@ describe("AiSdkEmbedder over @ai-sdk/openai against OpenAI's HTTP shapes", () =>
     api.embeddings.queue(openAIError(500, "server_error"), "network-error");
     expect((await embedder.embed(["x"])).length).toBe(1);
     api.embeddings.respondWith("network-error");
-    const error = await rejection(embedder.embed(["x"]));
+    const error = await deepMemoryRejection(embedder.embed(["x"]));
     expect(error).toMatchObject({ code: "UPSTREAM_FAILED", retryable: true, message: expect.stringMatching(/Could not reach openai\.embedding.*gave up after 3 attempts/) });
     expect(api.embeddings.requests).toHaveLength(6);
   });
@@ -119,12 +111,12 @@ describe("AiSdkEmbedder over @ai-sdk/openai against OpenAI's HTTP shapes", () =>
   it("retries a request that outlives timeoutMs, and stops at once when the caller aborts", async () => {
     const embedder = new AiSdkEmbedder({ model: openai().embedding("text-embedding-3-small"), timeoutMs: 50, maxRetries: 1, ...fast });
     api.embeddings.respondWith({ body: embeddingsBody([vectorFor("x")]), delayMs: 2000 });
-    expect(await rejection(embedder.embed(["x"]))).toMatchObject({ code: "UPSTREAM_FAILED", message: expect.stringMatching(/within 50 ms \(timed out\).*gave up after 2 attempts/) });
+    expect(await deepMemoryRejection(embedder.embed(["x"]))).toMatchObject({ code: "UPSTREAM_FAILED", message: expect.stringMatching(/within 50 ms \(timed out\).*gave up after 2 attempts/) });
 
     const patient = new AiSdkEmbedder({ model: openai().embedding("text-embedding-3-small"), ...fast });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
-    expect(await rejection(patient.embed(["x"], { signal: controller.signal }))).toMatchObject({ code: "ABORTED" });
+    expect(await deepMemoryRejection(patient.embed(["x"], { signal: controller.signal }))).toMatchObject({ code: "ABORTED" });
     expect(api.embeddings.requests).toHaveLength(3);
   });
 });

@@ -1,7 +1,6 @@
 import { createOpenAI } from "@ai-sdk/openai";
 import type { LanguageModelV3GenerateResult } from "@ai-sdk/provider";
 import {
-  DeepMemoryError,
   DeepMemoryTrainer,
   GenerationOutputError,
   InMemoryTrainingStore,
@@ -14,6 +13,7 @@ import { MockLanguageModelV3 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { AiSdkQuestionGenerator } from "./ai-sdk-question-generator.js";
 import { chatCompletionBody, openAIError, responsesBody, setupOpenAIHttp } from "./openai-http.test-support.js";
+import { deepMemoryRejection } from "@zip/deep-memory/testing";
 
 const chunk = { id: "vwap", text: "VWAP is the volume-weighted average price of a stock over the trading day; execution desks benchmark fills against it." };
 const goodQuestions = ["How is VWAP computed over a trading day?", "Why do execution desks benchmark fills against VWAP?", "What does volume-weighted average price mean?"];
@@ -25,15 +25,6 @@ function answer(text: string, finish: "stop" | "length" | "content-filter" = "st
     usage: { inputTokens: { total: 200, noCache: 200, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 40, text: 40, reasoning: 0 } },
     warnings: [],
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<DeepMemoryError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(DeepMemoryError.isInstance(error), String(error)).toBe(true);
-  return error as DeepMemoryError;
 }
 
 describe("AiSdkQuestionGenerator with the AI SDK's mock model", () => {
@@ -62,11 +53,11 @@ describe("AiSdkQuestionGenerator with the AI SDK's mock model", () => {
       ["only meta questions", answer(JSON.stringify({ questions: ["What does the passage say about prices?"] })), /refers to "the passage"/],
     ];
     for (const [what, reply, message] of cases) {
-      const error = await rejection(new AiSdkQuestionGenerator({ model: new MockLanguageModelV3({ doGenerate: reply }) }).generate({ chunk, count: 3 }));
+      const error = await deepMemoryRejection(new AiSdkQuestionGenerator({ model: new MockLanguageModelV3({ doGenerate: reply }) }).generate({ chunk, count: 3 }));
       expect(error, what).toBeInstanceOf(GenerationOutputError);
       expect(error.message, what).toMatch(message);
     }
-    expect(await rejection(new AiSdkQuestionGenerator({ model: new MockLanguageModelV3() }).generate({ chunk: { id: "e", text: "  " }, count: 3 }))).toBeInstanceOf(GenerationOutputError);
+    expect(await deepMemoryRejection(new AiSdkQuestionGenerator({ model: new MockLanguageModelV3() }).generate({ chunk: { id: "e", text: "  " }, count: 3 }))).toBeInstanceOf(GenerationOutputError);
   });
 
   it("reports provider failures as UpstreamError with the Retry-After to honour, and never retries them itself", async () => {
@@ -84,7 +75,7 @@ describe("AiSdkQuestionGenerator with the AI SDK's mock model", () => {
         throw limited;
       },
     });
-    const error = await rejection(new AiSdkQuestionGenerator({ model }).generate({ chunk, count: 3 }));
+    const error = await deepMemoryRejection(new AiSdkQuestionGenerator({ model }).generate({ chunk, count: 3 }));
     expect(error).toMatchObject({ code: "RATE_LIMITED", status: 429, retryable: true, retryAfterMs: 2000, provider: "example.chat" });
     expect(model.doGenerateCalls).toHaveLength(1);
   });
@@ -92,7 +83,7 @@ describe("AiSdkQuestionGenerator with the AI SDK's mock model", () => {
   it("switches models per run only through resolveModel", async () => {
     const base = new MockLanguageModelV3({ modelId: "small", doGenerate: answer(JSON.stringify({ questions: goodQuestions })) });
     const big = new MockLanguageModelV3({ modelId: "big", doGenerate: answer(JSON.stringify({ questions: goodQuestions })) });
-    expect(await rejection(new AiSdkQuestionGenerator({ model: base }).generate({ chunk, count: 3, model: "big" }))).toMatchObject({
+    expect(await deepMemoryRejection(new AiSdkQuestionGenerator({ model: base }).generate({ chunk, count: 3, model: "big" }))).toMatchObject({
       code: "VALIDATION_FAILED",
       message: expect.stringMatching(/pass resolveModel/),
     });
@@ -160,20 +151,20 @@ describe("AiSdkQuestionGenerator over @ai-sdk/openai against OpenAI's HTTP shape
       openAIError(400, "invalid_request_error"),
       openAIError(500, "server_error", { "x-should-retry": "false" }),
     );
-    expect(await rejection(generator.generate({ chunk, count: 3 }))).toMatchObject({ code: "RATE_LIMITED", retryable: true, retryAfterMs: 1500 });
-    expect(await rejection(generator.generate({ chunk, count: 3 }))).toMatchObject({ code: "RATE_LIMITED", retryable: false });
-    expect(await rejection(generator.generate({ chunk, count: 3 }))).toMatchObject({ code: "UPSTREAM_FAILED", status: 503, retryable: true });
-    expect(await rejection(generator.generate({ chunk, count: 3 }))).toMatchObject({ code: "UPSTREAM_FAILED", status: 400, retryable: false });
-    expect(await rejection(generator.generate({ chunk, count: 3 }))).toMatchObject({ code: "UPSTREAM_FAILED", status: 500, retryable: false });
+    expect(await deepMemoryRejection(generator.generate({ chunk, count: 3 }))).toMatchObject({ code: "RATE_LIMITED", retryable: true, retryAfterMs: 1500 });
+    expect(await deepMemoryRejection(generator.generate({ chunk, count: 3 }))).toMatchObject({ code: "RATE_LIMITED", retryable: false });
+    expect(await deepMemoryRejection(generator.generate({ chunk, count: 3 }))).toMatchObject({ code: "UPSTREAM_FAILED", status: 503, retryable: true });
+    expect(await deepMemoryRejection(generator.generate({ chunk, count: 3 }))).toMatchObject({ code: "UPSTREAM_FAILED", status: 400, retryable: false });
+    expect(await deepMemoryRejection(generator.generate({ chunk, count: 3 }))).toMatchObject({ code: "UPSTREAM_FAILED", status: 500, retryable: false });
     expect(api.chat.requests).toHaveLength(5);
   });
 
   it("times out a slow answer as a retryable error, and a caller's abort as ABORTED", async () => {
     api.chat.respondWith({ body: chatCompletionBody(JSON.stringify({ questions: goodQuestions })), delayMs: 2000 });
     const generator = new AiSdkQuestionGenerator({ model: openai().chat("gpt-4o"), timeoutMs: 50 });
-    expect(await rejection(generator.generate({ chunk, count: 3 }))).toMatchObject({ code: "UPSTREAM_FAILED", retryable: true, message: expect.stringMatching(/within 50 ms/) });
+    expect(await deepMemoryRejection(generator.generate({ chunk, count: 3 }))).toMatchObject({ code: "UPSTREAM_FAILED", retryable: true, message: expect.stringMatching(/within 50 ms/) });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);
-    expect(await rejection(new AiSdkQuestionGenerator({ model: openai().chat("gpt-4o") }).generate({ chunk, count: 3, signal: controller.signal }))).toMatchObject({ code: "ABORTED" });
+    expect(await deepMemoryRejection(new AiSdkQuestionGenerator({ model: openai().chat("gpt-4o") }).generate({ chunk, count: 3, signal: controller.signal }))).toMatchObject({ code: "ABORTED" });
   });
 });

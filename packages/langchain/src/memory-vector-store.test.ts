@@ -1,13 +1,14 @@
 import { MemoryVectorStore } from "@langchain/classic/vectorstores/memory";
 import { Document } from "@langchain/core/documents";
 import { VectorStore } from "@langchain/core/vectorstores";
-import { DeepMemoryError, DeepMemoryTrainer, InMemoryTrainingStore, LocalDeepMemory } from "@zip/deep-memory";
+import { DeepMemoryTrainer, InMemoryTrainingStore, LocalDeepMemory } from "@zip/deep-memory";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeepMemoryEmbeddings } from "./deep-memory-embeddings.js";
 import { DeepMemoryRetriever } from "./deep-memory-retriever.js";
 import { LangChainEmbedder } from "./langchain-embedder.js";
 import { LangChainVectorStoreAdapter } from "./langchain-vector-store-adapter.js";
 import { AspectQuestions, chunkName, questionAbout, SyntheticEmbeddings, syntheticDocuments } from "./synthetic.test-support.js";
+import { deepMemoryRejection } from "@zip/deep-memory/testing";
 
 /**
  * The whole LangChain path on LangChain's own in-memory store: the trainer
@@ -18,15 +19,6 @@ const userId = "user-a";
 const embeddings = new SyntheticEmbeddings();
 let store: MemoryVectorStore;
 let trainer: DeepMemoryTrainer;
-
-async function rejection(promise: Promise<unknown>): Promise<DeepMemoryError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(DeepMemoryError.isInstance(error)).toBe(true);
-  return error as DeepMemoryError;
-}
 
 /** A store LangChain can search but nothing can enumerate, like most hosted ones. */
 class SearchOnlyStore extends VectorStore {
@@ -102,7 +94,7 @@ describe("LangChainVectorStoreAdapter on MemoryVectorStore", () => {
 
   it("refuses documents without ids, and stores it cannot list, with a clear VALIDATION_FAILED", async () => {
     const anonymous = await MemoryVectorStore.fromDocuments([new Document({ pageContent: "chunk-0001: no id", metadata: {} })], embeddings);
-    const error = await rejection(new LangChainVectorStoreAdapter({ vectorStore: anonymous }).listChunks({ userId, cursor: null, limit: 10, includeEmbeddings: false }));
+    const error = await deepMemoryRejection(new LangChainVectorStoreAdapter({ vectorStore: anonymous }).listChunks({ userId, cursor: null, limit: 10, includeEmbeddings: false }));
     expect(error).toMatchObject({ code: "VALIDATION_FAILED" });
     expect(error.message).toMatch(/has no id.*idOf/);
     const byMetadata = new LangChainVectorStoreAdapter({ vectorStore: anonymous, idOf: (d) => d.pageContent.slice(0, 10) });
@@ -151,7 +143,7 @@ describe("DeepMemoryRetriever on MemoryVectorStore", () => {
     // Another user has no model: plain search.
     const theirs = await shared.invoke(evaluation[2]!.query, { configurable: { userId: "user-b" } });
     expect(theirs.map((d) => d.id)).toEqual((await store.asRetriever({ k: 3 }).invoke(evaluation[2]!.query)).map((d) => d.id));
-    expect(await rejection(shared.invoke("anything"))).toMatchObject({ code: "VALIDATION_FAILED", message: expect.stringMatching(/needs a userId/) });
+    expect(await deepMemoryRejection(shared.invoke("anything"))).toMatchObject({ code: "VALIDATION_FAILED", message: expect.stringMatching(/needs a userId/) });
   });
 });
 

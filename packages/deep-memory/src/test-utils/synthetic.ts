@@ -39,6 +39,19 @@ export function randomVectors(count: number, seed: number, dims: number): Float3
   });
 }
 
+/** Cosine similarity, for the order a vector store's search should return. */
+export function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
 export interface SyntheticCorpus {
   documents: InMemoryDocument[];
   dims: number;

@@ -111,10 +111,7 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
    */
   generate(input: GenerateInput & JobSignalOption): Promise<GenerateResult> {
     const { signal, ...rest } = input;
-    return this.open(async () => {
-      if (signal?.aborted) throw new AbortedError("The call's signal was aborted before the job started");
-      return this.cancelOnAbort(signal, rest.userId, await generate(this.ctx, rest));
-    });
+    return this.startJob(signal, rest.userId, () => generate(this.ctx, rest));
   }
 
   /** Stores real (question, chunk id) pairs as a run ready to train (status "generated"). */
@@ -129,10 +126,7 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
    */
   train(input: TrainInput & JobSignalOption): Promise<TrainResult> {
     const { signal, ...rest } = input;
-    return this.open(async () => {
-      if (signal?.aborted) throw new AbortedError("The call's signal was aborted before the job started");
-      return this.cancelOnAbort(signal, rest.userId, await train(this.ctx, rest));
-    });
+    return this.startJob(signal, rest.userId, () => train(this.ctx, rest));
   }
 
   /**
@@ -303,6 +297,14 @@ export class DeepMemoryTrainer extends EventEmitter<TrainerEvents> {
     if (!queue) throw new ValidationError("startWorker needs a queue jobRunner (e.g. PgBossJobRunner)", [{ path: "jobRunner", message: "required" }]);
     if (this.ctx.runner.isClosed) throw new AbortedError("This trainer was closed");
     await queue.work(workerTaskHandler(this.ctx));
+  }
+
+  /** Starts a job unless the call's signal is aborted already; aborting it later cancels the job. */
+  private startJob<T extends { jobId: string }>(signal: AbortSignal | undefined, userId: string, start: () => Promise<T>): Promise<T> {
+    return this.open(async () => {
+      if (signal?.aborted) throw new AbortedError("The call's signal was aborted before the job started");
+      return this.cancelOnAbort(signal, userId, await start());
+    });
   }
 
   /** Cancels the job when `signal` aborts, until the job ends. */

@@ -6,13 +6,14 @@ import { PostgresTrainingStore } from "../adapters/postgres/postgres-training-st
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from "../adapters/postgres/test-database.test-support.js";
 import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-training-store.js";
 import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-store.js";
-import { DeepMemoryError, ModelFileInvalidError, ModelIncompatibleError, StoreError } from "../errors/errors.js";
+import { ModelFileInvalidError, ModelIncompatibleError, StoreError } from "../errors/errors.js";
 import { httpStatusFor } from "../errors/http-status.js";
 import type { Embedder } from "../ports/embedder.js";
 import type { TrainingStore } from "../ports/training-store.js";
 import { ScriptedGenerator, syntheticCorpus, type SyntheticCorpus } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 import { MODEL_FILE_MAGIC, readModelFile } from "./model-file-format.js";
+import { deepMemoryRejection } from "../test-utils/rejection.js";
 
 /** PostgreSQL stores key users by uuid-shaped text; the in-memory one takes any. */
 const userId = "00000000-0000-4000-8000-0000000000a1";
@@ -35,16 +36,6 @@ async function trainOnce(trainer: DeepMemoryTrainer): Promise<string> {
   const training = await trainer.train({ userId, runId });
   expect(await trainer.waitForJob({ userId, jobId: training.jobId })).toMatchObject({ type: "completed" });
   return runId;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<DeepMemoryError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(DeepMemoryError.isInstance(error)).toBe(true);
-    return error as DeepMemoryError;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** Rewrites a file's header with `edit` and gives it a valid checksum again, as a foreign writer would. */
@@ -97,9 +88,9 @@ describe("exportModel", () => {
   });
 
   it("answers NOT_FOUND for an unknown run and NO_TRAINED_MODEL for a user without one", async () => {
-    expect((await rejection(source.exportModel({ userId, runId: "00000000-0000-4000-8000-00000000ffff" }))).code).toBe("NOT_FOUND");
-    expect((await rejection(source.exportModel({ userId: "someone-else" }))).code).toBe("NO_TRAINED_MODEL");
-    expect((await rejection(source.exportModel({ userId, runId: "not-a-uuid" }))).code).toBe("VALIDATION_FAILED");
+    expect((await deepMemoryRejection(source.exportModel({ userId, runId: "00000000-0000-4000-8000-00000000ffff" }))).code).toBe("NOT_FOUND");
+    expect((await deepMemoryRejection(source.exportModel({ userId: "someone-else" }))).code).toBe("NO_TRAINED_MODEL");
+    expect((await deepMemoryRejection(source.exportModel({ userId, runId: "not-a-uuid" }))).code).toBe("VALIDATION_FAILED");
   });
 });
 
@@ -149,7 +140,7 @@ describe("importModel", () => {
     const store = new InMemoryTrainingStore();
     const other: Embedder = { model: "text-embedding-3-small", embed: (texts) => corpus.embedder.embed(texts) };
     const target = trainerWith(store, other);
-    const error = await rejection(target.importModel({ userId, file }));
+    const error = await deepMemoryRejection(target.importModel({ userId, file }));
     expect(error).toBeInstanceOf(ModelIncompatibleError);
     expect(error).toMatchObject({ code: "MODEL_INCOMPATIBLE", details: { field: "embeddingModel", expected: "text-embedding-3-small", actual: "synthetic-embedder" } });
     expect(error.message).toMatch(/trained on synthetic-embedder embeddings, but this trainer embeds with text-embedding-3-small/);
@@ -162,7 +153,7 @@ describe("importModel", () => {
     const store = new InMemoryTrainingStore();
     const shorter = syntheticCorpus({ chunks: 60, dims: 16, seed: 11 });
     const target = trainerWith(store, shorter.embedder, shorter);
-    const error = await rejection(target.importModel({ userId, file }));
+    const error = await deepMemoryRejection(target.importModel({ userId, file }));
     expect(error).toMatchObject({ code: "MODEL_INCOMPATIBLE", details: { field: "dimensions", expected: 16, actual: 24 } });
     expect((await store.listRuns(userId, { limit: 10, offset: 0 })).total).toBe(0);
     await target.close();
@@ -171,9 +162,9 @@ describe("importModel", () => {
   it("refuses a model of another engine, and weights its engine cannot read", async () => {
     const target = trainerWith(new InMemoryTrainingStore());
     const otherEngine = withHeader(file, (h) => (h.engine = "someone-elses-engine"));
-    expect(await rejection(target.importModel({ userId, file: otherEngine }))).toMatchObject({ code: "MODEL_INCOMPATIBLE", details: { field: "engine" } });
+    expect(await deepMemoryRejection(target.importModel({ userId, file: otherEngine }))).toMatchObject({ code: "MODEL_INCOMPATIBLE", details: { field: "engine" } });
     const otherFormat = withHeader(file, (h) => (h.format = "local-residual/v999"));
-    expect(await rejection(target.importModel({ userId, file: otherFormat }))).toMatchObject({ code: "MODEL_INCOMPATIBLE", details: { field: "format" } });
+    expect(await deepMemoryRejection(target.importModel({ userId, file: otherFormat }))).toMatchObject({ code: "MODEL_INCOMPATIBLE", details: { field: "format" } });
     await target.close();
   });
 
@@ -198,13 +189,13 @@ describe("importModel", () => {
       ["a header lying about the weights' size", withHeader(file, (h) => (h.weightsByteLength = 3)), /announces 3 bytes of weights/],
     ];
     for (const [what, bytes, message] of cases) {
-      const error = await rejection(target.importModel({ userId, file: bytes }));
+      const error = await deepMemoryRejection(target.importModel({ userId, file: bytes }));
       expect(error, what).toBeInstanceOf(ModelFileInvalidError);
       expect(error.code, what).toBe("MODEL_FILE_INVALID");
       expect(error.message, what).toMatch(message);
     }
     expect(httpStatusFor("MODEL_FILE_INVALID")).toBe(400);
-    expect((await rejection(target.importModel({ userId, file: "not bytes" as unknown as Uint8Array }))).code).toBe("VALIDATION_FAILED");
+    expect((await deepMemoryRejection(target.importModel({ userId, file: "not bytes" as unknown as Uint8Array }))).code).toBe("VALIDATION_FAILED");
     expect((await target.listRuns({ userId })).total).toBe(0);
     await target.close();
   });
@@ -219,7 +210,7 @@ describe("importModel", () => {
     expect(result).toMatchObject({ alreadyImported: false, activated: false });
     expect(result.reason).toMatch(/did not beat plain search \(Kept disabled: no gain\)/);
     expect((await target.getSettings({ userId })).modelRunId).toBeNull();
-    expect((await rejection(target.updateSettings({ userId, enabled: true }))).code).toBe("NO_TRAINED_MODEL");
+    expect((await deepMemoryRejection(target.updateSettings({ userId, enabled: true }))).code).toBe("NO_TRAINED_MODEL");
     const quiet = await target.importModel({ userId, file, activate: false });
     expect(quiet).toMatchObject({ activated: false, reason: "Not activated: imported with activate: false" });
     expect((await target.getSettings({ userId })).modelRunId).toBeNull();
@@ -235,7 +226,7 @@ describe("importModel", () => {
       return saveModel(model);
     };
     const target = trainerWith(store);
-    const error = await rejection(target.importModel({ userId, file }));
+    const error = await deepMemoryRejection(target.importModel({ userId, file }));
     expect(error.code).toBe("STORE_FAILED");
     const { runs } = await store.listRuns(userId, { limit: 10, offset: 0 });
     expect(runs).toHaveLength(1);

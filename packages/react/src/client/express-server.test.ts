@@ -19,6 +19,7 @@ import {
   type QueryTransform,
 } from "@zip/deep-memory";
 import { normalize } from "@zip/deep-memory/evaluation";
+import { mulberry32 } from "@zip/deep-memory/testing";
 import { createDeepMemoryRouter, createJobEventsRouter } from "@zip/deep-memory-express";
 import type { JobStreamEvent } from "@zip/deep-memory-protocol";
 import express from "express";
@@ -29,16 +30,6 @@ import type { JobStreamStore } from "./job-stream-store.js";
 const DIMS = 12;
 const CHUNKS = 24;
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function unit(rand: () => number): Float32Array {
   return normalize(Float32Array.from({ length: DIMS }, () => rand() * 2 - 1));
 }
@@ -48,7 +39,7 @@ function unit(rand: () => number): Float32Array {
  * plain search ranks them poorly and a linear map learns the way back.
  */
 function world() {
-  const rand = seeded(7);
+  const rand = mulberry32(7);
   const vectors = new Map<string, Float32Array>();
   const documents: InMemoryDocument[] = [];
   for (let i = 0; i < CHUNKS; i++) {
@@ -60,7 +51,7 @@ function world() {
   const embedText = (text: string): Float32Array => {
     const match = /^about (chunk-\d+) #(\d+)$/.exec(text);
     const base = match ? vectors.get(match[1]!) : undefined;
-    const noise = seeded(text.length * 31 + Number(match?.[2] ?? 0));
+    const noise = mulberry32(text.length * 31 + Number(match?.[2] ?? 0));
     if (!base) return unit(noise);
     return normalize(Float32Array.from({ length: DIMS }, (_, i) => base[(i + 1) % DIMS]! + 0.05 * (noise() * 2 - 1)));
   };

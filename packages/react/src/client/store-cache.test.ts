@@ -19,13 +19,19 @@ async function settled(check: () => boolean): Promise<void> {
   expect(check()).toBe(true);
 }
 
+/** A client collecting after 1 s, and a run's store watched until its data arrived; `stop` ends the watch. */
+async function watchedRun() {
+  const run = ctx.api.createRun({ status: "generated" });
+  const client = createDeepMemoryClient({ baseUrl: BASE_URL, gcTimeMs: 1000 });
+  const store = client.runStore(run.id);
+  const stop = store.subscribe(() => {});
+  await settled(() => store.getSnapshot().status === "success");
+  return { run, client, store, stop };
+}
+
 describe("client stores are collected gcTimeMs after nobody watches them", () => {
   it("keeps a watched run, keeps an unwatched one for gcTimeMs, then forgets it", async () => {
-    const run = ctx.api.createRun({ status: "generated" });
-    const client = createDeepMemoryClient({ baseUrl: BASE_URL, gcTimeMs: 1000 });
-    const store = client.runStore(run.id);
-    const stop = store.subscribe(() => {});
-    await settled(() => store.getSnapshot().status === "success");
+    const { run, client, store, stop } = await watchedRun();
 
     fakeGcTimers();
     vi.advanceTimersByTime(5000);
@@ -43,11 +49,7 @@ describe("client stores are collected gcTimeMs after nobody watches them", () =>
   });
 
   it("a store watched again within gcTimeMs is kept; one never watched (a server render) is forgotten too", async () => {
-    const run = ctx.api.createRun({ status: "generated" });
-    const client = createDeepMemoryClient({ baseUrl: BASE_URL, gcTimeMs: 1000 });
-    const store = client.runStore(run.id);
-    const stop = store.subscribe(() => {});
-    await settled(() => store.getSnapshot().status === "success");
+    const { run, client, store, stop } = await watchedRun();
     fakeGcTimers();
     stop();
     await Promise.resolve();

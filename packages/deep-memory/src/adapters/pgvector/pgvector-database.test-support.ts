@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { createScratchDatabase, redacted, type ScratchDatabase } from "../postgres/scratch-database.test-support.js";
 
 /**
  * A real PostgreSQL with the vector extension, for the pgvector store and the
@@ -9,7 +9,6 @@ import pg from "pg";
  * REQUIRE_PGVECTOR=1 (CI), which makes a missing server a failure.
  */
 const URL_ENV = process.env.PGVECTOR_DATABASE_URL;
-const redacted = (url: string) => url.replace(/:[^:@/]*@/, ":***@");
 
 async function probe(): Promise<string | null> {
   if (!URL_ENV) return "PGVECTOR_DATABASE_URL is not set";
@@ -36,34 +35,10 @@ if (pgvectorUnavailable) {
   console.warn(`Skipping tests on PostgreSQL with pgvector: ${pgvectorUnavailable}. .ci/run starts one; CI sets REQUIRE_PGVECTOR=1 to fail instead.`);
 }
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: URL_ENV });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-export interface PgvectorTestDatabase {
-  url: string;
-  drop(): Promise<void>;
-}
+export type PgvectorTestDatabase = ScratchDatabase;
 
 /** A fresh database on the pgvector server, for one test file. */
 export async function createPgvectorDatabase(): Promise<PgvectorTestDatabase> {
   if (!URL_ENV) throw new Error("PGVECTOR_DATABASE_URL is not set");
-  const name = `dm_pgv_${randomBytes(6).toString("hex")}`;
-  await admin((c) => c.query(`create database ${name}`));
-  return {
-    url: withDatabase(URL_ENV, name),
-    drop: () => admin(async (c) => void (await c.query(`drop database if exists ${name} with (force)`))),
-  };
+  return createScratchDatabase(URL_ENV, "dm_pgv");
 }

@@ -6,7 +6,7 @@ import { bm25Scores, expectTopK, referenceDocs, termsOf } from "./bm25-reference
 import { createPgvectorDatabase, pgvectorUnavailable } from "./pgvector-database.test-support.js";
 import { toPgVectorError } from "./pgvector-errors.js";
 import { PgVectorStore, type PgVectorChunk } from "./pgvector-store.js";
-import { randomVectors } from "../../test-utils/synthetic.js";
+import { cosine, randomVectors } from "../../test-utils/synthetic.js";
 
 /**
  * The same behaviour checked on PGlite with its vector extension (always) and
@@ -14,18 +14,6 @@ import { randomVectors } from "../../test-utils/synthetic.js";
  */
 
 const DIMS = 8;
-
-const cosine = (a: Float32Array, b: Float32Array) => {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
-};
 
 const TEXTS = [
   "Vitamin D deficiency is associated with an increased risk of cardiovascular disease.",

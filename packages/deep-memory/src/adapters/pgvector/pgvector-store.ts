@@ -17,7 +17,7 @@ import {
   type ResolvedSchemaOptions,
   type SchemaNames,
 } from "./pgvector-schema.js";
-import { pgliteSqlClient, pgSqlClient, type PGliteLike } from "../training-store/sql-clients.js";
+import { migratedOrClosed, pgliteSqlClient, pgSqlClient, type PGliteLike } from "../training-store/sql-clients.js";
 import { asText } from "../../shared/as-text.js";
 
 const bm25Schema = z
@@ -170,16 +170,7 @@ export class PgVectorStore implements VectorStore {
     // An idle connection that dies emits "error" on the pool, which would
     // crash the process if unheard; the pool replaces it on the next query.
     pool.on("error", () => {});
-    const store = new PgVectorStore({ ...rest, pool }, { endPool: () => pool.end() });
-    if (migrate !== false) {
-      try {
-        await store.migrate();
-      } catch (error) {
-        await store.close();
-        throw error;
-      }
-    }
-    return store;
+    return migratedOrClosed(new PgVectorStore({ ...rest, pool }, { endPool: () => pool.end() }), migrate);
   }
 
   /** The DDL `migrate()` applies, for your own migration tool. */

@@ -2,7 +2,7 @@ import pg from "pg";
 import { ValidationError } from "../../errors/errors.js";
 import { SqlJobEventLog } from "../job-events/sql-job-event-log.js";
 import { migrateDeepMemorySchema, type MigrationResult } from "../training-store/migrate.js";
-import { pgSqlClient } from "../training-store/sql-clients.js";
+import { migratedOrClosed, pgSqlClient } from "../training-store/sql-clients.js";
 import { SqlTrainingStore } from "../training-store/sql-training-store.js";
 import { PostgresJobEventNotifier } from "./postgres-job-events.js";
 
@@ -51,16 +51,7 @@ export class PostgresTrainingStore extends SqlTrainingStore {
 
   /** Creates the store and applies the schema (pass `migrate: false` when the Supabase CLI manages it). */
   static async connect(options: PostgresTrainingStoreOptions & { migrate?: boolean }): Promise<PostgresTrainingStore> {
-    const store = new PostgresTrainingStore(options);
-    if (options.migrate !== false) {
-      try {
-        await store.migrate();
-      } catch (error) {
-        await store.close();
-        throw error;
-      }
-    }
-    return store;
+    return migratedOrClosed(new PostgresTrainingStore(options), options.migrate);
   }
 
   /** Applies bundled migrations this database has not seen; safe to call from several processes at once. */

@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { describe } from "vitest";
+import { createScratchDatabase, redacted, type ScratchDatabase } from "./scratch-database.test-support.js";
 
 /**
  * A fresh database on the real PostgreSQL for one test file, dropped at the
@@ -8,7 +8,7 @@ import { describe } from "vitest";
  * Tests never mock the database.
  */
 export const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const redactedUrl = ADMIN_URL.replace(/:[^:@/]*@/, ":***@");
+const redactedUrl = redacted(ADMIN_URL);
 
 async function reachable(): Promise<string | null> {
   const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
@@ -36,45 +36,10 @@ export function describeWithPostgres(name: string, body: () => void): void {
   else describe(name, body);
 }
 
-export interface TestDatabase {
-  name: string;
-  url: string;
-  /** Terminates every connection to it and drops it. */
-  drop(): Promise<void>;
-}
+export type TestDatabase = ScratchDatabase;
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new Error(
-      `Cannot reach PostgreSQL at ${redactedUrl} (${(error as Error).message}). ` +
-        "Start it (pg_ctlcluster <version> main start) or set DATABASE_URL.",
-    );
-  }
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-export async function createTestDatabase(): Promise<TestDatabase> {
-  // Our own random hex name, so it is safe as an identifier.
-  const name = `dm_test_${randomBytes(6).toString("hex")}`;
-  await admin((c) => c.query(`create database ${name}`));
-  return {
-    name,
-    url: withDatabase(ADMIN_URL, name),
-    drop: () => admin(async (c) => void (await c.query(`drop database if exists ${name} with (force)`))),
-  };
+export function createTestDatabase(): Promise<TestDatabase> {
+  return createScratchDatabase(ADMIN_URL, "dm_test", "Start it (pg_ctlcluster <version> main start) or set DATABASE_URL.");
 }
 
 /** A client on the test database as its owner; close it with end(). */

@@ -11,7 +11,7 @@ import { UpstreamError } from "../../errors/errors.js";
 import { authShimSql } from "../training-store/sql-schema.js";
 import { PostgrestEmulator } from "./postgrest-emulator.test-support.js";
 import { SupabaseVectorStore } from "./supabase-vector-store.js";
-import { randomVectors } from "../../test-utils/synthetic.js";
+import { cosine, randomVectors } from "../../test-utils/synthetic.js";
 
 /**
  * supabase/vector-store/documents.sql run for real on PGlite with pgvector,
@@ -30,18 +30,6 @@ class NoWebSocket {
   }
 }
 const clientOptions = { auth: { persistSession: false }, realtime: { transport: NoWebSocket as never } };
-
-const cosine = (a: Float32Array, b: Float32Array) => {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
-};
 
 const ALICE = randomUUID();
 const BOB = randomUUID();

@@ -65,3 +65,15 @@ export function pgliteSqlClient(db: Omit<PGliteLike, "transaction"> & Partial<Pi
     },
   };
 }
+
+/** Applies a new store's schema unless `migrate` is false; a store whose migration fails is closed first, so its pool does not hold the process open. */
+export async function migratedOrClosed<S extends { migrate(): Promise<unknown>; close(): Promise<void> }>(store: S, migrate: boolean | undefined): Promise<S> {
+  if (migrate === false) return store;
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}

@@ -109,24 +109,7 @@ export function describeRunContract(current: () => TrainingStore): void {
     it("applies the patch, stamps updatedAt and persists every field", async () => {
       const user = newUserId();
       const run = await store.createRun(newRun(user, { status: "training" }), at(0));
-      const updated = await store.updateRun(
-        user,
-        run.id,
-        {
-          status: "completed",
-          metrics: sampleMetrics,
-          generatedAt: at(3),
-          completedAt: at(9),
-          trainJobId: "train-1",
-          leaseOwner: null,
-          leaseExpiresAt: null,
-          pairCount: 12,
-          capReached: true,
-        },
-        { status: ["training"], leaseOwner: "worker-1" },
-        at(9),
-      );
-      expect(updated).toMatchObject({
+      const patch = {
         status: "completed",
         metrics: sampleMetrics,
         generatedAt: at(3),
@@ -136,6 +119,10 @@ export function describeRunContract(current: () => TrainingStore): void {
         leaseExpiresAt: null,
         pairCount: 12,
         capReached: true,
+      } as const;
+      const updated = await store.updateRun(user, run.id, patch, { status: ["training"], leaseOwner: "worker-1" }, at(9));
+      expect(updated).toMatchObject({
+        ...patch,
         createdAt: at(0),
         updatedAt: at(9),
         generation: run.generation,
