@@ -346,7 +346,11 @@ async function main() {
       bestEpoch: metrics.training.bestEpoch,
       questionMemory: metrics.training.questionMemory,
       fusion,
-      validation: { questions: metrics.retrieval!.validationQuestions, scores: metrics.retrieval!.validation },
+      validation: {
+        questions: metrics.retrieval!.validationQuestions,
+        scores: metrics.retrieval!.validation,
+        ...(metrics.retrieval!.copiedValidationQuestions !== undefined ? { copied: metrics.retrieval!.copiedValidationQuestions } : {}),
+      },
       dev: { withModel: metrics.heldOut.withModel, withoutModel: metrics.heldOut.withoutModel },
       test: { withModel: testEval.withModel, withoutModel: testEval.withoutModel, dense, hybrid, queries: testEval.queryCount },
       latencyMs,
@@ -407,7 +411,7 @@ async function main() {
   ];
   for (const [name, r] of Object.entries(results)) {
     rows.push({ label: `${name}: deep memory dense-only (store without text search; ${r.trainPairs} pairs)`, metrics: r.test.dense, trainingSeconds: r.trainingSeconds, latencyMs: r.latencyMs.dense });
-    const copiedNote = r.validation?.copied !== undefined ? `; validation copied from the chunks (${r.validation.copied}), default kept` : "";
+    const copiedNote = r.validation?.copied !== undefined ? `; ${r.validation.copied} validation questions copied from their chunks: fusion fixed for them` : "";
     rows.push({ label: `${name}: deep memory + hybrid (${shortFusion(r.fusion)}${copiedNote})`, metrics: r.test.hybrid, trainingSeconds: r.trainingSeconds, latencyMs: r.latencyMs.hybrid });
   }
   for (const ref of referenceRows?.rows ?? []) rows.push({ label: `Python reference: ${ref.label}`, metrics: ref.test, trainingSeconds: ref.trainingSeconds ?? null, latencyMs: null });

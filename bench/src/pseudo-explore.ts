@@ -10,6 +10,7 @@
  *
  *   tsx --conditions=@zip/source bench/src/pseudo-explore.ts <beir-dir> [--dev-fraction 0.2] [--seed 42]
  *       [--pseudo-style sentences|mixed] [--pseudo-per-doc 10] [--max-pairs 60000] [--engine-options '{}']
+ *       [--quick] [--no-all] [--map-too]
  *
  * Embeddings come from the bench's cache (the same keys), filled when missing.
  */
@@ -38,6 +39,7 @@ const { values, positionals } = parseArgs({
     quick: { type: "boolean", default: false },
     /** Skip the second training (every pseudo-query, no validation held back). */
     "no-all": { type: "boolean", default: false },
+    "map-too": { type: "boolean", default: false },
   },
 });
 const log = (m: string) => console.error(`[explore ${new Date().toISOString().slice(11, 19)}] ${m}`);
@@ -86,6 +88,10 @@ async function main() {
   const questions = made.pairs.map((p, i) => ({ text: p.question, vector: emb.vectors[i]!, positives: [docIndex.get(p.chunkId)!], chunkId: p.chunkId }));
   const { train, heldOut: validation } = deterministicSplit(questions, (q) => normalizeQuestion(q.text), validationFraction, seed + 1);
   const engine = new LocalDeepMemory(JSON.parse(values["engine-options"]) as LocalDeepMemoryOptions);
+  const text = new Map(data.documents.map((d) => [d.id, d.text]));
+  const copied = validation.filter((q) => isCopiedQuestion(q.text, [text.get(q.chunkId)!])).length;
+  // As the trainer: mostly copied questions teach the memory alone (--map-too trains the map on them as well).
+  const hint = copied >= 0.5 * validation.length && !values["map-too"] ? { copiedQuestions: true } : {};
   const start = performance.now();
   const model = await engine.train({
     dimensions: corpus.dims,
@@ -94,12 +100,11 @@ async function main() {
     corpus: corpus.vectors,
     validation: { queries: validation.map((q) => q.vector), positives: validation.map((q) => q.positives) },
     seed,
+    ...hint,
   });
   const transform = engine.load(model);
   log(`trained in ${((performance.now() - start) / 1000).toFixed(1)} s: ${model.report.epochs} epochs (best ${model.report.bestEpoch}), memory ${JSON.stringify(model.report.questionMemory ?? null)}`);
 
-  const text = new Map(data.documents.map((d) => [d.id, d.text]));
-  const copied = validation.filter((q) => isCopiedQuestion(q.text, [text.get(q.chunkId)!])).length;
   const val = await Legs.open(store, { texts: validation.map((q) => q.text), vectors: validation.map((q) => q.vector), relevant: validation.map((q) => new Set([q.chunkId])) });
   const choice = await chooseFusion({ dense: await val.denseFor(transform), lexical: val.lexical, relevant: val.queries.relevant });
   log(`validation: ${validation.length} pseudo-queries, ${copied} copied; chose ${describeFusion(choice.fusion)}`);
@@ -112,6 +117,7 @@ async function main() {
     positives: questions.map((q) => q.positives),
     corpus: corpus.vectors,
     seed,
+    ...hint,
   });
   const transformAll = engine.load(modelAll);
   log(`trained on all in ${((performance.now() - startAll) / 1000).toFixed(1)} s: ${modelAll.report.epochs} epochs (best ${modelAll.report.bestEpoch}), memory ${JSON.stringify(modelAll.report.questionMemory ?? null)}`);

@@ -122,6 +122,8 @@ export async function trainWithFusion(input: {
   const choosers = uncopiedRows(carved.heldOut.map((q) => isCopiedQuestion(q.text, q.positives.map((p) => input.corpusTexts[p]!))));
   const copiedNote = choosers.majority ? { copiedValidationQuestions: choosers.copied } : {};
   const start = performance.now();
+  // As the trainer (which also counts its held-out questions): mostly copied questions teach the memory, not the map.
+  const copiedQuestions = choosers.majority ? { copiedQuestions: true } : {};
   if (choosers.rows === null) {
     const model = await input.engine.train({
       dimensions: input.corpus[0]!.length,
@@ -129,6 +131,7 @@ export async function trainWithFusion(input: {
       positives: input.questions.map((q) => q.positives),
       corpus: input.corpus,
       seed: input.seed,
+      ...copiedQuestions,
     });
     return { model, transform: input.engine.load(model), seconds: (performance.now() - start) / 1000, fusion: copiedQuestionsFusion, validationQuestions: 0, ...copiedNote, validationScores: [] };
   }
@@ -141,6 +144,7 @@ export async function trainWithFusion(input: {
     corpus: input.corpus,
     validation: { queries: validation.map((q) => q.vector), positives: validation.map((q) => q.positives) },
     seed: input.seed,
+    ...copiedQuestions,
   });
   const transform = input.engine.load(model);
   const legs = await Legs.open(input.store, {
@@ -164,6 +168,7 @@ export async function trainWithFusion(input: {
       positives: [...train, ...validation].map((q) => q.positives),
       corpus: input.corpus,
       seed: input.seed,
+      ...copiedQuestions,
     });
     final = { model: again, transform: input.engine.load(again) };
   }

@@ -42,6 +42,14 @@ export interface EngineTrainInput {
    * questions. Without it the engine carves its own validation split.
    */
   validation?: { queries: Float32Array[]; positives: number[][] };
+  /**
+   * The questions are cut from their chunks' text (offline sentence
+   * pseudo-queries). A map fitted to them can move real questions away from
+   * their answers (fiqa648 dev recall@10 0.888 -> 0.856, dense search), so an
+   * engine should learn only what such questions can teach: LocalDeepMemory
+   * keeps the map the identity and learns the question memory alone.
+   */
+  copiedQuestions?: boolean;
   seed: number;
   signal?: AbortSignal;
   onProgress?: (progress: EngineProgress) => void;

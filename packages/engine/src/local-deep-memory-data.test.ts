@@ -40,6 +40,28 @@ describe("LocalDeepMemory training data", { timeout: 30_000 }, () => {
     });
   });
 
+  it("learns only the question memory, the map kept the identity, from questions copied from their chunks", async () => {
+    // Two questions per chunk near a random topic of its own: a memory finds the chunk, a map cannot.
+    const random = new SeededRandom(18);
+    const d = 32;
+    const corpus = Array.from({ length: 300 }, () => unitVector(random, d));
+    const topics = Array.from({ length: 200 }, () => unitVector(random, d));
+    const ask = (c: number) => unit(Float32Array.from(topics[c]!, (x) => x + (0.3 * random.normal()) / Math.sqrt(d)));
+    const input = { dimensions: d, corpus, seed: 7, queries: topics.flatMap((_, c) => [ask(c), ask(c)]), positives: topics.flatMap((_, c) => [[c], [c]]) };
+    const engine = new LocalDeepMemory({ ...fastOptions, memoryWeights: [0.25, 0.5, 1], memoryMinGain: 0 });
+    const model = await engine.train({ ...input, copiedQuestions: true });
+    expect(model.report).toMatchObject({ epochs: 0, bestEpoch: 0 });
+    expect(model.report.questionMemory?.keys).toBe(400);
+    expect((await engine.train(input)).report.epochs).toBeGreaterThan(0);
+    // Without a memory to keep, nothing is learned: every query is searched as it is.
+    const mapOnly = new LocalDeepMemory({ ...fastOptions, memoryWeights: [] });
+    const identity = mapOnly.load(await mapOnly.train({ ...input, copiedQuestions: true }));
+    for (const q of input.queries.slice(0, 20)) {
+      const out = identity.apply(q);
+      expect(Math.max(...out.map((x, i) => Math.abs(x - q[i]!)))).toBeLessThan(1e-5);
+    }
+  });
+
   it("refits on the carved validation questions too once the epoch count is chosen, never on caller-held ones", async () => {
     const world = rotatedWorld(17);
     const options = { ...fastOptions, maxEpochs: 6 };

@@ -173,7 +173,8 @@ export class LocalDeepMemory implements DeepMemoryEngine {
       questions,
       validation,
       seed: input.seed,
-      settings,
+      // Questions copied from their chunks teach the memory, not the map (EngineTrainInput.copiedQuestions).
+      settings: input.copiedQuestions ? { ...settings, maxEpochs: 0 } : settings,
     };
     const { outcome } = await runFit(job, { signal: input.signal, onProgress: input.onProgress, inWorker: trainInWorker });
     const report: TrainingReport = { engine: engineName, ...outcome.report, wallMs: performance.now() - started };

@@ -159,11 +159,11 @@ describe("hybrid search with deep memory", () => {
     // Sentences cut from their chunks are found by keyword search through their own words: chosen on them, the fusion
     // leaned on keywords (fiqa648: 4 points under plain hybrid search on real questions).
     const inner = new LocalDeepMemory();
-    const calls: { queries: number; validation: number }[] = [];
+    const calls: { queries: number; validation: number; copiedQuestions?: boolean }[] = [];
     const engine: DeepMemoryEngine = {
       name: inner.name,
       train: (input) => {
-        calls.push({ queries: input.queries.length, validation: input.validation?.queries.length ?? 0 });
+        calls.push({ queries: input.queries.length, validation: input.validation?.queries.length ?? 0, copiedQuestions: input.copiedQuestions });
         return inner.train(input);
       },
       load: (model) => inner.load(model),
@@ -172,8 +172,10 @@ describe("hybrid search with deep memory", () => {
     const { metrics } = await trained(trainer, store);
     expect(metrics.retrieval).toMatchObject({ withModel: copiedQuestionsFusion, validationQuestions: 0, validation: [] });
     expect(metrics.retrieval!.copiedValidationQuestions).toBeGreaterThan(20);
-    // One training, on every training-side question (the engine carves its own split and remembers it).
-    expect(calls).toEqual([{ queries: metrics.trainPairs, validation: 0 }]);
+    // One training, on every training-side question (the engine carves its own split and remembers it), told that the
+    // questions are copied (LocalDeepMemory then learns the question memory alone).
+    expect(calls).toEqual([{ queries: metrics.trainPairs, validation: 0, copiedQuestions: true }]);
+    expect(metrics.training).toMatchObject({ epochs: 0, bestEpoch: 0 });
   });
 
   it("judges on the held-out questions not copied from their chunks where copies are the majority", async () => {

@@ -93,7 +93,11 @@ export async function trainAndEvaluate(input: {
   // fusion chosen for this case on dev splits of real questions (copiedQuestionsFusion).
   const chunkText = new Map(input.chunks.map((c) => [c.id, c.text]));
   const isCopied = (q: LabelledQuestion) => isCopiedQuestion(q.question, q.chunkIds.map((id) => chunkText.get(id) ?? ""));
-  const choosers = uncopiedRows(carved.heldOut.map(isCopied));
+  const validationCopies = carved.heldOut.map(isCopied);
+  const choosers = uncopiedRows(validationCopies);
+  const heldOutCopies = heldOut.map(isCopied);
+  // Mostly copied questions (in both random samples of the run's questions) teach the engine's memory, not its map.
+  const copiedQuestions = uncopiedRows([...validationCopies, ...heldOutCopies]).majority;
   const tooFewToChoose = choosers.rows === null;
   const { train: fit, heldOut: validation } = tooFewToChoose ? { train, heldOut: [] as LabelledQuestion[] } : carved;
   /** Rows of the validation questions that choose the fusion. */
@@ -136,6 +140,7 @@ export async function trainAndEvaluate(input: {
       ? { validation: { queries: questionVectors.slice(fitCount, train.length), positives: validation.map((q) => q.chunkIds.map((id) => corpusIndex.get(id)!)) } }
       : {}),
     seed: options.seed,
+    ...(copiedQuestions ? { copiedQuestions } : {}),
     signal,
     onProgress: (p) => onProgress({ phase: "training", ...half(p, false) }),
   });
@@ -175,6 +180,7 @@ export async function trainAndEvaluate(input: {
       positives: [...fit, ...validation].map((q) => q.chunkIds.map((id) => corpusIndex.get(id)!)),
       corpus,
       seed: options.seed,
+      ...(copiedQuestions ? { copiedQuestions } : {}),
       signal,
       onProgress: (p) => onProgress({ phase: "training", ...half(p, true) }),
     });
@@ -185,7 +191,7 @@ export async function trainAndEvaluate(input: {
   // Held-out questions copied from their chunks (offline sentence pseudo-queries) are found by keyword search and by a
   // memory of their sibling sentences whatever deep memory would do for real questions: where they are the majority,
   // only the others judge, and too few others leave the model disabled.
-  const judges = uncopiedRows(heldOut.map(isCopied));
+  const judges = uncopiedRows(heldOutCopies);
   const copiedCount = judges.copied;
   const copiedMajority = judges.majority;
   const others = heldOut.length - copiedCount;
