@@ -17,7 +17,7 @@ export default tseslint.config(
       parserOptions: {
         projectService: {
           // Build and test configs belong to no package's tsconfig (those compile src/ only): checked with the base options.
-          allowDefaultProject: ["vitest.config.ts", "tsup.base.ts", "packages/*/tsup.config.ts", "packages/*/vitest.config.ts"],
+          allowDefaultProject: ["vitest.config.ts", "vitest.base.ts", "tsup.base.ts", "packages/*/tsup.config.ts", "packages/*/vitest.config.ts"],
           defaultProject: "tsconfig.base.json",
           maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 40,
         },

@@ -1,11 +1,10 @@
 import { defineConfig } from "vitest/config";
+import { sourceResolve } from "./vitest.base.js";
 
 // One root config runs every package's tests against source (the "@zip/source"
 // export condition), so `pnpm test` needs no build first.
 export default defineConfig({
-  resolve: { conditions: ["@zip/source"] },
-  // Vitest transforms test files for Node through its SSR pipeline, which has its own resolve conditions.
-  ssr: { resolve: { conditions: ["@zip/source"] } },
+  ...sourceResolve,
   test: {
     // supabase-js 2.119 prints a notice on import under Node 20 (which we support) and offers no switch to turn it off;
     // only that exact notice is dropped, so every other warning still shows.

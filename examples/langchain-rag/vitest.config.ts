@@ -1,15 +1,10 @@
-import { defineProject } from "vitest/config";
+import { sourceProject } from "../../vitest.base.js";
 
-export default defineProject({
-  // Workspace packages resolve to their source (the "@zip/source" export condition), no build needed.
-  resolve: { conditions: ["@zip/source"] },
-  ssr: { resolve: { conditions: ["@zip/source"] } },
-  test: {
-    name: "langchain-rag",
-    environment: "node",
-    include: ["src/**/*.test.ts"],
-    // The example embeds the knowledge base and trains for real on 2 cores.
-    testTimeout: 180_000,
-    hookTimeout: 180_000,
-  },
+export default sourceProject({
+  name: "langchain-rag",
+  environment: "node",
+  include: ["src/**/*.test.ts"],
+  // The example embeds the knowledge base and trains for real on 2 cores.
+  testTimeout: 180_000,
+  hookTimeout: 180_000,
 });

@@ -1,14 +1,10 @@
-import { defineProject } from "vitest/config";
+import { sourceProject } from "../../vitest.base.js";
 
-export default defineProject({
-  resolve: { conditions: ["@zip/source"] },
-  ssr: { resolve: { conditions: ["@zip/source"] } },
-  test: {
-    name: "nextjs-dashboard",
-    environment: "node",
-    include: ["lib/**/*.test.ts", "e2e/**/*.e2e.test.ts"],
-    // The browser tests build the app when stale, start `next start` and train for real on 2 cores.
-    testTimeout: 180_000,
-    hookTimeout: 600_000,
-  },
+export default sourceProject({
+  name: "nextjs-dashboard",
+  environment: "node",
+  include: ["lib/**/*.test.ts", "e2e/**/*.e2e.test.ts"],
+  // The browser tests build the app when stale, start `next start` and train for real on 2 cores.
+  testTimeout: 180_000,
+  hookTimeout: 600_000,
 });

@@ -1,8 +1,3 @@
-import { defineProject } from "vitest/config";
+import { sourceProject } from "../../vitest.base.js";
 
-export default defineProject({
-  resolve: { conditions: ["@zip/source"] },
-  // Vitest transforms test files for Node through its SSR pipeline, which has its own resolve conditions.
-  ssr: { resolve: { conditions: ["@zip/source"] } },
-  test: { name: "engine", environment: "node", include: ["src/**/*.test.ts"] },
-});
+export default sourceProject({ name: "engine", environment: "node", include: ["src/**/*.test.ts"] });

@@ -1,8 +1,3 @@
-import { defineProject } from "vitest/config";
+import { sourceProject } from "../../vitest.base.js";
 
-export default defineProject({
-  // Tests run on the workspace packages' source (the "@zip/source" export condition), no build needed.
-  resolve: { conditions: ["@zip/source"] },
-  ssr: { resolve: { conditions: ["@zip/source"] } },
-  test: { name: "express", environment: "node", include: ["src/**/*.test.ts"] },
-});
+export default sourceProject({ name: "express", environment: "node", include: ["src/**/*.test.ts"] });

@@ -1,7 +1,3 @@
-import { defineProject } from "vitest/config";
+import { sourceProject } from "../../vitest.base.js";
 
-export default defineProject({
-  resolve: { conditions: ["@zip/source"] },
-  ssr: { resolve: { conditions: ["@zip/source"] } },
-  test: { name: "local-embedder", environment: "node", include: ["src/**/*.test.ts"], testTimeout: 60_000 },
-});
+export default sourceProject({ name: "local-embedder", environment: "node", include: ["src/**/*.test.ts"], testTimeout: 60_000 });

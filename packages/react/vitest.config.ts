@@ -1,11 +1,7 @@
-import { defineProject } from "vitest/config";
+import { sourceProject } from "../../vitest.base.js";
 
-export default defineProject({
-  resolve: { conditions: ["@zip/source"] },
-  ssr: { resolve: { conditions: ["@zip/source"] } },
-  test: {
-    name: "react",
-    environment: "jsdom",
-    include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
-  },
+export default sourceProject({
+  name: "react",
+  environment: "jsdom",
+  include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
 });

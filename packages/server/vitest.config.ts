@@ -1,7 +1,3 @@
-import { defineProject } from "vitest/config";
+import { sourceProject } from "../../vitest.base.js";
 
-export default defineProject({
-  resolve: { conditions: ["@zip/source"] },
-  ssr: { resolve: { conditions: ["@zip/source"] } },
-  test: { name: "server", environment: "node", include: ["src/**/*.test.ts"] },
-});
+export default sourceProject({ name: "server", environment: "node", include: ["src/**/*.test.ts"] });

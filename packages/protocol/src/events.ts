@@ -69,15 +69,7 @@ export const jobWireEventSchema = z.discriminatedUnion("type", [
 export type JobWireEvent = z.infer<typeof jobWireEventSchema>;
 
 /** Everything an event stream can carry. */
-export const jobStreamEventSchema = z.discriminatedUnion("type", [
-  startedWireEventSchema,
-  progressWireEventSchema,
-  chunkSkippedWireEventSchema,
-  completedWireEventSchema,
-  failedWireEventSchema,
-  cancelledWireEventSchema,
-  statusWireEventSchema,
-]);
+export const jobStreamEventSchema = z.discriminatedUnion("type", [...jobWireEventSchema.options, statusWireEventSchema]);
 export type JobStreamEvent = z.infer<typeof jobStreamEventSchema>;
 export type JobStreamEventType = JobStreamEvent["type"];
 export type JobStreamEventOf<T extends JobStreamEventType> = Extract<JobStreamEvent, { type: T }>;

@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-training-store.js";
-import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-store.js";
 import { AbortedError, InvalidRunStateError, NotFoundError } from "../errors/errors.js";
 import type { JobEvent } from "../events/events.js";
 import type { DeepMemoryEngine, EngineTrainInput } from "../ports/deep-memory-engine.js";
 import type { GenerateQuestionsInput } from "../ports/question-generator.js";
 import { identityModel } from "../test-utils/engines.js";
+import { syntheticTrainer } from "../test-utils/synthetic-trainer.js";
 import { hangUntilAborted, ScriptedGenerator, syntheticCorpus, type ScriptedReply } from "../test-utils/synthetic.js";
-import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 import type { TrainerOptions } from "./options.js";
 
 const userId = "user-a";
@@ -44,10 +43,8 @@ function setup(
   const store = opts.store ?? new InMemoryTrainingStore();
   const engine = new ControlledEngine();
   const generator = new ScriptedGenerator(corpus.questionFor, opts.script);
-  const trainer = new DeepMemoryTrainer({
-    vectorStore: new InMemoryVectorStore(corpus.documents),
+  const trainer = syntheticTrainer(corpus, {
     store,
-    embedder: corpus.embedder,
     generator,
     engine,
     options: { retryMinDelayMs: 1, retryMaxDelayMs: 5, concurrency: 3, minPairs: 2, ...opts.options },

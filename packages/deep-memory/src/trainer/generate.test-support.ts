@@ -2,8 +2,8 @@ import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-trai
 import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-store.js";
 import type { GenerateQuestionsInput } from "../ports/question-generator.js";
 import { unusedEngine } from "../test-utils/engines.js";
+import { syntheticTrainer } from "../test-utils/synthetic-trainer.js";
 import { ScriptedGenerator, syntheticCorpus, type ScriptedReply } from "../test-utils/synthetic.js";
-import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 import type { TrainerOptions } from "./options.js";
 
 /* The trainer with a scripted question generator over a synthetic corpus, shared by the generation tests. */
@@ -25,10 +25,9 @@ export function setup(
   const vectorStore = new InMemoryVectorStore(corpus.documents);
   const store = opts.store ?? new InMemoryTrainingStore();
   const generator = new ScriptedGenerator(corpus.questionFor, opts.script);
-  const trainer = new DeepMemoryTrainer({
+  const trainer = syntheticTrainer(corpus, {
     vectorStore,
     store,
-    embedder: corpus.embedder,
     generator,
     // Generation never touches the engine; one that throws proves it.
     engine: unusedEngine,

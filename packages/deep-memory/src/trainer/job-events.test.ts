@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PGliteTrainingStore } from "../adapters/pglite/pglite-training-store.js";
-import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-store.js";
 import type { JobEvent } from "../events/events.js";
 import type { JobEventLog } from "../events/job-event-log.js";
 import { unusedEngine } from "../test-utils/engines.js";
-import { ScriptedGenerator, syntheticCorpus } from "../test-utils/synthetic.js";
-import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
+import { syntheticTrainer } from "../test-utils/synthetic-trainer.js";
+import { syntheticCorpus } from "../test-utils/synthetic.js";
 
 const userId = "user-events";
 
@@ -42,11 +41,8 @@ describe("job events through a shared event log", { timeout: 60_000 }, () => {
 
   function replica(instanceId: string, log: JobEventLog, chunks = 300) {
     const corpus = syntheticCorpus({ chunks, dims: 8, seed: 3 });
-    return new DeepMemoryTrainer({
-      vectorStore: new InMemoryVectorStore(corpus.documents),
+    return syntheticTrainer(corpus, {
       store,
-      embedder: corpus.embedder,
-      generator: new ScriptedGenerator(corpus.questionFor),
       engine: unusedEngine,
       events: log,
       instanceId,

@@ -7,6 +7,7 @@ import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
 import type { Embedder } from "../ports/embedder.js";
 import type { VectorStore } from "../ports/vector-store.js";
 import { identityEngine } from "../test-utils/engines.js";
+import { syntheticTrainer } from "../test-utils/synthetic-trainer.js";
 import { ScriptedGenerator, syntheticCorpus } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
 import { defaultHybridFusion } from "../retrieval/fusion.js";
@@ -19,11 +20,10 @@ function setup(opts: { chunks?: number; engine?: DeepMemoryEngine; embedder?: Em
   const corpus = syntheticCorpus({ chunks: opts.chunks ?? 60, dims: 24, seed: 11 });
   const vectorStore = new InMemoryVectorStore(corpus.documents);
   const store = new InMemoryTrainingStore();
-  const trainer = new DeepMemoryTrainer({
+  const trainer = syntheticTrainer(corpus, {
     vectorStore,
     store,
-    embedder: opts.embedder ?? corpus.embedder,
-    generator: new ScriptedGenerator(corpus.questionFor),
+    ...(opts.embedder ? { embedder: opts.embedder } : {}),
     engine: opts.engine ?? new LocalDeepMemory(),
     options: { questionsPerChunk: 5, concurrency: 4, ...opts.options },
   });

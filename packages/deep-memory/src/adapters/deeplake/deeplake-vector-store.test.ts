@@ -2,6 +2,7 @@ import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { UpstreamError, ValidationError } from "../../errors/errors.js";
+import { allPages } from "../../test-utils/pages.js";
 import { DeepLakeVectorStore } from "./deeplake-vector-store.js";
 
 /**
@@ -175,19 +176,13 @@ describe("DeepLakeVectorStore search", () => {
 describe("DeepLakeVectorStore listing", () => {
   it("walks the dataset in row order, page by page, with embeddings on request", async () => {
     const s = store();
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await s.listChunks({ userId: "alice", cursor, limit: 10, includeEmbeddings: true });
-      for (const chunk of page.chunks) {
-        const sample = dataset.find((d) => d.id === chunk.id)!;
-        expect(chunk.embedding).toEqual(Float32Array.from(sample.embedding));
-        expect(chunk.metadata).toEqual(sample.metadata);
-        seen.push(chunk.id);
-      }
-      cursor = page.nextCursor;
-    } while (cursor !== null);
-    expect(seen).toEqual(dataset.map((d) => d.id));
+    const chunks = (await allPages(s, { userId: "alice", limit: 10, includeEmbeddings: true })).flatMap((page) => page.chunks);
+    for (const chunk of chunks) {
+      const sample = dataset.find((d) => d.id === chunk.id)!;
+      expect(chunk.embedding).toEqual(Float32Array.from(sample.embedding));
+      expect(chunk.metadata).toEqual(sample.metadata);
+    }
+    expect(chunks.map((c) => c.id)).toEqual(dataset.map((d) => d.id));
     expect(requests.map((r) => r.query)).toEqual([
       "select id, text, metadata, embedding from (select * where row_number() >= 0 limit 10)",
       "select id, text, metadata, embedding from (select * where row_number() >= 10 limit 10)",

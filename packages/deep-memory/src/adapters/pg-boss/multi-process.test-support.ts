@@ -15,10 +15,10 @@ import { LocalDeepMemory } from "@zip/deep-memory-engine";
 import type { DeepMemoryEngine } from "../../ports/deep-memory-engine.js";
 import type { QuestionGenerator } from "../../ports/question-generator.js";
 import { syntheticCorpus } from "../../test-utils/synthetic.js";
+import { syntheticTrainer } from "../../test-utils/synthetic-trainer.js";
 import { DeepMemoryTrainer } from "../../trainer/deep-memory-trainer.js";
 import { runWorker } from "../../trainer/run-worker.js";
 import { PostgresTrainingStore } from "../postgres/postgres-training-store.js";
-import { InMemoryVectorStore } from "../vector-store/in-memory-vector-store.js";
 import { PgBossJobRunner } from "./pg-boss-job-runner.js";
 
 export const CHUNKS = 600;
@@ -71,10 +71,8 @@ async function main(): Promise<void> {
     },
     load: (model) => local.load(model),
   };
-  const trainer = new DeepMemoryTrainer({
-    vectorStore: new InMemoryVectorStore(corpus.documents),
+  const trainer = syntheticTrainer(corpus, {
     store,
-    embedder: corpus.embedder,
     generator,
     engine,
     jobRunner: testJobRunner(url),

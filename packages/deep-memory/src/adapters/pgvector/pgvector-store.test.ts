@@ -6,6 +6,7 @@ import { bm25Scores, expectTopK, referenceDocs, termsOf } from "./bm25-reference
 import { createPgvectorDatabase, pgvectorUnavailable } from "./pgvector-database.test-support.js";
 import { toPgVectorError } from "./pgvector-errors.js";
 import { PgVectorStore, type PgVectorChunk } from "./pgvector-store.js";
+import { allPages } from "../../test-utils/pages.js";
 import { cosine, randomVectors } from "../../test-utils/synthetic.js";
 
 /**
@@ -133,23 +134,16 @@ for (const backend of [pgliteBackend(), postgresBackend()]) {
     });
 
     it("lists the user's and the shared chunks once each, in id order, with exact embeddings", async () => {
-      const seen: string[] = [];
-      let cursor: string | null = null;
-      let pages = 0;
-      do {
-        const page = await store.listChunks({ userId: ALICE, cursor, limit: 7, includeEmbeddings: true });
-        pages++;
-        for (const chunk of page.chunks) {
-          const i = Number(chunk.id.slice(1));
-          seen.push(chunk.id);
-          expect(chunk.text).toBe(corpus[i]!.text);
-          expect(chunk.embedding).toEqual(vectors[i]);
-          expect(chunk.metadata).toEqual({ n: i });
-        }
-        cursor = page.nextCursor;
-      } while (cursor !== null);
-      expect(seen).toEqual(corpus.filter((_, i) => visibleTo(ALICE)(i)).map((c) => c.id));
-      expect(pages).toBe(3);
+      const pages = await allPages(store, { userId: ALICE, limit: 7, includeEmbeddings: true });
+      const chunks = pages.flatMap((page) => page.chunks);
+      for (const chunk of chunks) {
+        const i = Number(chunk.id.slice(1));
+        expect(chunk.text).toBe(corpus[i]!.text);
+        expect(chunk.embedding).toEqual(vectors[i]);
+        expect(chunk.metadata).toEqual({ n: i });
+      }
+      expect(chunks.map((c) => c.id)).toEqual(corpus.filter((_, i) => visibleTo(ALICE)(i)).map((c) => c.id));
+      expect(pages).toHaveLength(3);
       const bare = await store.listChunks({ userId: BOB, cursor: "c05", limit: 3, includeEmbeddings: false });
       expect(bare.chunks.map((c) => [c.id, c.embedding])).toEqual([
         ["c06", undefined],
