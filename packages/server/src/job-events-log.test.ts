@@ -1,7 +1,7 @@
 import { DeepMemoryTrainer, InMemoryVectorStore } from "@zip/deep-memory";
 import { PGliteTrainingStore } from "@zip/deep-memory/pglite";
 import { ScriptedGenerator, syntheticCorpus, unusedEngine } from "@zip/deep-memory/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createDeepMemoryHandler } from "./index.js";
 
 const userId = "user-log";
@@ -20,10 +20,8 @@ describe("the event stream with a shared job event log", { timeout: 60_000 }, ()
   let store: PGliteTrainingStore;
   beforeAll(async () => {
     store = await PGliteTrainingStore.open({ dataDir: "memory://" });
+    return () => store.close();
   }, 60_000);
-  afterAll(async () => {
-    await store?.close();
-  });
 
   function trainer(instanceId: string) {
     const corpus = syntheticCorpus({ chunks: 120, dims: 8, seed: 4 });
