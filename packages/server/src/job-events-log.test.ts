@@ -1,6 +1,7 @@
 import { DeepMemoryTrainer, InMemoryVectorStore } from "@zip/deep-memory";
 import { PGliteTrainingStore } from "@zip/deep-memory/pglite";
 import { ScriptedGenerator, syntheticCorpus, unusedEngine } from "@zip/deep-memory/testing";
+import { parseSseStream } from "@zip/deep-memory-protocol";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDeepMemoryHandler } from "./index.js";
 
@@ -8,12 +9,9 @@ const userId = "user-log";
 
 /** The frames of an SSE body, as { id, event, data }. */
 async function frames(response: Response): Promise<{ id: number; type: string; data: Record<string, unknown> }[]> {
-  const text = await response.text();
-  return text
-    .split("\n\n")
-    .map((block) => Object.fromEntries(block.split("\n").filter((l) => /^(id|event|data):/.test(l)).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()])))
-    .filter((f) => f.data !== undefined)
-    .map((f) => ({ id: Number(f.id), type: String(f.event), data: JSON.parse(String(f.data)) as Record<string, unknown> }));
+  const out: { id: number; type: string; data: Record<string, unknown> }[] = [];
+  for await (const message of parseSseStream(response.body!)) out.push({ id: Number(message.id), type: message.event, data: JSON.parse(message.data) as Record<string, unknown> });
+  return out;
 }
 
 describe("the event stream with a shared job event log", { timeout: 60_000 }, () => {
