@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,7 +8,7 @@ import next from "next";
 import { afterAll, describe } from "vitest";
 // The contract suite is not published: examples import it by path (packages/server/src/test-support).
 import { BASE, EVENTS_BASE, routerContract, type Mount } from "../../../packages/server/src/test-support/index";
-import { appRoot } from "./support";
+import { appRoot, nextBuild } from "./support";
 
 /*
  * The router contract suite (packages/server) against Next.js route handlers
@@ -20,19 +19,13 @@ import { appRoot } from "./support";
  */
 const contractApp = join(appRoot, "e2e", "contract-app");
 const MOUNT_KEY = Symbol.for("@zip/example-nextjs-dashboard/contract-mount");
-const nextBin = join(appRoot, "node_modules", "next", "dist", "bin", "next");
 
 async function buildContractApp(): Promise<void> {
   const buildId = join(contractApp, ".next", "BUILD_ID");
   const sources = ["mounted.js", "middleware.js", "next.config.mjs", "app/health/route.js", "app/v1/api/deep-memory/[...path]/route.js", "app/v1/api/deep-memory/health/route.js", "app/v1/api/events/[...path]/route.js"];
   const newest = Math.max(...sources.map((p) => statSync(join(contractApp, p)).mtimeMs));
   if (existsSync(buildId) && statSync(buildId).mtimeMs > newest) return;
-  const child = spawn(process.execPath, [nextBin, "build"], { cwd: contractApp, env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" } });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
-  if (code !== 0) throw new Error(`next build of the contract app failed:\n${output}`);
+  await nextBuild(contractApp, "next build of the contract app");
 }
 
 let serving: Promise<{ url: string; server: Server }> | undefined;

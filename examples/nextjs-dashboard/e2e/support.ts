@@ -51,13 +51,18 @@ export async function ensureProductionBuild(): Promise<void> {
   const packages = [...readdirSync(join(repoRoot, "packages")).map((name) => join(repoRoot, "packages", name, "src")), ...examples];
   const newest = Math.max(...[...sources, ...packages].filter((p) => existsSync(p)).map(newestMtime));
   if (existsSync(buildId) && statSync(buildId).mtimeMs > newest) return;
+  await nextBuild(appRoot, "next build");
+}
+
+/** Runs `next build` in `cwd`; a failure throws with its output. */
+export async function nextBuild(cwd: string, what: string): Promise<void> {
   // Asynchronously: a blocked test worker misses vitest's heartbeats during the minutes a build takes.
-  const child = spawn(process.execPath, [nextBin, "build"], { cwd: appRoot, env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" } });
+  const child = spawn(process.execPath, [nextBin, "build"], { cwd, env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" } });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
-  if (code !== 0) throw new Error(`next build failed:\n${output}`);
+  if (code !== 0) throw new Error(`${what} failed:\n${output}`);
 }
 
 async function freePort(): Promise<number> {

@@ -1,29 +1,25 @@
 import { DeepMemoryTrainer, InMemoryVectorStore } from "@zip/deep-memory";
 import { PGliteTrainingStore } from "@zip/deep-memory/pglite";
 import { ScriptedGenerator, syntheticCorpus, unusedEngine } from "@zip/deep-memory/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseSseStream } from "@zip/deep-memory-protocol";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createDeepMemoryHandler } from "./index.js";
 
 const userId = "user-log";
 
 /** The frames of an SSE body, as { id, event, data }. */
 async function frames(response: Response): Promise<{ id: number; type: string; data: Record<string, unknown> }[]> {
-  const text = await response.text();
-  return text
-    .split("\n\n")
-    .map((block) => Object.fromEntries(block.split("\n").filter((l) => /^(id|event|data):/.test(l)).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()])))
-    .filter((f) => f.data !== undefined)
-    .map((f) => ({ id: Number(f.id), type: String(f.event), data: JSON.parse(String(f.data)) as Record<string, unknown> }));
+  const out: { id: number; type: string; data: Record<string, unknown> }[] = [];
+  for await (const message of parseSseStream(response.body!)) out.push({ id: Number(message.id), type: message.event, data: JSON.parse(message.data) as Record<string, unknown> });
+  return out;
 }
 
 describe("the event stream with a shared job event log", { timeout: 60_000 }, () => {
   let store: PGliteTrainingStore;
   beforeAll(async () => {
     store = await PGliteTrainingStore.open({ dataDir: "memory://" });
+    return () => store.close();
   }, 60_000);
-  afterAll(async () => {
-    await store?.close();
-  });
 
   function trainer(instanceId: string) {
     const corpus = syntheticCorpus({ chunks: 120, dims: 8, seed: 4 });

@@ -37,7 +37,7 @@ export {
   type SyntheticCorpus,
   type ScriptedReply,
 } from "../test-utils/synthetic.js";
-export { unusedEngine, identityEngine } from "../test-utils/engines.js";
+export { unusedEngine, identityEngine, correlationWeights, linearTransform } from "../test-utils/engines.js";
 export { deepMemoryRejection } from "../test-utils/rejection.js";
 /** The seeded generator and string hash deep memory itself draws with, so a host's synthetic data reproduces run to run. */
 export { mulberry32, fnv1a } from "../shared/random.js";

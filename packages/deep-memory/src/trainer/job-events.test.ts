@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PGliteTrainingStore } from "../adapters/pglite/pglite-training-store.js";
 import type { JobEvent } from "../events/events.js";
 import type { JobEventLog } from "../events/job-event-log.js";
@@ -34,10 +34,8 @@ describe("job events through a shared event log", { timeout: 60_000 }, () => {
   let store: PGliteTrainingStore;
   beforeAll(async () => {
     store = await PGliteTrainingStore.open({ dataDir: "memory://" });
+    return () => store.close();
   }, 60_000);
-  afterAll(async () => {
-    await store?.close();
-  });
 
   function replica(instanceId: string, log: JobEventLog, chunks = 300) {
     const corpus = syntheticCorpus({ chunks, dims: 8, seed: 3 });

@@ -19,7 +19,7 @@ import {
   type QueryTransform,
 } from "@zip/deep-memory";
 import { normalize } from "@zip/deep-memory/evaluation";
-import { mulberry32 } from "@zip/deep-memory/testing";
+import { correlationWeights, linearTransform, mulberry32 } from "@zip/deep-memory/testing";
 import { createDeepMemoryRouter, createJobEventsRouter } from "@zip/deep-memory-express";
 import type { JobStreamEvent } from "@zip/deep-memory-protocol";
 import express from "express";
@@ -77,33 +77,17 @@ class Gate {
 class LinearEngine implements DeepMemoryEngine {
   readonly name = "test-linear";
   async train(input: EngineTrainInput): Promise<EngineModel> {
-    const d = input.dimensions;
-    const w = new Float32Array(d * d);
-    input.queries.forEach((q, i) => {
-      for (const p of input.positives[i] ?? []) {
-        const c = input.corpus[p]!;
-        for (let r = 0; r < d; r++) for (let k = 0; k < d; k++) w[r * d + k]! += c[r]! * q[k]!;
-      }
-    });
+    const w = correlationWeights(input);
     input.onProgress?.({ epoch: 1, epochs: 1, loss: 0.1, validationRecallAt10: 1 });
     return {
       format: "linear/v1",
-      dimensions: d,
+      dimensions: input.dimensions,
       weights: new Uint8Array(w.buffer),
       report: { engine: this.name, epochs: 1, bestEpoch: 1, trainQueries: input.queries.length, validationQueries: 0, baselineValidationRecallAt10: 0, validationRecallAt10: 1, wallMs: 0 },
     };
   }
   load(model: { dimensions: number; weights: Uint8Array }): QueryTransform {
-    const d = model.dimensions;
-    const w = new Float32Array(model.weights.slice().buffer);
-    return {
-      dimensions: d,
-      apply(query) {
-        const out = new Float32Array(d);
-        for (let r = 0; r < d; r++) for (let k = 0; k < d; k++) out[r]! += w[r * d + k]! * query[k]!;
-        return normalize(out);
-      },
-    };
+    return linearTransform(model);
   }
 }
 

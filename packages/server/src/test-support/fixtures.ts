@@ -23,7 +23,7 @@ import {
   type TrainingStore,
 } from "@zip/deep-memory";
 import { normalize } from "@zip/deep-memory/evaluation";
-import { fnv1a, mulberry32 } from "@zip/deep-memory/testing";
+import { correlationWeights, fnv1a, linearTransform, mulberry32 } from "@zip/deep-memory/testing";
 import { decodeJobStreamEvent, parseSseStream, SseParser, type JobStreamEvent } from "@zip/deep-memory-protocol";
 
 export const DIMS = 16;
@@ -126,14 +126,7 @@ export class CorrelationEngine implements DeepMemoryEngine {
   readonly gate = new Gate();
   async train(input: EngineTrainInput): Promise<EngineModel> {
     await this.gate.wait();
-    const d = input.dimensions;
-    const w = new Float32Array(d * d);
-    input.queries.forEach((q, i) => {
-      for (const p of input.positives[i] ?? []) {
-        const c = input.corpus[p]!;
-        for (let r = 0; r < d; r++) for (let k = 0; k < d; k++) w[r * d + k]! += c[r]! * q[k]!;
-      }
-    });
+    const w = correlationWeights(input);
     for (let epoch = 1; epoch <= 3; epoch++) {
       input.signal?.throwIfAborted();
       input.onProgress?.({ epoch, epochs: 3, loss: 1 / epoch, validationRecallAt10: 0.5 });
@@ -141,7 +134,7 @@ export class CorrelationEngine implements DeepMemoryEngine {
     }
     return {
       format: "correlation/v1",
-      dimensions: d,
+      dimensions: input.dimensions,
       weights: new Uint8Array(w.buffer),
       report: {
         engine: this.name,
@@ -156,16 +149,7 @@ export class CorrelationEngine implements DeepMemoryEngine {
     };
   }
   load(model: { format: string; dimensions: number; weights: Uint8Array }): QueryTransform {
-    const d = model.dimensions;
-    const w = new Float32Array(model.weights.slice().buffer);
-    return {
-      dimensions: d,
-      apply(query: Float32Array): Float32Array {
-        const out = new Float32Array(d);
-        for (let r = 0; r < d; r++) for (let k = 0; k < d; k++) out[r]! += w[r * d + k]! * query[k]!;
-        return normalize(out);
-      },
-    };
+    return linearTransform(model);
   }
 }
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseSseStream } from "@zip/deep-memory-protocol";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { JobEvent } from "../../events/events.js";
 import { PostgresTrainingStore } from "../postgres/postgres-training-store.js";
@@ -83,20 +84,10 @@ async function stream(api: Child, userId: string, jobId: string, options: { afte
     signal,
   });
   const events: JobEvent[] = [];
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = frame.split("\n").find((line) => line.startsWith("data: "));
-      if (!data) continue;
-      const event = JSON.parse(data.slice(6)) as JobEvent;
-      events.push(event);
-      options.onEvent?.(event);
-    }
+  for await (const message of parseSseStream(response.body!)) {
+    const event = JSON.parse(message.data) as JobEvent;
+    events.push(event);
+    options.onEvent?.(event);
   }
   return events;
 }

@@ -267,25 +267,16 @@ for (const backend of [pgliteBackend(), postgresBackend()]) {
     });
 
     it("validates chunks before writing any", async () => {
-      const bad = await store
-        .upsert([
-          { id: "v1", text: "ok", embedding: vectors[0]! },
-          { id: "v2", text: "short", embedding: [1, 2] },
-          { id: "v3", text: "nan", embedding: Array.from({ length: DIMS }, () => Number.NaN) },
-          { id: "v1", text: "twice", embedding: vectors[1]! },
-          { id: "v4", text: "nul\u0000", embedding: vectors[1]! },
-        ])
-        .catch((e: unknown) => e);
+      const invalid = [
+        { id: "v1", text: "ok", embedding: vectors[0]! },
+        { id: "v2", text: "short", embedding: [1, 2] },
+        { id: "v3", text: "nan", embedding: Array.from({ length: DIMS }, () => Number.NaN) },
+        { id: "v1", text: "twice", embedding: vectors[1]! },
+      ];
+      const bad = await store.upsert([...invalid, { id: "v4", text: "nul\u0000", embedding: vectors[1]! }]).catch((e: unknown) => e);
       expect(bad).toBeInstanceOf(ValidationError);
       expect((bad as ValidationError).issues.map((i) => i.path)).toEqual(["1.embedding", "2.embedding", "4.text", "3.id"]);
-      const second = await store
-        .upsert([
-          { id: "v1", text: "ok", embedding: vectors[0]! },
-          { id: "v2", text: "short", embedding: [1, 2] },
-          { id: "v3", text: "nan", embedding: Array.from({ length: DIMS }, () => Number.NaN) },
-          { id: "v1", text: "twice", embedding: vectors[1]! },
-        ])
-        .catch((e: unknown) => e);
+      const second = await store.upsert(invalid).catch((e: unknown) => e);
       expect((second as ValidationError).issues.map((i) => i.path)).toEqual(["1.embedding", "2.embedding", "3.id"]);
       expect(await query("select id from public.deep_memory_chunks where id like 'v%'")).toEqual([]);
       await expect(store.upsert([{ id: "x".repeat(513), text: "long id", embedding: vectors[0]! }])).rejects.toBeInstanceOf(ValidationError);
