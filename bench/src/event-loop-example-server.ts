@@ -16,6 +16,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { parseSseStream } from "@zip/deep-memory/protocol";
 
 const { values } = parseArgs({
   options: {
@@ -62,25 +63,15 @@ async function waitForStatus(runId: string, wanted: string[], onTick?: () => Pro
   }
 }
 
-/** Calls onEvent with each event of a job's SSE stream (data lines as JSON) until the stream ends. */
+/** Calls onEvent with each event of a job's SSE stream (data as JSON) until the stream ends. */
 async function followEvents(path: string, onEvent: (event: { type: string; phase?: string }) => void): Promise<void> {
   const response = await fetch(`${base}${path}`, { headers: { accept: "text/event-stream" } });
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const message = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = message.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trim()).join("\n");
-      if (data) {
-        try {
-          onEvent(JSON.parse(data) as { type: string; phase?: string });
-        } catch {
-          // Not an event (a comment or keep-alive).
-        }
-      }
+  for await (const message of parseSseStream(response.body!)) {
+    if (!message.data) continue;
+    try {
+      onEvent(JSON.parse(message.data) as { type: string; phase?: string });
+    } catch {
+      // Not an event (data that is not JSON).
     }
   }
 }

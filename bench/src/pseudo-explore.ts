@@ -21,6 +21,7 @@ import { deterministicSplit, normalizeQuestion } from "@zip/deep-memory/evaluati
 import { chooseFusion, describeFusion, fusionCandidates, isCopiedQuestion } from "@zip/deep-memory/retrieval";
 import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
 import { loadBeir } from "./beir.js";
+import { sharedFlags } from "./bench-options.js";
 import { pseudoPairsFor } from "./pseudo-pairs.js";
 import { defaultHybridFusion, denseOnly, Legs, validationFraction, type QuerySet } from "./retrieval-eval.js";
 import { cachedEmbeddings } from "./vector-cache.js";
@@ -28,13 +29,7 @@ import { cachedEmbeddings } from "./vector-cache.js";
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    "dev-fraction": { type: "string", default: "0.2" },
-    seed: { type: "string", default: "42" },
-    "pseudo-style": { type: "string", default: "sentences" },
-    "pseudo-per-doc": { type: "string", default: "10" },
-    "max-pairs": { type: "string", default: "60000" },
-    "engine-options": { type: "string", default: "{}" },
-    "cache-dir": { type: "string", default: ".cache/bench" },
+    ...sharedFlags,
     /** Only the plain rows, the default fusion and the weighted sums 1/1 (no grid). */
     quick: { type: "boolean", default: false },
     /** Skip the second training (every pseudo-query, no validation held back). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ValidationError } from "./errors.js";
 import { sampleCorpusRows } from "./corpus-sample.js";
 import { LocalDeepMemory } from "./local-deep-memory.js";
-import { fastOptions, recallAt10, rotatedWorld, unit, unitVector } from "./local-deep-memory.test-support.js";
+import { fastOptions, recallAt10, rotatedWorld, topicWorld, unitVector } from "./local-deep-memory.test-support.js";
 import { SeededRandom } from "./random.js";
 
 /** What a training reads: caller-held validation questions, the refit on carved ones, a corpus sample. */
@@ -10,11 +10,7 @@ describe("LocalDeepMemory training data", { timeout: 30_000 }, () => {
   it("chooses on caller-held validation questions without training on them or remembering them", async () => {
     // Two questions per chunk near a random topic of its own (no linear map finds the chunk, a memory does):
     // the first of each pair to train on, the second held back by the caller.
-    const random = new SeededRandom(16);
-    const d = 32;
-    const corpus = Array.from({ length: 300 }, () => unitVector(random, d));
-    const topics = Array.from({ length: 200 }, () => unitVector(random, d));
-    const ask = (c: number) => unit(Float32Array.from(topics[c]!, (x) => x + (0.3 * random.normal()) / Math.sqrt(d)));
+    const { d, corpus, topics, ask } = topicWorld(16);
     const input = { dimensions: d, corpus, seed: 7, queries: topics.map((_, c) => ask(c)), positives: topics.map((_, c) => [c]) };
     const validation = { queries: topics.map((_, c) => ask(c)), positives: topics.map((_, c) => [c]) };
     const engine = new LocalDeepMemory({ ...fastOptions, maxEpochs: 4, memoryWeights: [0.25, 0.5, 1], memoryMinGain: 0 });
@@ -42,11 +38,7 @@ describe("LocalDeepMemory training data", { timeout: 30_000 }, () => {
 
   it("learns only the question memory, the map kept the identity, from questions copied from their chunks", async () => {
     // Two questions per chunk near a random topic of its own: a memory finds the chunk, a map cannot.
-    const random = new SeededRandom(18);
-    const d = 32;
-    const corpus = Array.from({ length: 300 }, () => unitVector(random, d));
-    const topics = Array.from({ length: 200 }, () => unitVector(random, d));
-    const ask = (c: number) => unit(Float32Array.from(topics[c]!, (x) => x + (0.3 * random.normal()) / Math.sqrt(d)));
+    const { d, corpus, topics, ask } = topicWorld(18);
     const input = { dimensions: d, corpus, seed: 7, queries: topics.flatMap((_, c) => [ask(c), ask(c)]), positives: topics.flatMap((_, c) => [[c], [c]]) };
     const engine = new LocalDeepMemory({ ...fastOptions, memoryWeights: [0.25, 0.5, 1], memoryMinGain: 0 });
     const model = await engine.train({ ...input, copiedQuestions: true });

@@ -54,4 +54,16 @@ export function rotatedWorld(seed: number, d = 32, chunks = 300) {
   return { input, corpus, heldOutQueries: heldOutChunks.map(ask), heldOutAnswers: heldOutChunks };
 }
 
+/**
+ * Questions near a random topic of their chunk's own, so no linear map finds the chunk and a question memory does:
+ * chunks 0..199 have a topic, the other 100 are never asked about. ask(c) draws one more question about chunk c.
+ */
+export function topicWorld(seed: number, d = 32) {
+  const random = new SeededRandom(seed);
+  const corpus = Array.from({ length: 300 }, () => unitVector(random, d));
+  const topics = Array.from({ length: 200 }, () => unitVector(random, d));
+  const ask = (c: number) => unit(Float32Array.from(topics[c]!, (x) => x + (0.3 * random.normal()) / Math.sqrt(d)));
+  return { d, corpus, topics, ask };
+}
+
 export const fastOptions = { rank: 32, maxEpochs: 25, learningRate: 0.01, batchSize: 64, patience: 5 } as const;
