@@ -20,13 +20,14 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { InMemoryVectorStore, LocalDeepMemory, type Fusion, type QueryTransform, type SearchHit } from "@zip/deep-memory";
+import { LocalDeepMemory, type Fusion, type QueryTransform, type SearchHit } from "@zip/deep-memory";
 import { normalizeQuestion, retrievalMetrics, deterministicSplit } from "@zip/deep-memory/evaluation";
 import { copiedQuestionsFusion, describeFusion, englishTerms, fusedRanking, isCopiedQuestion } from "@zip/deep-memory/retrieval";
 import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
 import { loadBeir } from "./beir.js";
+import { loadExploreData } from "./explore-data.js";
 import { pseudoPairsFor } from "./pseudo-pairs.js";
-import { defaultHybridFusion, Legs, legDepth, topK, validationFraction, type QuerySet } from "./retrieval-eval.js";
+import { defaultHybridFusion, Legs, legDepth, topK, validationFraction } from "./retrieval-eval.js";
 import { cachedEmbeddings } from "./vector-cache.js";
 
 const { values, positionals } = parseArgs({
@@ -50,26 +51,9 @@ async function main() {
   const data = await loadBeir(resolve(positionals[0]!));
   const embedder = new LocalEmbedder({ allowRemoteModels: false });
   const cacheDir = values["cache-dir"];
-  const corpus = await cachedEmbeddings({ cacheDir, label: `${data.name}-corpus`, embedder, texts: data.documents.map((d) => d.text), kind: "document", salt: data.corpusHash });
-  const store = new InMemoryVectorStore(data.documents.map((d, i) => ({ id: d.id, text: d.text, embedding: corpus.vectors[i]! })));
+  const { store, corpus, testIds, trainAll, ownDev, devQrels, querySet } = await loadExploreData(data, embedder, cacheDir, { ownDev: true });
   const docVector = new Map(data.documents.map((d, i) => [d.id, corpus.vectors[i]!]));
-  const testIds = [...data.qrels.test!.keys()].filter((id) => data.queries.has(id));
-  const trainAll = [...(data.qrels.train?.keys() ?? [])].filter((id) => data.queries.has(id));
-  const ownDev = [...(data.qrels.dev?.keys() ?? [])].filter((id) => data.queries.has(id) && !data.qrels.train?.has(id));
   const devIds = [...trainAll, ...ownDev];
-  const devQrels = new Map([...(data.qrels.dev ?? new Map<string, Set<string>>()), ...(data.qrels.train ?? new Map<string, Set<string>>())]);
-  const queryIds = [...new Set([...testIds, ...trainAll])];
-  const queryEmb = await cachedEmbeddings({ cacheDir, label: `${data.name}-queries`, embedder, texts: queryIds.map((id) => data.queries.get(id)!), kind: "query", salt: data.corpusHash });
-  const vector = new Map(queryIds.map((id, i) => [id, queryEmb.vectors[i]!]));
-  if (ownDev.length) {
-    const extra = await cachedEmbeddings({ cacheDir, label: `${data.name}-dev-queries`, embedder, texts: ownDev.map((id) => data.queries.get(id)!), kind: "query", salt: data.corpusHash });
-    ownDev.forEach((id, i) => vector.set(id, extra.vectors[i]!));
-  }
-  const querySet = (ids: string[], qrels: Map<string, Set<string>>): QuerySet => ({
-    texts: ids.map((id) => data.queries.get(id)!),
-    vectors: ids.map((id) => vector.get(id)!),
-    relevant: ids.map((id) => qrels.get(id)!),
-  });
   const sets = { dev: await Legs.open(store, querySet(devIds, devQrels)), test: await Legs.open(store, querySet(testIds, data.qrels.test!)) };
 
   let transform: QueryTransform | null = null;

@@ -16,14 +16,15 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { InMemoryVectorStore, LocalDeepMemory, type Fusion, type LocalDeepMemoryOptions, type MetricTable } from "@zip/deep-memory";
+import { LocalDeepMemory, type Fusion, type LocalDeepMemoryOptions, type MetricTable } from "@zip/deep-memory";
 import { deterministicSplit, normalizeQuestion } from "@zip/deep-memory/evaluation";
 import { chooseFusion, describeFusion, fusionCandidates, isCopiedQuestion } from "@zip/deep-memory/retrieval";
 import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
 import { loadBeir } from "./beir.js";
+import { loadExploreData } from "./explore-data.js";
 import { sharedFlags } from "./bench-options.js";
 import { pseudoPairsFor } from "./pseudo-pairs.js";
-import { defaultHybridFusion, denseOnly, Legs, validationFraction, type QuerySet } from "./retrieval-eval.js";
+import { defaultHybridFusion, denseOnly, Legs, validationFraction } from "./retrieval-eval.js";
 import { cachedEmbeddings } from "./vector-cache.js";
 
 const { values, positionals } = parseArgs({
@@ -45,26 +46,9 @@ async function main() {
   const data = await loadBeir(resolve(positionals[0]!));
   const embedder = new LocalEmbedder({ allowRemoteModels: false });
   const cacheDir = values["cache-dir"];
-  const corpus = await cachedEmbeddings({ cacheDir, label: `${data.name}-corpus`, embedder, texts: data.documents.map((d) => d.text), kind: "document", salt: data.corpusHash });
-  const store = new InMemoryVectorStore(data.documents.map((d, i) => ({ id: d.id, text: d.text, embedding: corpus.vectors[i]! })));
-  const testIds = [...data.qrels.test!.keys()].filter((id) => data.queries.has(id));
-  const trainAll = [...(data.qrels.train?.keys() ?? [])].filter((id) => data.queries.has(id));
   const devFraction = Number(values["dev-fraction"]);
-  const ownDev = devFraction >= 1 ? [...(data.qrels.dev?.keys() ?? [])].filter((id) => data.queries.has(id) && !data.qrels.train?.has(id)) : [];
+  const { store, corpus, testIds, trainAll, ownDev, devQrels, querySet } = await loadExploreData(data, embedder, cacheDir, { ownDev: devFraction >= 1 });
   const split = devFraction >= 1 ? { train: [] as string[], heldOut: [...trainAll, ...ownDev] } : deterministicSplit(trainAll, (id) => id, devFraction, seed);
-  const devQrels = new Map([...(data.qrels.dev ?? new Map<string, Set<string>>()), ...(data.qrels.train ?? new Map<string, Set<string>>())]);
-  const queryIds = [...new Set([...testIds, ...trainAll])];
-  const queryEmb = await cachedEmbeddings({ cacheDir, label: `${data.name}-queries`, embedder, texts: queryIds.map((id) => data.queries.get(id)!), kind: "query", salt: data.corpusHash });
-  const vector = new Map(queryIds.map((id, i) => [id, queryEmb.vectors[i]!]));
-  if (ownDev.length) {
-    const extra = await cachedEmbeddings({ cacheDir, label: `${data.name}-dev-queries`, embedder, texts: ownDev.map((id) => data.queries.get(id)!), kind: "query", salt: data.corpusHash });
-    ownDev.forEach((id, i) => vector.set(id, extra.vectors[i]!));
-  }
-  const querySet = (ids: string[], qrels: Map<string, Set<string>>): QuerySet => ({
-    texts: ids.map((id) => data.queries.get(id)!),
-    vectors: ids.map((id) => vector.get(id)!),
-    relevant: ids.map((id) => qrels.get(id)!),
-  });
   const dev = await Legs.open(store, querySet(split.heldOut, devQrels));
   const test = await Legs.open(store, querySet(testIds, data.qrels.test!));
 
