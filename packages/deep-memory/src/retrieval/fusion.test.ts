@@ -32,16 +32,30 @@ describe("fuseRankings", () => {
     const dense = [{ id: "a", score: 0.9 }, { id: "b", score: 0.8 }, { id: "c", score: 0.4 }];
     const lexical = [{ id: "c", score: 30 }, { id: "d", score: 10 }];
     const fused = fuseRankings(dense, lexical, { method: "weighted", normalization: "min-max", weights: { dense: 0.5, lexical: 0.5 }, depth: 10 }, 4);
-    // a: 0.5*1 + 0.5*0; b: 0.5*0.8 + 0; c: 0.5*0 + 0.5*1; d: 0.5*0 (floor) + 0.5*0.
-    expect(fused.map((h) => [h.id, +h.score.toFixed(4)])).toEqual([["a", 0.5], ["c", 0.5], ["b", 0.4], ["d", 0]]);
+    // The keyword leg returned fewer than asked (all it matched), so its scale starts at a raw 0, the score of the rest.
+    // a: 0.5*1 + 0.5*0; c: 0.5*0 + 0.5*1; b: 0.5*0.8 + 0; d: 0.5*0 (the dense leg's floor) + 0.5*(10/30).
+    expect(fused.map((h) => [h.id, +h.score.toFixed(4)])).toEqual([["a", 0.5], ["c", 0.5], ["b", 0.4], ["d", 0.1667]]);
   });
 
   it("weighted z-score fusion standardises each leg", () => {
     const dense = [{ id: "a", score: 3 }, { id: "b", score: 1 }];
     const lexical = [{ id: "b", score: 100 }, { id: "c", score: 0 }];
+    const full = fuseRankings(dense, lexical, { method: "weighted", normalization: "z-score", weights: { dense: 0.5, lexical: 0.5 }, depth: 2 }, 2);
+    // Each full leg becomes [+1, -1]; a missing chunk would score the leg's floor (-1). a and b tie at 0: dense order first.
+    expect(full.map((h) => [h.id, +h.score.toFixed(4)])).toEqual([["a", 0], ["b", 0]]);
     const fused = fuseRankings(dense, lexical, { method: "weighted", normalization: "z-score", weights: { dense: 0.5, lexical: 0.5 }, depth: 10 }, 3);
-    // Each leg becomes [+1, -1]; a missing chunk scores the leg's floor (-1). a and b tie at 0: dense order first.
-    expect(fused.map((h) => [h.id, +h.score.toFixed(4)])).toEqual([["a", 0], ["b", 0], ["c", -1]]);
+    // Asked for 10, the keyword leg returned 2: a raw 0 (what every other chunk scored there) joins its statistics once
+    // ([100, 0, 0]: b +1.414, c and the rest -0.707); the dense leg's floor stays its lowest hit (-1).
+    expect(fused.map((h) => [h.id, +h.score.toFixed(4)])).toEqual([["b", 0.2071], ["a", 0.1464], ["c", -0.8536]]);
+  });
+
+  it("lifts the one chunk a keyword leg finds (an exact id or ticker) under weighted fusion", () => {
+    const dense = hits(...Array.from({ length: 20 }, (_, i) => `d${i}`)).map((h, i) => ({ ...h, score: 1 - i * 0.01 }));
+    const lexical = [{ id: "d10", score: 7.5 }];
+    for (const normalization of ["z-score", "min-max"] as const) {
+      const fused = fuseRankings(dense, lexical, { method: "weighted", normalization, weights: { dense: 1, lexical: 1 }, depth: 100 }, 10);
+      expect(fused[0]!.id).toBe("d10");
+    }
   });
 
   it("reads only `depth` candidates per leg (at least k), and dense alone ignores the lexical leg", () => {

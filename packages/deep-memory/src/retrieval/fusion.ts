@@ -42,11 +42,12 @@ export function fuseRankings<T extends RankedHit>(dense: readonly T[], lexical: 
     add(d, (i) => wd / (fusion.k + rd[i]!), 0);
     add(l, (i) => wl / (fusion.k + rl[i]!), depth);
   } else {
-    const nd = normalizeScores(d, fusion.normalization);
-    const nl = normalizeScores(l, fusion.normalization);
-    // A chunk missing from a leg scores that leg's floor: its lowest normalised candidate.
-    const floorD = nd.length ? Math.min(...nd) : 0;
-    const floorL = nl.length ? Math.min(...nl) : 0;
+    // A chunk missing from a leg scores that leg's floor. A keyword leg that returned fewer than `depth` hits returned
+    // every chunk it matched, so the others scored 0 there (no query word); without that anchor a keyword leg finding
+    // one chunk (an exact ticker or id) normalised to its own floor and lifted nothing. A dense leg's missing chunks
+    // score below its lowest hit, not 0 (and a store may cut the leg short), so its floor is that hit.
+    const { scores: nd, floor: floorD } = normalizeScores(d, fusion.normalization, false);
+    const { scores: nl, floor: floorL } = normalizeScores(l, fusion.normalization, l.length < depth);
     add(d, (i) => wd * nd[i]!, 0);
     add(l, (i) => wl * nl[i]!, depth);
     const inD = new Set(d.map((h) => h.id));
@@ -74,17 +75,27 @@ function tiedRanks(hits: readonly RankedHit[]): number[] {
   return ranks;
 }
 
-function normalizeScores(hits: readonly RankedHit[], method: "min-max" | "z-score"): number[] {
-  if (!hits.length) return [];
-  const scores = hits.map((h) => h.score);
+/**
+ * A leg's scores normalised per query, and the score of a chunk the leg did
+ * not return: its lowest hit's, or, for an exhausted leg (`anchored`), a raw
+ * score of 0, counted in the statistics once.
+ */
+function normalizeScores(hits: readonly RankedHit[], method: "min-max" | "z-score", anchored: boolean): { scores: number[]; floor: number } {
+  if (!hits.length) return { scores: [], floor: 0 };
+  const raw = hits.map((h) => h.score);
+  const stats = anchored ? [...raw, 0] : raw;
+  let scale: (s: number) => number;
   if (method === "min-max") {
-    const min = Math.min(...scores);
-    const range = Math.max(...scores) - min;
-    return scores.map((s) => (range > 0 ? (s - min) / range : 1));
+    const min = Math.min(...stats);
+    const range = Math.max(...stats) - min;
+    scale = (s) => (range > 0 ? (s - min) / range : 1);
+  } else {
+    const mean = stats.reduce((a, b) => a + b, 0) / stats.length;
+    const sd = Math.sqrt(stats.reduce((a, s) => a + (s - mean) ** 2, 0) / stats.length);
+    scale = (s) => (sd > 0 ? (s - mean) / sd : 0);
   }
-  const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
-  const sd = Math.sqrt(scores.reduce((a, s) => a + (s - mean) ** 2, 0) / scores.length);
-  return scores.map((s) => (sd > 0 ? (s - mean) / sd : 0));
+  const scores = raw.map(scale);
+  return { scores, floor: anchored ? scale(0) : Math.min(...scores) };
 }
 
 /** Short human-readable form, for reasons and logs: "hybrid: RRF k=60, weights dense 1 / lexical 1, top 100 per leg". */
