@@ -1,0 +1,91 @@
+/**
+ * The LLM-free path's question memory (sentence pseudo-queries) pulled with
+ * a fixed weight only where the query is close to some remembered sentence
+ * (an absolute similarity gate), measured on dev questions (never on test)
+ * with the z-score sum 1/1: claims that restate one sentence of their
+ * abstract sit close to it, questions answered by a passage do not.
+ *
+ *   tsx --conditions=@zip/source bench/src/gate-explore.ts <beir-dir> [--dev-fraction 1] [--seed 42]
+ */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { LocalDeepMemory, type MetricTable, type QueryTransform } from "@zip/deep-memory";
+import { deterministicSplit } from "@zip/deep-memory/evaluation";
+import type { Fusion } from "@zip/deep-memory/retrieval";
+import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
+import { loadBeir } from "./beir.js";
+import { sharedFlags } from "./bench-options.js";
+import { loadExploreData } from "./explore-data.js";
+import { pseudoPairsFor } from "./pseudo-pairs.js";
+import { Legs, type QuerySet } from "./retrieval-eval.js";
+import { cachedEmbeddings } from "./vector-cache.js";
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { ...sharedFlags } });
+const fmt = (t: MetricTable) => `${(t["recall@10"] ?? 0).toFixed(3)} / ${(t["ndcg@10"] ?? 0).toFixed(3)}`;
+const zscore11: Fusion = { method: "weighted", normalization: "z-score", weights: { dense: 1, lexical: 1 }, depth: 100 };
+
+interface MemoryHandle {
+  memory: {
+    setPull(weight: number, threshold?: number): void;
+    lookup(queries: Float32Array, rows: number): { nearest: Float32Array };
+  } | null;
+}
+
+function quantiles(xs: Float32Array, qs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  return qs.map((q) => `p${q * 100}=${s[Math.min(s.length - 1, Math.floor(q * s.length))]!.toFixed(2)}`).join(" ");
+}
+
+async function main() {
+  const data = await loadBeir(resolve(positionals[0]!));
+  const embedder = new LocalEmbedder({ allowRemoteModels: false });
+  const cacheDir = values["cache-dir"];
+  const devFraction = Number(values["dev-fraction"]);
+  const seed = Number(values.seed);
+  const { store, corpus, testIds, trainAll, ownDev, devQrels, querySet } = await loadExploreData(data, embedder, cacheDir, { ownDev: devFraction >= 1 });
+  const split = devFraction >= 1 ? { heldOut: [...trainAll, ...ownDev] } : deterministicSplit(trainAll, (id) => id, devFraction, seed);
+  const made = await pseudoPairsFor(data, { style: "sentences", perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed });
+  const emb = await cachedEmbeddings({ cacheDir, label: `${data.name}-pseudo`, embedder, texts: made.pairs.map((p) => p.question), kind: "query" });
+  const docIndex = new Map(data.documents.map((d, i) => [d.id, i]));
+  // As the trainer with copied questions: every pseudo-query, memory only; the weight here is fixed afterwards.
+  const engine = new LocalDeepMemory({ memoryWeights: [0.25] });
+  const model = await engine.train({
+    dimensions: corpus.dims,
+    queries: emb.vectors,
+    positives: made.pairs.map((p) => [docIndex.get(p.chunkId)!]),
+    corpus: corpus.vectors,
+    seed,
+    copiedQuestions: true,
+  });
+  const sets: [string, QuerySet][] = [
+    ["dev", querySet(split.heldOut, devQrels)],
+    ["test", querySet(testIds, data.qrels.test!)],
+  ];
+  const probe = engine.load(model) as unknown as MemoryHandle;
+  if (!probe.memory) {
+    // BoolQ: the memory did not beat plain search on the carved validation questions, so there is nothing to gate.
+    console.log(`${data.name}: the model kept no question memory; nothing to gate`);
+    return;
+  }
+  for (const [name, qs] of sets) {
+    const flat = new Float32Array(qs.vectors.length * corpus.dims);
+    qs.vectors.forEach((v, i) => flat.set(v, i * corpus.dims));
+    console.log(`${data.name} ${name}: nearest remembered sentence, cosine ${quantiles(probe.memory.lookup(flat, qs.vectors.length).nearest, [0.1, 0.25, 0.5, 0.75, 0.9])}`);
+  }
+  const legs = await Promise.all(sets.map(async ([, qs]) => Legs.open(store, qs)));
+  console.log(`\n${data.name}: ${split.heldOut.length} dev, ${testIds.length} test; z-score 1/1 recall@10 / nDCG@10 (dev | test, test for the record only)`);
+  console.log(`${"plain".padEnd(30)} | ${fmt(await legs[0]!.metrics(null, zscore11))} | ${fmt(await legs[1]!.metrics(null, zscore11))}`);
+  for (const weight of [0.25, 0.5, 1]) {
+    for (const threshold of [-Infinity, 0.5, 0.6, 0.7, 0.8]) {
+      const transform = engine.load(model);
+      (transform as unknown as MemoryHandle).memory!.setPull(weight, threshold);
+      const t: QueryTransform = transform;
+      console.log(`${`weight ${weight}, gate ${threshold}`.padEnd(30)} | ${fmt(await legs[0]!.metrics(t, zscore11))} | ${fmt(await legs[1]!.metrics(t, zscore11))}`);
+    }
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});
