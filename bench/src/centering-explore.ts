@@ -8,14 +8,11 @@
  *
  *   tsx --conditions=@zip/source bench/src/centering-explore.ts <beir-dir> [--dev-fraction 1] [--seed 42]
  */
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { MetricTable, QueryTransform } from "@zip/deep-memory";
-import { deterministicSplit, normalize } from "@zip/deep-memory/evaluation";
-import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
-import { loadBeir } from "./beir.js";
+import { normalize } from "@zip/deep-memory/evaluation";
 import { sharedFlags } from "./bench-options.js";
-import { loadExploreData } from "./explore-data.js";
+import { openExplore } from "./explore-data.js";
 import { defaultHybridFusion, denseOnly, Legs } from "./retrieval-eval.js";
 import type { Fusion } from "@zip/deep-memory/retrieval";
 
@@ -53,12 +50,8 @@ function transform(d: number, f: (q: Float32Array) => Float32Array): QueryTransf
 }
 
 async function main() {
-  const data = await loadBeir(resolve(positionals[0]!));
-  const embedder = new LocalEmbedder({ allowRemoteModels: false });
-  const devFraction = Number(values["dev-fraction"]);
-  const seed = Number(values.seed);
-  const { store, corpus, testIds, trainAll, ownDev, devQrels, querySet } = await loadExploreData(data, embedder, values["cache-dir"], { ownDev: devFraction >= 1 });
-  const split = devFraction >= 1 ? { heldOut: [...trainAll, ...ownDev] } : deterministicSplit(trainAll, (id) => id, devFraction, seed);
+  const { data, explore, devIds } = await openExplore(positionals[0]!, values);
+  const { store, corpus, testIds, devQrels, querySet } = explore;
   const d = corpus.dims;
   const mean = new Float32Array(d);
   for (const v of corpus.vectors) for (let i = 0; i < d; i++) mean[i]! += v[i]! / corpus.vectors.length;
@@ -78,9 +71,9 @@ async function main() {
       }),
     ]);
   }
-  const dev = await Legs.open(store, querySet(split.heldOut, devQrels));
+  const dev = await Legs.open(store, querySet(devIds, devQrels));
   const test = await Legs.open(store, querySet(testIds, data.qrels.test!));
-  console.log(`\n${data.name}: ${split.heldOut.length} dev questions, ${testIds.length} test; recall@10 / nDCG@10 dense | RRF k=60 | z-score 1/1 (dev || test, test for the record only)`);
+  console.log(`\n${data.name}: ${devIds.length} dev questions, ${testIds.length} test; recall@10 / nDCG@10 dense | RRF k=60 | z-score 1/1 (dev || test, test for the record only)`);
   for (const [name, t] of rows) {
     const cells = [];
     for (const legs of [dev, test]) cells.push([denseOnly, defaultHybridFusion, zscore11].map(async (f) => fmt(await legs.metrics(t, f))));

@@ -3,9 +3,12 @@
  * corpus in an in-memory store and every question's vector, from the bench's
  * embedding cache (the same keys as `pnpm bench`, so nothing is embedded twice).
  */
+import { resolve } from "node:path";
 import { InMemoryVectorStore } from "@zip/deep-memory";
-import type { LocalEmbedder } from "@zip/deep-memory-local-embedder";
-import type { BeirDataset } from "./beir.js";
+import { deterministicSplit } from "@zip/deep-memory/evaluation";
+import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
+import { loadBeir, type BeirDataset } from "./beir.js";
+import { pseudoPairsFor } from "./pseudo-pairs.js";
 import type { QuerySet } from "./retrieval-eval.js";
 import { cachedEmbeddings } from "./vector-cache.js";
 
@@ -42,4 +45,44 @@ export async function loadExploreData(data: BeirDataset, embedder: LocalEmbedder
     relevant: ids.map((id) => qrels.get(id)!),
   });
   return { store, corpus, testIds, trainAll, ownDev, devQrels, querySet };
+}
+
+/**
+ * The dev questions: with a dev fraction of 1, every training question (which
+ * the LLM-free path never sees) and the set's own dev questions; otherwise a
+ * seeded share of the training questions, as `pnpm bench --dev-fraction`.
+ */
+export function devQuestionIds(explore: ExploreData, devFraction: number, seed: number): string[] {
+  return devFraction >= 1 ? [...explore.trainAll, ...explore.ownDev] : deterministicSplit(explore.trainAll, (id) => id, devFraction, seed).heldOut;
+}
+
+/** The bench's pseudo-queries (`pseudoPairsFor`) and their embeddings, from the bench's cache (filled when missing). */
+export async function pseudoQueryVectors(
+  data: BeirDataset,
+  embedder: LocalEmbedder,
+  cacheDir: string,
+  options: Parameters<typeof pseudoPairsFor>[1],
+  log: (message: string) => void,
+) {
+  const made = await pseudoPairsFor(data, options);
+  const emb = await cachedEmbeddings({
+    cacheDir,
+    label: `${data.name}-pseudo`,
+    embedder,
+    texts: made.pairs.map((p) => p.question),
+    kind: "query",
+    onProgress: (done, total) => done % 4096 < 256 && log(`embedding pseudo-queries ${done}/${total}`),
+  });
+  return { made, emb };
+}
+
+/** What each exploration script starts from: the data set, the local embedder, the explore data and the dev question ids. */
+export async function openExplore(dir: string, flags: { "cache-dir": string; "dev-fraction": string; seed: string }) {
+  const data = await loadBeir(resolve(dir));
+  const embedder = new LocalEmbedder({ allowRemoteModels: false });
+  const cacheDir = flags["cache-dir"];
+  const devFraction = Number(flags["dev-fraction"]);
+  const seed = Number(flags.seed);
+  const explore = await loadExploreData(data, embedder, cacheDir, { ownDev: devFraction >= 1 });
+  return { data, embedder, cacheDir, seed, explore, devIds: devQuestionIds(explore, devFraction, seed) };
 }

@@ -7,18 +7,12 @@
  *
  *   tsx --conditions=@zip/source bench/src/gate-explore.ts <beir-dir> [--dev-fraction 1] [--seed 42]
  */
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LocalDeepMemory, type MetricTable, type QueryTransform } from "@zip/deep-memory";
-import { deterministicSplit } from "@zip/deep-memory/evaluation";
 import type { Fusion } from "@zip/deep-memory/retrieval";
-import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
-import { loadBeir } from "./beir.js";
 import { sharedFlags } from "./bench-options.js";
-import { loadExploreData } from "./explore-data.js";
-import { pseudoPairsFor } from "./pseudo-pairs.js";
+import { openExplore, pseudoQueryVectors } from "./explore-data.js";
 import { Legs, type QuerySet } from "./retrieval-eval.js";
-import { cachedEmbeddings } from "./vector-cache.js";
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { ...sharedFlags } });
 const fmt = (t: MetricTable) => `${(t["recall@10"] ?? 0).toFixed(3)} / ${(t["ndcg@10"] ?? 0).toFixed(3)}`;
@@ -37,15 +31,9 @@ function quantiles(xs: Float32Array, qs: number[]): string {
 }
 
 async function main() {
-  const data = await loadBeir(resolve(positionals[0]!));
-  const embedder = new LocalEmbedder({ allowRemoteModels: false });
-  const cacheDir = values["cache-dir"];
-  const devFraction = Number(values["dev-fraction"]);
-  const seed = Number(values.seed);
-  const { store, corpus, testIds, trainAll, ownDev, devQrels, querySet } = await loadExploreData(data, embedder, cacheDir, { ownDev: devFraction >= 1 });
-  const split = devFraction >= 1 ? { heldOut: [...trainAll, ...ownDev] } : deterministicSplit(trainAll, (id) => id, devFraction, seed);
-  const made = await pseudoPairsFor(data, { style: "sentences", perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed });
-  const emb = await cachedEmbeddings({ cacheDir, label: `${data.name}-pseudo`, embedder, texts: made.pairs.map((p) => p.question), kind: "query" });
+  const { data, embedder, cacheDir, seed, explore, devIds } = await openExplore(positionals[0]!, values);
+  const { store, corpus, testIds, devQrels, querySet } = explore;
+  const { made, emb } = await pseudoQueryVectors(data, embedder, cacheDir, { style: "sentences", perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed }, (m) => console.error(m));
   const docIndex = new Map(data.documents.map((d, i) => [d.id, i]));
   // As the trainer with copied questions: every pseudo-query, memory only; the weight here is fixed afterwards.
   const engine = new LocalDeepMemory({ memoryWeights: [0.25] });
@@ -58,7 +46,7 @@ async function main() {
     copiedQuestions: true,
   });
   const sets: [string, QuerySet][] = [
-    ["dev", querySet(split.heldOut, devQrels)],
+    ["dev", querySet(devIds, devQrels)],
     ["test", querySet(testIds, data.qrels.test!)],
   ];
   const probe = engine.load(model) as unknown as MemoryHandle;
@@ -73,7 +61,7 @@ async function main() {
     console.log(`${data.name} ${name}: nearest remembered sentence, cosine ${quantiles(probe.memory.lookup(flat, qs.vectors.length).nearest, [0.1, 0.25, 0.5, 0.75, 0.9])}`);
   }
   const legs = await Promise.all(sets.map(async ([, qs]) => Legs.open(store, qs)));
-  console.log(`\n${data.name}: ${split.heldOut.length} dev, ${testIds.length} test; z-score 1/1 recall@10 / nDCG@10 (dev | test, test for the record only)`);
+  console.log(`\n${data.name}: ${devIds.length} dev, ${testIds.length} test; z-score 1/1 recall@10 / nDCG@10 (dev | test, test for the record only)`);
   console.log(`${"plain".padEnd(30)} | ${fmt(await legs[0]!.metrics(null, zscore11))} | ${fmt(await legs[1]!.metrics(null, zscore11))}`);
   for (const weight of [0.25, 0.5, 1]) {
     for (const threshold of [-Infinity, 0.5, 0.6, 0.7, 0.8]) {

@@ -14,18 +14,13 @@
  *
  * Embeddings come from the bench's cache (the same keys), filled when missing.
  */
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LocalDeepMemory, type Fusion, type LocalDeepMemoryOptions, type MetricTable } from "@zip/deep-memory";
 import { deterministicSplit, normalizeQuestion } from "@zip/deep-memory/evaluation";
 import { chooseFusion, describeFusion, fusionCandidates, isCopiedQuestion } from "@zip/deep-memory/retrieval";
-import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
-import { loadBeir } from "./beir.js";
-import { loadExploreData } from "./explore-data.js";
+import { openExplore, pseudoQueryVectors } from "./explore-data.js";
 import { sharedFlags } from "./bench-options.js";
-import { pseudoPairsFor } from "./pseudo-pairs.js";
 import { defaultHybridFusion, denseOnly, Legs, validationFraction } from "./retrieval-eval.js";
-import { cachedEmbeddings } from "./vector-cache.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -43,26 +38,14 @@ const seed = Number(values.seed);
 const fmt = (t: MetricTable) => `${(t["recall@10"] ?? 0).toFixed(3)} / ${(t["ndcg@10"] ?? 0).toFixed(3)}`;
 
 async function main() {
-  const data = await loadBeir(resolve(positionals[0]!));
-  const embedder = new LocalEmbedder({ allowRemoteModels: false });
-  const cacheDir = values["cache-dir"];
-  const devFraction = Number(values["dev-fraction"]);
-  const { store, corpus, testIds, trainAll, ownDev, devQrels, querySet } = await loadExploreData(data, embedder, cacheDir, { ownDev: devFraction >= 1 });
-  const split = devFraction >= 1 ? { train: [] as string[], heldOut: [...trainAll, ...ownDev] } : deterministicSplit(trainAll, (id) => id, devFraction, seed);
-  const dev = await Legs.open(store, querySet(split.heldOut, devQrels));
+  const { data, embedder, cacheDir, explore, devIds } = await openExplore(positionals[0]!, values);
+  const { store, corpus, testIds, devQrels, querySet } = explore;
+  const dev = await Legs.open(store, querySet(devIds, devQrels));
   const test = await Legs.open(store, querySet(testIds, data.qrels.test!));
 
   const style = values["pseudo-style"] === "mixed" ? "mixed" : "sentences";
-  const made = await pseudoPairsFor(data, { style, perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed });
+  const { made, emb } = await pseudoQueryVectors(data, embedder, cacheDir, { style, perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed }, log);
   log(`${made.pairs.length} pseudo-queries (${made.model})`);
-  const emb = await cachedEmbeddings({
-    cacheDir,
-    label: `${data.name}-pseudo`,
-    embedder,
-    texts: made.pairs.map((p) => p.question),
-    kind: "query",
-    onProgress: (done, total) => done % 4096 < 256 && log(`embedding pseudo-queries ${done}/${total}`),
-  });
   const docIndex = new Map(data.documents.map((d, i) => [d.id, i]));
   const questions = made.pairs.map((p, i) => ({ text: p.question, vector: emb.vectors[i]!, positives: [docIndex.get(p.chunkId)!], chunkId: p.chunkId }));
   const { train, heldOut: validation } = deterministicSplit(questions, (q) => normalizeQuestion(q.text), validationFraction, seed + 1);
@@ -120,7 +103,7 @@ async function main() {
           ...grid.map((fusion) => ({ name: `all-model + ${describeFusion(fusion)}`, fusion, model: "all" as const })),
         ]),
   ];
-  console.log(`\n${data.name}: ${split.heldOut.length} dev questions, ${testIds.length} test; recall@10 / nDCG@10 (pseudo validation | dev | test, test for the record only)`);
+  console.log(`\n${data.name}: ${devIds.length} dev questions, ${testIds.length} test; recall@10 / nDCG@10 (pseudo validation | dev | test, test for the record only)`);
   for (const row of rows) {
     const t = row.model === "all" ? transformAll : row.model ? transform : null;
     console.log(`${row.name.padEnd(70)} | ${fmt(await val.metrics(t, row.fusion))} | ${fmt(await dev.metrics(t, row.fusion))} | ${fmt(await test.metrics(t, row.fusion))}`);

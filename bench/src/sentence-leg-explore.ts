@@ -16,15 +16,11 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AutoTokenizer } from "@huggingface/transformers";
 import type { MetricTable, SearchHit } from "@zip/deep-memory";
-import { deterministicSplit, retrievalMetrics } from "@zip/deep-memory/evaluation";
+import { retrievalMetrics } from "@zip/deep-memory/evaluation";
 import { fuseRankings, type Fusion } from "@zip/deep-memory/retrieval";
-import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
-import { loadBeir } from "./beir.js";
 import { sharedFlags } from "./bench-options.js";
-import { loadExploreData } from "./explore-data.js";
-import { pseudoPairsFor } from "./pseudo-pairs.js";
+import { openExplore, pseudoQueryVectors } from "./explore-data.js";
 import { Legs, legDepth, topK, type QuerySet } from "./retrieval-eval.js";
-import { cachedEmbeddings } from "./vector-cache.js";
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { ...sharedFlags } });
 const log = (m: string) => console.error(`[sentence-leg ${new Date().toISOString().slice(11, 19)}] ${m}`);
@@ -86,22 +82,9 @@ function mixDense(doc: readonly SearchHit[], sent: readonly SearchHit[], mix: (d
 }
 
 async function main() {
-  const data = await loadBeir(resolve(positionals[0]!));
-  const embedder = new LocalEmbedder({ allowRemoteModels: false });
-  const cacheDir = values["cache-dir"];
-  const devFraction = Number(values["dev-fraction"]);
-  const seed = Number(values.seed);
-  const { store, testIds, trainAll, ownDev, devQrels, querySet } = await loadExploreData(data, embedder, cacheDir, { ownDev: devFraction >= 1 });
-  const split = devFraction >= 1 ? { heldOut: [...trainAll, ...ownDev] } : deterministicSplit(trainAll, (id) => id, devFraction, seed);
-  const made = await pseudoPairsFor(data, { style: "sentences", perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed });
-  const emb = await cachedEmbeddings({
-    cacheDir,
-    label: `${data.name}-pseudo`,
-    embedder,
-    texts: made.pairs.map((p) => p.question),
-    kind: "query",
-    onProgress: (done, total) => done % 4096 < 256 && log(`embedding pseudo-queries ${done}/${total}`),
-  });
+  const { data, embedder, cacheDir, seed, explore, devIds } = await openExplore(positionals[0]!, values);
+  const { store, testIds, devQrels, querySet } = explore;
+  const { made, emb } = await pseudoQueryVectors(data, embedder, cacheDir, { style: "sentences", perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed }, log);
   const ids = data.documents.map((d) => d.id);
   const row = new Map(ids.map((id, i) => [id, i]));
   const owner = Int32Array.from(made.pairs.map((p) => row.get(p.chunkId)!));
@@ -122,7 +105,7 @@ async function main() {
   const tailOwner = Int32Array.from(tailRows.map((i) => owner[i]!));
 
   const sets: [string, QuerySet][] = [
-    ["dev", querySet(split.heldOut, devQrels)],
+    ["dev", querySet(devIds, devQrels)],
     ["test", querySet(testIds, data.qrels.test!)],
   ];
   const results = new Map<string, string[]>();
@@ -166,7 +149,7 @@ async function main() {
     for (const [label, ranked] of rows) results.set(`${label}\t${name}`, [fmt(metrics(ranked))]);
     log(`${name}: ${qs.texts.length} questions scored`);
   }
-  console.log(`\n${data.name}: ${split.heldOut.length} dev questions, ${testIds.length} test; recall@10 / nDCG@10 (dev | test, test for the record only)`);
+  console.log(`\n${data.name}: ${devIds.length} dev questions, ${testIds.length} test; recall@10 / nDCG@10 (dev | test, test for the record only)`);
   const labels = [...new Set([...results.keys()].map((k) => k.split("\t")[0]!))];
   for (const label of labels) console.log(`${label.padEnd(48)} | ${results.get(`${label}\tdev`)![0]} | ${results.get(`${label}\ttest`)![0]}`);
 }
