@@ -63,8 +63,11 @@ export async function pseudoQueryVectors(
   cacheDir: string,
   options: Parameters<typeof pseudoPairsFor>[1],
   log: (message: string) => void,
+  /** Rewrites each pseudo-query before it is embedded (and returned). */
+  rewrite?: (question: string) => string,
 ) {
   const made = await pseudoPairsFor(data, options);
+  if (rewrite) made.pairs = made.pairs.map((p) => ({ ...p, question: rewrite(p.question) }));
   const emb = await cachedEmbeddings({
     cacheDir,
     label: `${data.name}-pseudo`,

@@ -9,12 +9,36 @@
  */
 import { parseArgs } from "node:util";
 import { LocalDeepMemory, type MetricTable, type QueryTransform } from "@zip/deep-memory";
-import type { Fusion } from "@zip/deep-memory/retrieval";
+import { englishTerms, type Fusion } from "@zip/deep-memory/retrieval";
 import { sharedFlags } from "./bench-options.js";
 import { openExplore, pseudoQueryVectors } from "./explore-data.js";
 import { Legs, type QuerySet } from "./retrieval-eval.js";
+import { cachedEmbeddings } from "./vector-cache.js";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { ...sharedFlags } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    ...sharedFlags,
+    /** Drop this share of each pseudo-query's content words, rarest in the corpus first, before remembering it (0: none). */
+    "strip-rare": { type: "string", default: "0" },
+    /** Remember each pseudo-query joined with the next one of the same chunk (windows of two sentences). */
+    "sentence-pairs": { type: "boolean", default: false },
+  },
+});
+
+/**
+ * A sentence without its rarest content words (the ones keyword search finds
+ * it by), so that what the memory remembers is what keyword search misses.
+ */
+function stripRare(text: string, share: number, documentFrequency: Map<string, number>): string {
+  const words = text.split(/\s+/).filter(Boolean);
+  const content = words.flatMap((w, i) => {
+    const [term] = englishTerms(w);
+    return term === undefined ? [] : [{ i, df: documentFrequency.get(term) ?? 0 }];
+  });
+  const drop = new Set(content.sort((a, b) => a.df - b.df).slice(0, Math.floor(content.length * share)).map((c) => c.i));
+  return words.filter((_, i) => !drop.has(i)).join(" ");
+}
 const fmt = (t: MetricTable) => `${(t["recall@10"] ?? 0).toFixed(3)} / ${(t["ndcg@10"] ?? 0).toFixed(3)}`;
 const zscore11: Fusion = { method: "weighted", normalization: "z-score", weights: { dense: 1, lexical: 1 }, depth: 100 };
 
@@ -33,7 +57,26 @@ function quantiles(xs: Float32Array, qs: number[]): string {
 async function main() {
   const { data, embedder, cacheDir, seed, explore, devIds } = await openExplore(positionals[0]!, values);
   const { store, corpus, testIds, devQrels, querySet } = explore;
-  const { made, emb } = await pseudoQueryVectors(data, embedder, cacheDir, { style: "sentences", perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed }, (m) => console.error(m));
+  const share = Number(values["strip-rare"]);
+  const documentFrequency = new Map<string, number>();
+  if (share > 0) for (const d of data.documents) for (const t of new Set(englishTerms(d.text))) documentFrequency.set(t, (documentFrequency.get(t) ?? 0) + 1);
+  const { made, emb } = await pseudoQueryVectors(
+    data,
+    embedder,
+    cacheDir,
+    { style: "sentences", perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed },
+    (m) => console.error(m),
+    share > 0 ? (text) => stripRare(text, share, documentFrequency) : undefined,
+  );
+  if (values["sentence-pairs"]) {
+    const next = made.pairs.map((p, i) => (made.pairs[i + 1]?.chunkId === p.chunkId ? made.pairs[i + 1]!.question : null));
+    const joined = made.pairs.flatMap((p, i) => (next[i] === null ? [] : [{ ...p, question: `${p.question} ${next[i]}` }]));
+    const vectors = await cachedEmbeddings({ cacheDir, label: `${data.name}-pseudo-pairs`, embedder, texts: joined.map((p) => p.question), kind: "query" });
+    made.pairs = joined;
+    emb.vectors = vectors.vectors;
+    console.log(`${data.name}: ${joined.length} windows of two consecutive pseudo-queries`);
+  }
+  if (share > 0) console.log(`${data.name}: pseudo-queries without their rarest ${share * 100}% content words, e.g. "${made.pairs[0]!.question}"`);
   const docIndex = new Map(data.documents.map((d, i) => [d.id, i]));
   // As the trainer with copied questions: every pseudo-query, memory only; the weight here is fixed afterwards.
   const engine = new LocalDeepMemory({ memoryWeights: [0.25] });
