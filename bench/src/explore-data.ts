@@ -52,9 +52,11 @@ export async function loadExploreData(data: BeirDataset, embedder: LocalEmbedder
  * the LLM-free path never sees) and the set's own dev questions; otherwise a
  * seeded share of the training questions, as `pnpm bench --dev-fraction`.
  */
-export function devQuestionIds(explore: ExploreData, devFraction: number, seed: number): string[] {
+function devQuestionIds(explore: ExploreData, devFraction: number, seed: number): string[] {
   return devFraction >= 1 ? [...explore.trainAll, ...explore.ownDev] : deterministicSplit(explore.trainAll, (id) => id, devFraction, seed).heldOut;
 }
+
+type Pair = Awaited<ReturnType<typeof pseudoPairsFor>>["pairs"][number];
 
 /** The bench's pseudo-queries (`pseudoPairsFor`) and their embeddings, from the bench's cache (filled when missing). */
 export async function pseudoQueryVectors(
@@ -63,11 +65,11 @@ export async function pseudoQueryVectors(
   cacheDir: string,
   options: Parameters<typeof pseudoPairsFor>[1],
   log: (message: string) => void,
-  /** Rewrites each pseudo-query before it is embedded (and returned). */
-  rewrite?: (question: string) => string,
+  /** Rewrites the pseudo-queries before they are embedded (and returned): only what is remembered is embedded. */
+  rewrite?: (pairs: Pair[]) => Pair[],
 ) {
-  const made = await pseudoPairsFor(data, options);
-  if (rewrite) made.pairs = made.pairs.map((p) => ({ ...p, question: rewrite(p.question) }));
+  const generated = await pseudoPairsFor(data, options);
+  const made = rewrite ? { ...generated, pairs: rewrite(generated.pairs) } : generated;
   const emb = await cachedEmbeddings({
     cacheDir,
     label: `${data.name}-pseudo`,

@@ -13,7 +13,6 @@ import { englishTerms, type Fusion } from "@zip/deep-memory/retrieval";
 import { sharedFlags } from "./bench-options.js";
 import { openExplore, pseudoQueryVectors } from "./explore-data.js";
 import { Legs, type QuerySet } from "./retrieval-eval.js";
-import { cachedEmbeddings } from "./vector-cache.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -66,16 +65,14 @@ async function main() {
     cacheDir,
     { style: "sentences", perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed },
     (m) => console.error(m),
-    share > 0 ? (text) => stripRare(text, share, documentFrequency) : undefined,
+    (pairs) => {
+      const stripped = share > 0 ? pairs.map((p) => ({ ...p, question: stripRare(p.question, share, documentFrequency) })) : pairs;
+      if (!values["sentence-pairs"]) return stripped;
+      // Each pseudo-query joined with the next one of the same chunk (a chunk's last has none).
+      return stripped.flatMap((p, i) => (stripped[i + 1]?.chunkId === p.chunkId ? [{ ...p, question: `${p.question} ${stripped[i + 1]!.question}` }] : []));
+    },
   );
-  if (values["sentence-pairs"]) {
-    const next = made.pairs.map((p, i) => (made.pairs[i + 1]?.chunkId === p.chunkId ? made.pairs[i + 1]!.question : null));
-    const joined = made.pairs.flatMap((p, i) => (next[i] === null ? [] : [{ ...p, question: `${p.question} ${next[i]}` }]));
-    const vectors = await cachedEmbeddings({ cacheDir, label: `${data.name}-pseudo-pairs`, embedder, texts: joined.map((p) => p.question), kind: "query" });
-    made.pairs = joined;
-    emb.vectors = vectors.vectors;
-    console.log(`${data.name}: ${joined.length} windows of two consecutive pseudo-queries`);
-  }
+  if (values["sentence-pairs"]) console.log(`${data.name}: ${made.pairs.length} windows of two consecutive pseudo-queries`);
   if (share > 0) console.log(`${data.name}: pseudo-queries without their rarest ${share * 100}% content words, e.g. "${made.pairs[0]!.question}"`);
   const docIndex = new Map(data.documents.map((d, i) => [d.id, i]));
   // As the trainer with copied questions: every pseudo-query, memory only; the weight here is fixed afterwards.
