@@ -9,12 +9,14 @@
  * With --rm3, the keyword query is expanded instead (RM3-style): the query
  * repeated `repeat` times (its weight) plus the `terms` best stems of the
  * first round's top-k chunks (share of the chunk times idf), the dense leg unchanged.
+ * With --rm3-legs, the expanded keyword query is a third leg beside the
+ * original one (z-score weighted sum of the three legs, dense weight 1).
  * The model rows train LocalDeepMemory on the sentence pseudo-queries as the
  * trainer does for copied questions (nothing held back, memory only).
  * Results and the decision: docs/hybrid-search.md ("Pseudo-relevance feedback").
  *
  *   tsx --conditions=@zip/source bench/src/prf-explore.ts <beir-dir> [--seed 42] [--no-model] [--z-only]
- *       [--rm3 [--rm3-grid '{"k":[3,10],"repeat":[1,2],"terms":[5,10]}']]
+ *       [--rm3 [--rm3-grid '{"k":[3,10],"repeat":[1,2],"terms":[5,10]}'] [--rm3-legs]]
  *
  * Embeddings come from the bench's cache (the same keys as pseudo-explore.ts).
  */
@@ -29,6 +31,7 @@ import { loadExploreData } from "./explore-data.js";
 import { pseudoPairsFor } from "./pseudo-pairs.js";
 import { defaultHybridFusion, Legs, legDepth, topK, validationFraction } from "./retrieval-eval.js";
 import { cachedEmbeddings } from "./vector-cache.js";
+import { fuseMany } from "./explore-fusion.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -42,8 +45,12 @@ const { values, positionals } = parseArgs({
     rm3: { type: "boolean", default: false },
     /** The RM3 grid as JSON: feedback chunks, query repeats (the original query's weight), expansion terms. */
     "rm3-grid": { type: "string", default: '{"k":[3,10],"repeat":[1,2],"terms":[5,10]}' },
+    /** The expanded query as a third leg beside the original keyword leg, at these keyword / expanded weights. */
+    "rm3-legs": { type: "boolean", default: false },
   },
 });
+/** Keyword / expanded-query weights of the three-leg rows (dense 1). */
+const rm3LegWeights = [[1, 0.25], [1, 0.5], [0.75, 0.25], [0.75, 0.5], [0.5, 0.5]] as const;
 const log = (m: string) => console.error(`[prf ${new Date().toISOString().slice(11, 19)}] ${m}`);
 const seed = Number(values.seed);
 
@@ -129,13 +136,18 @@ async function main() {
     const best = [...weight].sort((a, b) => b[1] - a[1]).slice(0, terms).map(([stem]) => surface.get(stem)!);
     return [...Array<string>(repeat).fill(query), ...best].join(" ");
   };
-  const rm3 = async (legs: Legs, t: QueryTransform | null, f: Fusion, k: number, repeat: number, terms: number) => {
+  /** Recall@10 / nDCG@10 with the RM3 keyword query: instead of the original, or (`legWeights`) as a third leg beside it. */
+  const rm3 = async (legs: Legs, t: QueryTransform | null, f: Fusion, k: number, repeat: number, terms: number, legWeights?: readonly [number, number]) => {
     const dense = await legs.denseFor(t);
     const rankings: string[][] = [];
     for (let i = 0; i < dense.length; i++) {
       const top = fusedRanking(dense[i]!, legs.lexical[i]!, f, k);
       const lexical = await store.textSearch!({ userId: "bench", query: expand(legs.queries.texts[i]!, top, repeat, terms), k: legDepth });
-      rankings.push(fusedRanking(dense[i]!, lexical, f, legDepth));
+      rankings.push(
+        legWeights
+          ? fuseMany([{ hits: dense[i]!, weight: 1 }, { hits: legs.lexical[i]!, weight: legWeights[0] }, { hits: lexical, weight: legWeights[1] }])
+          : fusedRanking(dense[i]!, lexical, f, legDepth),
+      );
     }
     return retrievalMetrics(rankings, legs.queries.relevant, topK).metrics;
   };
@@ -151,10 +163,12 @@ async function main() {
       const grid = JSON.parse(values["rm3-grid"]) as { k: number[]; repeat: number[]; terms: number[] };
       for (const k of grid.k)
         for (const repeat of grid.repeat)
-          for (const terms of grid.terms) {
-            const row = `${who} + RM3 k ${k} query x${repeat} + ${terms} terms + z-score 1/1`;
-            console.log(`${row.padEnd(60)} | ${fmt(await rm3(sets.dev, t, copiedQuestionsFusion, k, repeat, terms))} | ${fmt(await rm3(sets.test, t, copiedQuestionsFusion, k, repeat, terms))}`);
-          }
+          for (const terms of grid.terms)
+            for (const legWeights of values["rm3-legs"] ? rm3LegWeights : [undefined]) {
+              const how = legWeights ? `3 legs z-score 1/${legWeights[0]}/${legWeights[1]}` : "z-score 1/1";
+              const row = `${who} + RM3 k ${k} query x${repeat} + ${terms} terms + ${how}`;
+              console.log(`${row.padEnd(60)} | ${fmt(await rm3(sets.dev, t, copiedQuestionsFusion, k, repeat, terms, legWeights))} | ${fmt(await rm3(sets.test, t, copiedQuestionsFusion, k, repeat, terms, legWeights))}`);
+            }
       continue;
     }
     for (const [name, f] of fusions)

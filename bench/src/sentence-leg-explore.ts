@@ -20,6 +20,7 @@ import { retrievalMetrics } from "@zip/deep-memory/evaluation";
 import { fuseRankings, type Fusion } from "@zip/deep-memory/retrieval";
 import { sharedFlags } from "./bench-options.js";
 import { openExplore, pseudoQueryVectors } from "./explore-data.js";
+import { fuseMany } from "./explore-fusion.js";
 import { Legs, legDepth, topK, type QuerySet } from "./retrieval-eval.js";
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { ...sharedFlags } });
@@ -46,26 +47,6 @@ function sentenceLeg(queries: QuerySet, keys: Float32Array[], owner: Int32Array,
     const order = [...best.keys()].filter((c) => best[c]! > -Infinity).sort((a, b) => best[b]! - best[a]!).slice(0, legDepth);
     return order.map((c) => ({ id: ids[c]!, score: best[c]!, text: "" }));
   });
-}
-
-function zscores(hits: readonly SearchHit[]): Map<string, number> {
-  const s = hits.map((h) => h.score);
-  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
-  const sd = Math.sqrt(s.reduce((a, x) => a + (x - mean) ** 2, 0) / (s.length || 1));
-  return new Map(hits.map((h) => [h.id, sd > 0 ? (h.score - mean) / sd : 0]));
-}
-
-/** z-score weighted sum over any number of legs; a chunk missing from a leg gets that leg's lowest. */
-function fuseMany(legs: { hits: readonly SearchHit[]; weight: number }[], depth = legDepth): string[] {
-  const total = new Map<string, number>();
-  const normalised = legs.map((l) => ({ z: zscores(l.hits.slice(0, depth)), weight: l.weight }));
-  for (const { z } of normalised) for (const id of z.keys()) total.set(id, 0);
-  for (const { z, weight } of normalised) {
-    if (weight === 0) continue;
-    const floor = z.size ? Math.min(...z.values()) : 0;
-    for (const id of total.keys()) total.set(id, total.get(id)! + weight * (z.get(id) ?? floor));
-  }
-  return [...total.entries()].sort((a, b) => b[1] - a[1]).map(([id]) => id);
 }
 
 /** One dense leg from two: the chunk's own cosine and its best sentence's, mixed per chunk. */
