@@ -5,14 +5,14 @@
  * LLM-free model (the question memory learned from the sentence pseudo-queries,
  * as the trainer does for copied questions):
  *
- * - reserve m: each leg's top m chunks are kept in the fused top 10, in place
+ * - reserve m: each leg's top m chunks are kept in the fused top k (10), in place
  *   of the lowest fused chunks that are in neither leg's top m;
  * - complete scores: each candidate of either leg is scored in both legs (its
  *   own cosine, its BM25 score from a keyword search 3,000 deep, 0 where it
  *   matched no query word), not given a missing leg's floor; z-scores use each
  *   leg's top-100 statistics, as the SDK's weighted fusion.
  *
- *   tsx --conditions=@zip/source bench/src/fusion-variants-explore.ts <beir-dir> [--dev-fraction 1] [--seed 42]
+ *   tsx --conditions=@zip/source bench/src/fusion-variants-explore.ts <beir-dir> [--dev-fraction 1] [--seed 42] [--k 10]
  *
  * Results and the decision: docs/hybrid-search.md. Embeddings come from the bench's cache.
  */
@@ -24,10 +24,17 @@ import { sharedFlags } from "./bench-options.js";
 import { openExplore, pseudoQueryVectors } from "./explore-data.js";
 import { Legs, legDepth, topK, type QuerySet } from "./retrieval-eval.js";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { ...sharedFlags } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    ...sharedFlags,
+    /** The top k each leg's top m is reserved in (5: a chat's few chunks), and the recall@k printed. */
+    k: { type: "string", default: "10" },
+  },
+});
 const log = (m: string) => console.error(`[fusion-variants ${new Date().toISOString().slice(11, 19)}] ${m}`);
-const fmt = (t: MetricTable) => `${(t["recall@10"] ?? 0).toFixed(3)} / ${(t["ndcg@10"] ?? 0).toFixed(3)}`;
-const k = 10;
+const k = Number(values.k);
+const fmt = (t: MetricTable) => `${(t[`recall@${k}`] ?? 0).toFixed(3)} / ${(t["ndcg@10"] ?? 0).toFixed(3)}`;
 /** How deep the keyword leg is read for complete scores: past that a chunk's BM25 score is taken as 0. */
 const completeDepth = 3000;
 
@@ -81,7 +88,7 @@ async function main() {
     return v.map((x) => x / n);
   };
 
-  console.log(`\n${data.name}: ${devIds.length} dev questions, ${testIds.length} test; recall@10 / nDCG@10 (dev | test, test for the record only)`);
+  console.log(`\n${data.name}: ${devIds.length} dev questions, ${testIds.length} test; recall@${k} / nDCG@10 (dev | test, test for the record only)`);
   for (const [who, t] of [["plain", null], ["model", transform]] as [string, QueryTransform | null][]) {
     const rows = new Map<string, string[]>();
     for (const { queries, legs, bm25 } of sets) {
