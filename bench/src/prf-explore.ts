@@ -45,7 +45,7 @@ const { values, positionals } = parseArgs({
     rm3: { type: "boolean", default: false },
     /** The RM3 grid as JSON: feedback chunks, query repeats (the original query's weight), expansion terms. */
     "rm3-grid": { type: "string", default: '{"k":[3,10],"repeat":[1,2],"terms":[5,10]}' },
-    /** The expanded query as a third leg beside the original keyword leg, at these keyword / expanded weights. */
+    /** The expanded query as a third leg beside the original keyword leg, at each keyword / expanded weight pair of rm3LegWeights. */
     "rm3-legs": { type: "boolean", default: false },
   },
 });
