@@ -11,9 +11,9 @@
  * Results: docs/hybrid-search.md. Embeddings come from the bench's cache.
  */
 import { parseArgs } from "node:util";
-import { InMemoryVectorStore, LocalDeepMemory, type MetricTable } from "@zip/deep-memory";
+import { InMemoryVectorStore, type MetricTable } from "@zip/deep-memory";
 import { copiedQuestionsFusion, defaultHybridFusion } from "@zip/deep-memory/retrieval";
-import { openExplore, pseudoQueryVectors } from "./explore-data.js";
+import { openExplore, pseudoQueryVectors, sentenceMemoryModel } from "./explore-data.js";
 import { sharedFlags } from "./bench-options.js";
 import { Legs } from "./retrieval-eval.js";
 
@@ -24,12 +24,8 @@ const log = (m: string) => console.error(`[bm25 ${new Date().toISOString().slice
 async function main() {
   const { data, embedder, cacheDir, explore, devIds, seed } = await openExplore(positionals[0]!, values);
   const { corpus, testIds, devQrels, querySet } = explore;
-  const row = new Map(data.documents.map((d, i) => [d.id, i]));
-  const mem = await pseudoQueryVectors(data, embedder, cacheDir, { style: "sentences", perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed }, log);
-  // As the trainer on copied sentence pseudo-queries: nothing held back, the memory learned alone.
-  const engine = new LocalDeepMemory();
-  const model = await engine.train({ dimensions: corpus.dims, queries: mem.emb.vectors, positives: mem.made.pairs.map((p) => [row.get(p.chunkId)!]), corpus: corpus.vectors, seed, copiedQuestions: true });
-  const t = engine.load(model);
+  const pseudo = await pseudoQueryVectors(data, embedder, cacheDir, { style: "sentences", perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed }, log);
+  const { transform: t } = await sentenceMemoryModel(data, corpus, pseudo, seed);
   console.log(`\n${data.name}: recall@10/nDCG@10 (dev | test, test for the record only): BM25 alone, plain RRF k=60, plain z-score 1/1, model z-score 1/1`);
   for (const [k1, b] of [0.9, 1.2, 1.5, 2.0].flatMap((k1) => [0.4, 0.6, 0.75, 0.9].map((b) => [k1, b] as const))) {
     const store = new InMemoryVectorStore(data.documents.map((d, i) => ({ id: d.id, text: d.text, embedding: corpus.vectors[i]! })), { textSearch: { k1, b } });

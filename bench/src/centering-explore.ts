@@ -14,11 +14,10 @@ import { normalize } from "@zip/deep-memory/evaluation";
 import { sharedFlags } from "./bench-options.js";
 import { openExplore } from "./explore-data.js";
 import { defaultHybridFusion, denseOnly, Legs } from "./retrieval-eval.js";
-import type { Fusion } from "@zip/deep-memory/retrieval";
+import { copiedQuestionsFusion as zscore11 } from "@zip/deep-memory/retrieval";
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { ...sharedFlags } });
 const fmt = (t: MetricTable) => `${(t["recall@10"] ?? 0).toFixed(3)} / ${(t["ndcg@10"] ?? 0).toFixed(3)}`;
-const zscore11: Fusion = { method: "weighted", normalization: "z-score", weights: { dense: 1, lexical: 1 }, depth: 100 };
 
 /** Top principal directions of the rows (centred), by power iteration with deflation. */
 function principalDirections(rows: readonly Float32Array[], mean: Float32Array, count: number): Float32Array[] {

@@ -4,7 +4,7 @@
  * embedding cache (the same keys as `pnpm bench`, so nothing is embedded twice).
  */
 import { resolve } from "node:path";
-import { InMemoryVectorStore } from "@zip/deep-memory";
+import { InMemoryVectorStore, LocalDeepMemory, type LocalDeepMemoryOptions } from "@zip/deep-memory";
 import { deterministicSplit } from "@zip/deep-memory/evaluation";
 import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
 import { loadBeir, type BeirDataset } from "./beir.js";
@@ -90,4 +90,28 @@ export async function openExplore(dir: string, flags: { "cache-dir": string; "de
   const seed = Number(flags.seed);
   const explore = await loadExploreData(data, embedder, cacheDir, { ownDev: devFraction >= 1 });
   return { data, embedder, cacheDir, seed, explore, devIds: devQuestionIds(explore, devFraction, seed) };
+}
+
+/**
+ * The LLM-free model as the trainer makes it from copied sentence pseudo-queries: trained once on every pseudo-query
+ * (nothing held back by the caller), the question memory learned alone.
+ */
+export async function sentenceMemoryModel(
+  data: BeirDataset,
+  corpus: ExploreData["corpus"],
+  { made, emb }: Awaited<ReturnType<typeof pseudoQueryVectors>>,
+  seed: number,
+  options?: LocalDeepMemoryOptions,
+) {
+  const row = new Map(data.documents.map((d, i) => [d.id, i]));
+  const engine = new LocalDeepMemory(options);
+  const model = await engine.train({
+    dimensions: corpus.dims,
+    queries: emb.vectors,
+    positives: made.pairs.map((p) => [row.get(p.chunkId)!]),
+    corpus: corpus.vectors,
+    seed,
+    copiedQuestions: true,
+  });
+  return { engine, model, transform: engine.load(model) };
 }

@@ -17,11 +17,11 @@
  * Results and the decision: docs/hybrid-search.md. Embeddings come from the bench's cache.
  */
 import { parseArgs } from "node:util";
-import { LocalDeepMemory, type MetricTable, type QueryTransform, type SearchHit } from "@zip/deep-memory";
-import { retrievalMetrics } from "@zip/deep-memory/evaluation";
+import type { MetricTable, QueryTransform, SearchHit } from "@zip/deep-memory";
+import { dot, normalize, retrievalMetrics } from "@zip/deep-memory/evaluation";
 import { copiedQuestionsFusion, defaultHybridFusion, fusedRanking } from "@zip/deep-memory/retrieval";
 import { sharedFlags } from "./bench-options.js";
-import { openExplore, pseudoQueryVectors } from "./explore-data.js";
+import { openExplore, pseudoQueryVectors, sentenceMemoryModel } from "./explore-data.js";
 import { Legs, legDepth, topK, type QuerySet } from "./retrieval-eval.js";
 
 const { values, positionals } = parseArgs({
@@ -63,12 +63,9 @@ function meanSd(xs: number[]): { mean: number; sd: number } {
 async function main() {
   const { data, embedder, cacheDir, seed, explore, devIds } = await openExplore(positionals[0]!, values);
   const { store, corpus, testIds, devQrels, querySet } = explore;
-  const { made, emb } = await pseudoQueryVectors(data, embedder, cacheDir, { style: "sentences", perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed }, log);
+  const pseudo = await pseudoQueryVectors(data, embedder, cacheDir, { style: "sentences", perDoc: Number(values["pseudo-per-doc"]), maxPairs: Number(values["max-pairs"]), seed }, log);
+  const { transform } = await sentenceMemoryModel(data, corpus, pseudo, seed);
   const row = new Map(data.documents.map((d, i) => [d.id, i]));
-  const engine = new LocalDeepMemory();
-  // As the trainer on copied sentence pseudo-queries: nothing held back, the memory learned alone.
-  const model = await engine.train({ dimensions: corpus.dims, queries: emb.vectors, positives: made.pairs.map((p) => [row.get(p.chunkId)!]), corpus: corpus.vectors, seed, copiedQuestions: true });
-  const transform = engine.load(model);
 
   const sets: { queries: QuerySet; legs: Legs; bm25: Map<string, number>[] }[] = [];
   for (const [ids, qrels] of [[devIds, devQrels], [testIds, data.qrels.test!]] as const) {
@@ -77,16 +74,6 @@ async function main() {
     for (const text of queries.texts) bm25.push(new Map((await store.textSearch!({ userId: "bench", query: text, k: completeDepth })).map((h) => [h.id, h.score])));
     sets.push({ queries, legs: await Legs.open(store, queries), bm25 });
   }
-  const cosine = (q: Float32Array, id: string) => {
-    const v = corpus.vectors[row.get(id)!]!;
-    let s = 0;
-    for (let j = 0; j < q.length; j++) s += q[j]! * v[j]!;
-    return s;
-  };
-  const unit = (v: Float32Array) => {
-    const n = Math.hypot(...v) || 1;
-    return v.map((x) => x / n);
-  };
 
   console.log(`\n${data.name}: ${devIds.length} dev questions, ${testIds.length} test; recall@${k} / nDCG@10 (dev | test, test for the record only)`);
   for (const [who, t] of [["plain", null], ["model", transform]] as [string, QueryTransform | null][]) {
@@ -98,14 +85,14 @@ async function main() {
         for (const m of [0, 1, 2, 3]) add(`${name}, reserve ${m}`, dense.map((d, i) => reserveTop(fusedRanking(d, legs.lexical[i]!, fusion, legDepth), d, legs.lexical[i]!, m)));
       for (const lexicalWeight of [0.75, 1, 1.25]) {
         add(`complete scores, z-score 1/${lexicalWeight}`, dense.map((d, i) => {
-          const q = unit(t ? t.apply(queries.vectors[i]!) : queries.vectors[i]!);
+          const q = normalize(Float32Array.from(t ? t.apply(queries.vectors[i]!) : queries.vectors[i]!));
           const lexical = legs.lexical[i]!;
           const ds = meanSd(d.map((h) => h.score));
           // As the SDK's anchor: a keyword leg shorter than its depth counts a raw 0 among its statistics.
           const ls = meanSd([...lexical.map((h) => h.score), ...(lexical.length < legDepth ? [0] : [])]);
           const scored = [...new Set([...d, ...lexical].map((h) => h.id))].map((id) => ({
             id,
-            score: (cosine(q, id) - ds.mean) / ds.sd + (lexicalWeight * ((bm25[i]!.get(id) ?? 0) - ls.mean)) / ls.sd,
+            score: (dot(q, corpus.vectors[row.get(id)!]!) - ds.mean) / ds.sd + (lexicalWeight * ((bm25[i]!.get(id) ?? 0) - ls.mean)) / ls.sd,
           }));
           return scored.sort((a, b) => b.score - a.score).map((s) => s.id);
         }));

@@ -8,10 +8,10 @@
  *   tsx --conditions=@zip/source bench/src/gate-explore.ts <beir-dir> [--dev-fraction 1] [--seed 42]
  */
 import { parseArgs } from "node:util";
-import { LocalDeepMemory, type MetricTable, type QueryTransform } from "@zip/deep-memory";
-import { englishTerms, type Fusion } from "@zip/deep-memory/retrieval";
+import type { MetricTable, QueryTransform } from "@zip/deep-memory";
+import { copiedQuestionsFusion as zscore11, englishTerms } from "@zip/deep-memory/retrieval";
 import { sharedFlags } from "./bench-options.js";
-import { openExplore, pseudoQueryVectors } from "./explore-data.js";
+import { openExplore, pseudoQueryVectors, sentenceMemoryModel } from "./explore-data.js";
 import { Legs, type QuerySet } from "./retrieval-eval.js";
 
 const { values, positionals } = parseArgs({
@@ -39,7 +39,6 @@ function stripRare(text: string, share: number, documentFrequency: Map<string, n
   return words.filter((_, i) => !drop.has(i)).join(" ");
 }
 const fmt = (t: MetricTable) => `${(t["recall@10"] ?? 0).toFixed(3)} / ${(t["ndcg@10"] ?? 0).toFixed(3)}`;
-const zscore11: Fusion = { method: "weighted", normalization: "z-score", weights: { dense: 1, lexical: 1 }, depth: 100 };
 
 interface MemoryHandle {
   memory: {
@@ -74,17 +73,8 @@ async function main() {
   );
   if (values["sentence-pairs"]) console.log(`${data.name}: ${made.pairs.length} windows of two consecutive pseudo-queries`);
   if (share > 0) console.log(`${data.name}: pseudo-queries without their rarest ${share * 100}% content words, e.g. "${made.pairs[0]!.question}"`);
-  const docIndex = new Map(data.documents.map((d, i) => [d.id, i]));
   // As the trainer with copied questions: every pseudo-query, memory only; the weight here is fixed afterwards.
-  const engine = new LocalDeepMemory({ memoryWeights: [0.25] });
-  const model = await engine.train({
-    dimensions: corpus.dims,
-    queries: emb.vectors,
-    positives: made.pairs.map((p) => [docIndex.get(p.chunkId)!]),
-    corpus: corpus.vectors,
-    seed,
-    copiedQuestions: true,
-  });
+  const { engine, model } = await sentenceMemoryModel(data, corpus, { made, emb }, seed, { memoryWeights: [0.25] });
   const sets: [string, QuerySet][] = [
     ["dev", querySet(devIds, devQrels)],
     ["test", querySet(testIds, data.qrels.test!)],

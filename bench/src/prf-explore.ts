@@ -20,18 +20,13 @@
  *
  * Embeddings come from the bench's cache (the same keys as pseudo-explore.ts).
  */
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { LocalDeepMemory, type Fusion, type QueryTransform, type SearchHit } from "@zip/deep-memory";
-import { normalizeQuestion, retrievalMetrics, deterministicSplit } from "@zip/deep-memory/evaluation";
-import { copiedQuestionsFusion, describeFusion, englishTerms, fusedRanking, isCopiedQuestion } from "@zip/deep-memory/retrieval";
-import { LocalEmbedder } from "@zip/deep-memory-local-embedder";
-import { loadBeir } from "./beir.js";
-import { loadExploreData } from "./explore-data.js";
-import { pseudoPairsFor } from "./pseudo-pairs.js";
-import { defaultHybridFusion, Legs, legDepth, topK, validationFraction } from "./retrieval-eval.js";
-import { cachedEmbeddings } from "./vector-cache.js";
+import type { Fusion, QueryTransform, SearchHit } from "@zip/deep-memory";
+import { retrievalMetrics } from "@zip/deep-memory/evaluation";
+import { copiedQuestionsFusion, describeFusion, englishTerms, fusedRanking } from "@zip/deep-memory/retrieval";
+import { openExplore, pseudoQueryVectors, sentenceMemoryModel } from "./explore-data.js";
 import { fuseMany } from "./explore-fusion.js";
+import { defaultHybridFusion, Legs, legDepth, topK } from "./retrieval-eval.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -55,34 +50,17 @@ const log = (m: string) => console.error(`[prf ${new Date().toISOString().slice(
 const seed = Number(values.seed);
 
 async function main() {
-  const data = await loadBeir(resolve(positionals[0]!));
-  const embedder = new LocalEmbedder({ allowRemoteModels: false });
-  const cacheDir = values["cache-dir"];
-  const { store, corpus, testIds, trainAll, ownDev, devQrels, querySet } = await loadExploreData(data, embedder, cacheDir, { ownDev: true });
+  // Dev: every training question (which the LLM-free path never sees) and the set's own dev split.
+  const { data, embedder, cacheDir, explore, devIds } = await openExplore(positionals[0]!, { ...values, "dev-fraction": "1" });
+  const { store, corpus, testIds, devQrels, querySet } = explore;
   const docVector = new Map(data.documents.map((d, i) => [d.id, corpus.vectors[i]!]));
-  const devIds = [...trainAll, ...ownDev];
   const sets = { dev: await Legs.open(store, querySet(devIds, devQrels)), test: await Legs.open(store, querySet(testIds, data.qrels.test!)) };
 
   let transform: QueryTransform | null = null;
   if (!values["no-model"]) {
-    // As the trainer on copied sentence pseudo-queries: nothing held back, the memory learned alone.
-    const made = await pseudoPairsFor(data, { style: "sentences", perDoc: 10, maxPairs: 60000, seed });
-    const emb = await cachedEmbeddings({ cacheDir, label: `${data.name}-pseudo`, embedder, texts: made.pairs.map((p) => p.question), kind: "query" });
-    const docIndex = new Map(data.documents.map((d, i) => [d.id, i]));
-    const questions = made.pairs.map((p, i) => ({ text: p.question, vector: emb.vectors[i]!, positives: [docIndex.get(p.chunkId)!], chunkId: p.chunkId }));
-    const text = new Map(data.documents.map((d) => [d.id, d.text]));
-    const { heldOut } = deterministicSplit(questions, (q) => normalizeQuestion(q.text), validationFraction, seed + 1);
-    const copied = heldOut.filter((q) => isCopiedQuestion(q.text, [text.get(q.chunkId)!])).length >= 0.5 * heldOut.length;
-    const engine = new LocalDeepMemory();
-    const model = await engine.train({
-      dimensions: corpus.dims,
-      queries: questions.map((q) => q.vector),
-      positives: questions.map((q) => q.positives),
-      corpus: corpus.vectors,
-      seed,
-      ...(copied ? { copiedQuestions: true } : {}),
-    });
-    transform = engine.load(model);
+    const pseudo = await pseudoQueryVectors(data, embedder, cacheDir, { style: "sentences", perDoc: 10, maxPairs: 60000, seed }, log);
+    const { model, transform: trained } = await sentenceMemoryModel(data, corpus, pseudo, seed);
+    transform = trained;
     log(`trained: memory ${JSON.stringify(model.report.questionMemory ?? null)}`);
   }
 

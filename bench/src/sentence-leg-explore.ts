@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { AutoTokenizer } from "@huggingface/transformers";
 import type { MetricTable, SearchHit } from "@zip/deep-memory";
 import { retrievalMetrics } from "@zip/deep-memory/evaluation";
-import { fuseRankings, type Fusion } from "@zip/deep-memory/retrieval";
+import { copiedQuestionsFusion as z11, fuseRankings } from "@zip/deep-memory/retrieval";
 import { sharedFlags } from "./bench-options.js";
 import { openExplore, pseudoQueryVectors } from "./explore-data.js";
 import { fuseMany } from "./explore-fusion.js";
@@ -97,7 +97,6 @@ async function main() {
     const sent = sentenceLeg(qs, emb.vectors, owner, ids);
     const tailSent = tailKeys.length ? sentenceLeg(qs, tailKeys, tailOwner, ids) : qs.vectors.map(() => []);
     const metrics = (ranked: string[][]) => retrievalMetrics(ranked, qs.relevant, topK).metrics;
-    const z11: Fusion = { method: "weighted", normalization: "z-score", weights: { dense: 1, lexical: 1 }, depth: 100 };
     const rows: [string, string[][]][] = [
       ["dense (chunk)", doc.map((l) => l.map((h) => h.id))],
       ["sentence leg alone", sent.map((l) => l.map((h) => h.id))],
