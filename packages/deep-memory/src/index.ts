@@ -79,7 +79,7 @@ export type { JobInfo } from "./events/job-registry.js";
 export type { JobEventLog, NewJob } from "./events/job-event-log.js";
 
 // Ports: what the trainer depends on; implement one to plug in your own store or provider.
-export type { VectorStore, ListChunksInput, ChunkPage, VectorSearchInput, TextSearchInput, CountChunksInput } from "./ports/vector-store.js";
+export type { VectorStore, ListChunksInput, ChunkPage, VectorSearchInput, TextSearchInput, CountChunksInput, GetEmbeddingsInput } from "./ports/vector-store.js";
 export type { TrainingStore, NewRun, RunGuard, RecordChunkResult } from "./ports/training-store.js";
 export type { Embedder, EmbedOptions } from "./ports/embedder.js";
 export type { QuestionGenerator, GenerateQuestionsInput } from "./ports/question-generator.js";

@@ -36,6 +36,13 @@ export interface TextSearchInput {
   signal?: AbortSignal;
 }
 
+export interface GetEmbeddingsInput {
+  userId: string;
+  /** Chunk ids, at most a few hundred (a search's candidates); ids the store does not hold for this user are left out. */
+  ids: readonly string[];
+  signal?: AbortSignal;
+}
+
 /**
  * The host's vector database, seen through the operations deep memory needs:
  * listing chunks and dense search, plus keyword search where the store has it.
@@ -60,4 +67,11 @@ export interface VectorStore {
    * it that figure pages through `listChunks`.
    */
   countChunks?(input: CountChunksInput): Promise<number>;
+  /**
+   * Optional capability: the stored embeddings of these chunks, by id (one
+   * round trip, not one per id). Fusions with a neighbour boost use it to
+   * compare a search's candidates with each other; without it they are
+   * searched without the boost.
+   */
+  getEmbeddings?(input: GetEmbeddingsInput): Promise<Map<string, Float32Array>>;
 }

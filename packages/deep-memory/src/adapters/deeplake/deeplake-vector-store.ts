@@ -1,7 +1,23 @@
 import type { Chunk, SearchHit } from "../../domain/chunk.js";
 import { AbortedError, UpstreamError, ValidationError } from "../../errors/errors.js";
-import type { ChunkPage, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
-import { listQuery, metadataFilter, searchQuery, searchTextLiteral, textSearchQuery, type MetadataFilter } from "./tql.js";
+import type {
+  ChunkPage,
+  GetEmbeddingsInput,
+  ListChunksInput,
+  TextSearchInput,
+  VectorSearchInput,
+  VectorStore,
+} from "../../ports/vector-store.js";
+import {
+  embeddingsQuery,
+  listQuery,
+  metadataFilter,
+  quotable,
+  searchQuery,
+  searchTextLiteral,
+  textSearchQuery,
+  type MetadataFilter,
+} from "./tql.js";
 import { asText } from "../../shared/as-text.js";
 
 export interface DeepLakeVectorStoreOptions {
@@ -100,6 +116,7 @@ function toMetadata(value: unknown): Record<string, unknown> | undefined {
  * It has no `countChunks`: that TQL has no aggregate (no count), and its `in`
  * takes numbers and class labels only, so chunks cannot be counted, nor
  * excluded ids left out, on the server; settings list the dataset instead.
+ * `getEmbeddings` matches its ids with `==` joined by `or` for that reason.
  */
 export class DeepLakeVectorStore implements VectorStore {
   private readonly org: string;
@@ -182,6 +199,33 @@ export class DeepLakeVectorStore implements VectorStore {
       if (meta) hit.metadata = meta;
       return hit;
     });
+  }
+
+  /**
+   * One query for the chunks' stored embeddings. Ids TQL cannot quote (with a
+   * quote, backslash or control character) cannot be asked for, so they are
+   * left out like ids the dataset lacks, never spliced into the query.
+   */
+  async getEmbeddings(input: GetEmbeddingsInput): Promise<Map<string, Float32Array>> {
+    if (!Array.isArray(input.ids) || !input.ids.every((i) => typeof i === "string")) throw new ValidationError("ids must be an array of strings");
+    if (input.signal?.aborted) throw new AbortedError();
+    const wanted = new Set(input.ids.filter(quotable));
+    const found = new Map<string, Float32Array>();
+    if (wanted.size === 0) return found;
+    const { id, metadata, embedding } = this.tensors;
+    const query = embeddingsQuery({
+      idTensor: id,
+      embeddingTensor: embedding,
+      ids: [...wanted],
+      filter: metadataFilter(metadata, this.filter?.(input.userId)),
+    });
+    for (const row of rowsOf(await this.query(query, input.signal))) {
+      const chunkId = String(scalar(row[id]));
+      // The first row wins where the dataset holds an id twice.
+      if (!wanted.has(chunkId) || found.has(chunkId) || !Array.isArray(row[embedding])) continue;
+      found.set(chunkId, Float32Array.from(row[embedding] as number[]));
+    }
+    return found;
   }
 
   private async rankText(input: TextSearchInput): Promise<SearchHit[]> {

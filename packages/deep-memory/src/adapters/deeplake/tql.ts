@@ -19,13 +19,20 @@ export function tensorName(name: string): string {
   ]);
 }
 
+// eslint-disable-next-line no-control-regex
+const UNQUOTABLE = /['\\\u0000-\u001f\u007f]/;
+
+/** Whether stringLiteral takes this value (no quote, backslash or control character). */
+export function quotable(value: string): boolean {
+  return !UNQUOTABLE.test(value);
+}
+
 /**
  * A single-quoted string. TQL documents no escape sequence, so a value with a
  * quote, a backslash or a control character is refused rather than escaped.
  */
 export function stringLiteral(value: string, path: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/['\\\u0000-\u001f\u007f]/.test(value)) {
+  if (!quotable(value)) {
     throw new ValidationError(`${path} contains a quote, backslash or control character, which cannot be used in a TQL filter`, [
       { path, message: "no quotes, backslashes or control characters" },
     ]);
@@ -134,4 +141,27 @@ export function listQuery(input: ListQueryInput): string {
   if (input.filter) conditions.push(input.filter);
   const tensors = input.returnTensors.map(tensorName).join(", ");
   return `select ${tensors} from (select * where ${conditions.join(" and ")} limit ${nonNegativeInteger(input.limit, "limit")})`;
+}
+
+export interface EmbeddingsQueryInput {
+  idTensor: string;
+  embeddingTensor: string;
+  /** Non-empty; each must be quotable. */
+  ids: readonly string[];
+  filter: string;
+}
+
+/**
+ * The stored embeddings of some chunks: `select id, embedding from (select * where
+ * (id == 'a' or id == 'b' ...) [and <filter>])`. Equalities joined by `or`,
+ * not `in`: TQL's `in` takes numbers and class labels only, while `==` on a
+ * text tensor is a documented string comparison.
+ */
+export function embeddingsQuery(input: EmbeddingsQueryInput): string {
+  if (input.ids.length === 0) throw new ValidationError("embeddingsQuery needs at least one id");
+  const idTensor = tensorName(input.idTensor);
+  const match = input.ids.map((id, i) => `${idTensor} == ${stringLiteral(id, `ids[${i}]`)}`).join(" or ");
+  const conditions = [`(${match})`];
+  if (input.filter) conditions.push(input.filter);
+  return `select ${idTensor}, ${tensorName(input.embeddingTensor)} from (select * where ${conditions.join(" and ")})`;
 }

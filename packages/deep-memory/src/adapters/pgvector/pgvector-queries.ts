@@ -10,6 +10,8 @@ export interface PgVectorQueries {
   list(withEmbeddings: boolean): string;
   /** $1 user id, $2 ids not to count. */
   count: string;
+  /** $1 user id, $2 ids: those of the user's and the shared chunks, with their embeddings as text. */
+  embeddings: string;
   /** $1 query vector (text), $2 user id, $3 k. */
   search: string;
   /** $1 query text, $2 user id, $3 k, $4 k1, $5 b. */
@@ -34,6 +36,8 @@ export function pgvectorQueries(n: SchemaNames, textSearchConfig: string): PgVec
         order by u.id limit $3::integer`,
     count: `select count(*)::bigint as count from ${n.chunks} c
              where (c.user_id = $1::text or c.user_id is null) and not (c.id = any($2::text[]))`,
+    embeddings: `select c.id, c.embedding::text as embedding from ${n.chunks} c
+                  where c.id = any($2::text[]) and (c.user_id = $1::text or c.user_id is null)`,
     search: `select ${columns}, 1 - (c.embedding <=> $1::text::vector) as score
                from ${n.chunks} c
               where c.user_id = $2::text or c.user_id is null

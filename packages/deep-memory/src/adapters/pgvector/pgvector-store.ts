@@ -5,7 +5,15 @@ import type { Chunk, SearchHit } from "../../domain/chunk.js";
 import { AbortedError, ValidationError, type FieldIssue } from "../../errors/errors.js";
 import { storableText, toStorableText } from "../../errors/storable-text.js";
 import { parseOrThrow } from "../../errors/validation.js";
-import type { ChunkPage, CountChunksInput, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
+import type {
+  ChunkPage,
+  CountChunksInput,
+  GetEmbeddingsInput,
+  ListChunksInput,
+  TextSearchInput,
+  VectorSearchInput,
+  VectorStore,
+} from "../../ports/vector-store.js";
 import type { SqlClient } from "../training-store/sql-training-store.js";
 import { toPgVectorError } from "./pgvector-errors.js";
 import { pgvectorQueries, type PgVectorQueries } from "./pgvector-queries.js";
@@ -80,6 +88,13 @@ const deleteSchema = z.object({
   userId: z.string().min(1).max(256).nullable().optional(),
 });
 export type PgVectorDeleteInput = z.input<typeof deleteSchema>;
+
+/** A search's candidates, with room to spare; each call is one statement. */
+const MAX_EMBEDDING_IDS = 1000;
+const getEmbeddingsSchema = z.object({
+  userId: z.string(),
+  ids: z.array(z.string()).max(MAX_EMBEDDING_IDS),
+});
 
 const UPSERT_BATCH = 500;
 const DEFAULT_EF_SEARCH = 40;
@@ -229,6 +244,23 @@ export class PgVectorStore implements VectorStore {
   async countChunks(input: CountChunksInput): Promise<number> {
     const { rows } = await this.run("counting chunks", (sql) => sql.query(this.queries.count, [input.userId, [...input.excludeIds]]));
     return Number(rows[0]?.count ?? 0);
+  }
+
+  /**
+   * The stored embeddings of these chunks, by id, in one statement: only the
+   * user's and the shared chunks; ids not found for the user are left out.
+   */
+  async getEmbeddings(input: GetEmbeddingsInput): Promise<Map<string, Float32Array>> {
+    const { userId, ids } = parseOrThrow(getEmbeddingsSchema, input, "getEmbeddings input");
+    if (input.signal?.aborted) throw new AbortedError();
+    const embeddings = new Map<string, Float32Array>();
+    if (ids.length === 0) return embeddings;
+    const { rows } = await this.run("reading embeddings", (sql) => sql.query(this.queries.embeddings, [userId, [...new Set(ids)]]));
+    if (input.signal?.aborted) throw new AbortedError();
+    for (const row of rows) {
+      if (typeof row.embedding === "string") embeddings.set(String(row.id), Float32Array.from(pgvector.fromSql(row.embedding) as number[]));
+    }
+    return embeddings;
   }
 
   /**

@@ -7,7 +7,7 @@ import { createClient } from "@supabase/supabase-js";
 import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { UpstreamError } from "../../errors/errors.js";
+import { AbortedError, UpstreamError, ValidationError } from "../../errors/errors.js";
 import { authShimSql } from "../training-store/sql-schema.js";
 import { PostgrestEmulator } from "./postgrest-emulator.test-support.js";
 import { SupabaseVectorStore } from "./supabase-vector-store.js";
@@ -184,6 +184,75 @@ describe("SupabaseVectorStore", () => {
     expect(await store.countChunks({ userId: ALICE, excludeIds })).toBe(20);
     expect(emulator.requests.length).toBeGreaterThan(3);
     for (const request of emulator.requests) expect(`${PROJECT_URL}/rest/v1/documents?${request.search.toString()}`.length).toBeLessThan(8192);
+  });
+
+  it("reads stored embeddings by id in one GET with an `in` filter", async () => {
+    const store = new SupabaseVectorStore({ client: service() });
+    emulator.requests.length = 0;
+    const found = await store.getEmbeddings({ userId: ALICE, ids: ["3", "12", "25", "12"] });
+    expect([...found.keys()].sort()).toEqual(["12", "25", "3"]);
+    for (const [id, vector] of found) expect(vector).toEqual(vectors[Number(id) - 1]);
+    expect(emulator.requests).toHaveLength(1);
+    const [call] = emulator.requests;
+    expect(call).toMatchObject({ method: "GET", path: "documents" });
+    expect(call!.search.get("select")).toBe("id,embedding");
+    expect(call!.search.get("id")).toBe("in.(3,12,25)");
+  });
+
+  it("leaves out ids it does not hold, across the project's max_rows", async () => {
+    const store = new SupabaseVectorStore({ client: service() });
+    const ids = ["999", ...Array.from({ length: 10 }, (_, i) => String(2 * i + 5)), "100000"];
+    const found = await store.getEmbeddings({ userId: ALICE, ids });
+    expect([...found.keys()]).toEqual(Array.from({ length: 10 }, (_, i) => String(2 * i + 5)));
+    for (const [id, vector] of found) expect(vector).toEqual(vectors[Number(id) - 1]);
+  });
+
+  it("reads only the user's embeddings with the filter option, and through a user's session as row-level security allows", async () => {
+    const scoped = new SupabaseVectorStore({ client: service(), filter: (userId) => ({ user_id: userId }) });
+    const bobs = await scoped.getEmbeddings({ userId: BOB, ids: ["1", "11", "21", "22"] });
+    expect([...bobs.keys()]).toEqual(["21", "22"]);
+    expect(bobs.get("22")).toEqual(vectors[21]);
+    const asAlice = createClient(PROJECT_URL, emulator.key("anon"), {
+      ...clientOptions,
+      global: { headers: { Authorization: `Bearer ${emulator.userToken(ALICE)}` } },
+    });
+    const alices = await new SupabaseVectorStore({ client: asAlice }).getEmbeddings({ userId: ALICE, ids: ["5", "15", "25"] });
+    expect([...alices.keys()]).toEqual(["5", "15"]);
+  });
+
+  it("sends no request for no ids or an aborted signal, and rejects ids that are not strings", async () => {
+    const store = new SupabaseVectorStore({ client: service() });
+    emulator.requests.length = 0;
+    expect(await store.getEmbeddings({ userId: ALICE, ids: [] })).toEqual(new Map());
+    const aborted = await store.getEmbeddings({ userId: ALICE, ids: ["1"], signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect(aborted).toBeInstanceOf(AbortedError);
+    const bad = await store.getEmbeddings({ userId: ALICE, ids: [1] as unknown as string[] }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ValidationError);
+    expect(emulator.requests).toHaveLength(0);
+  });
+
+  it("reads many ids in several requests, each URL short enough for a gateway", async () => {
+    const store = new SupabaseVectorStore({ client: service() });
+    const ids = [...Array.from({ length: 1000 }, (_, i) => String(100_000 + i)), "7", "17"];
+    emulator.requests.length = 0;
+    const found = await store.getEmbeddings({ userId: ALICE, ids });
+    expect([...found.keys()].sort()).toEqual(["17", "7"]);
+    expect(emulator.requests.length).toBeGreaterThan(1);
+    for (const request of emulator.requests) expect(`${PROJECT_URL}/rest/v1/documents?${request.search.toString()}`.length).toBeLessThan(8192);
+  });
+
+  it("maps embedding read failures to UpstreamError like the other calls", async () => {
+    const missing = await new SupabaseVectorStore({ client: service(), table: "no_such_table" })
+      .getEmbeddings({ userId: ALICE, ids: ["1"] })
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(UpstreamError);
+    expect(missing).toMatchObject({ status: 404, retryable: false, provider: "supabase" });
+
+    // A 500, not a 503: supabase-js itself retries GETs answered 503, with backoff.
+    server.use(http.get(`${PROJECT_URL}/rest/v1/documents`, () => HttpResponse.json({ message: "down" }, { status: 500 })));
+    const down = await new SupabaseVectorStore({ client: service() }).getEmbeddings({ userId: ALICE, ids: ["1"] }).catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(UpstreamError);
+    expect(down).toMatchObject({ status: 500, retryable: true, provider: "supabase" });
   });
 
   it("maps failures to UpstreamError, retryable for outages only", async () => {

@@ -2,7 +2,15 @@ import type { SupabaseClient } from "@supabase/supabase-js";
 import type { Chunk, SearchHit } from "../../domain/chunk.js";
 import { AbortedError, UpstreamError, ValidationError } from "../../errors/errors.js";
 import { toStorableText } from "../../errors/storable-text.js";
-import type { ChunkPage, CountChunksInput, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
+import type {
+  ChunkPage,
+  CountChunksInput,
+  GetEmbeddingsInput,
+  ListChunksInput,
+  TextSearchInput,
+  VectorSearchInput,
+  VectorStore,
+} from "../../ports/vector-store.js";
 import type { PostgrestResult } from "./postgrest-errors.js";
 import { asText } from "../../shared/as-text.js";
 
@@ -34,10 +42,10 @@ export interface SupabaseVectorStoreOptions {
 
 type Row = Record<string, unknown>;
 
-/** Characters of excluded ids per count request: the ids travel in the URL, which gateways cap (often at 8 KiB). */
+/** Characters of ids per request (excluded ids to count, chunks to read): the ids travel in the URL, which gateways cap (often at 8 KiB). */
 const idsPerUrl = 4000;
-/** Count requests for excluded ids in flight at once. */
-const countConcurrency = 4;
+/** Requests for batches of ids in flight at once. */
+const batchConcurrency = 4;
 
 /** The ids in batches of about `budget` URL-encoded characters each. */
 function urlBatches(ids: readonly string[], budget: number): string[][] {
@@ -171,8 +179,8 @@ export class SupabaseVectorStore implements VectorStore {
     const total = await this.count(input.userId, null);
     const batches = urlBatches([...new Set(input.excludeIds)], idsPerUrl);
     let excluded = 0;
-    for (let i = 0; i < batches.length; i += countConcurrency) {
-      const counts = await Promise.all(batches.slice(i, i + countConcurrency).map((ids) => this.count(input.userId, ids)));
+    for (let i = 0; i < batches.length; i += batchConcurrency) {
+      const counts = await Promise.all(batches.slice(i, i + batchConcurrency).map((ids) => this.count(input.userId, ids)));
       for (const n of counts) excluded += n;
     }
     return total - excluded;
@@ -191,6 +199,57 @@ export class SupabaseVectorStore implements VectorStore {
       throw new UpstreamError("supabase", "Supabase counting chunks answered without a count (no Content-Range total)", { retryable: false });
     }
     return result.count;
+  }
+
+  /**
+   * The stored embeddings of the user's chunks among `ids` (scoped like
+   * listChunks), by id: a GET with an `in` filter on the id column, one per
+   * batch of ids short enough for a URL (one for a search's candidates).
+   * Ids it does not hold are left out.
+   */
+  async getEmbeddings(input: GetEmbeddingsInput): Promise<Map<string, Float32Array>> {
+    if (!Array.isArray(input.ids) || !input.ids.every((id) => typeof id === "string")) throw new ValidationError("ids must be an array of strings");
+    if (input.signal?.aborted) throw new AbortedError();
+    const found = new Map<string, Float32Array>();
+    const batches = urlBatches([...new Set(input.ids)], idsPerUrl);
+    for (let i = 0; i < batches.length; i += batchConcurrency) {
+      await Promise.all(batches.slice(i, i + batchConcurrency).map((ids) => this.readEmbeddings(input.userId, ids, found, input.signal)));
+    }
+    return found;
+  }
+
+  /**
+   * Adds the embeddings of `ids` to `found`, in id order, across the project's
+   * max_rows: a page short of what is left is followed by one more request,
+   * since a capped page and a missing id look the same.
+   */
+  private async readEmbeddings(userId: string, ids: string[], found: Map<string, Float32Array>, signal?: AbortSignal): Promise<void> {
+    const { id, metadata, embedding } = this.cols;
+    const scope = this.filter?.(userId);
+    let read = 0;
+    let after: string | null = null;
+    while (read < ids.length) {
+      let query = this.client
+        .from(this.table)
+        .select(`${id},${embedding}`)
+        .in(id, ids)
+        .order(id, { ascending: true })
+        .limit(ids.length - read);
+      if (after !== null) query = query.gt(id, after);
+      if (scope) query = query.contains(metadata, scope);
+      if (signal) query = query.abortSignal(signal);
+      const result = (await query) as PostgrestResult;
+      if (signal?.aborted) throw new AbortedError();
+      if (result.error) throw upstream(result, "reading embeddings");
+      const rows = (result.data ?? []) as Row[];
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const vector = toVector(row[embedding]);
+        if (vector) found.set(String(row[id]), vector);
+      }
+      read += rows.length;
+      after = String(rows[rows.length - 1]![id]);
+    }
   }
 
   private async rankText(queryName: string, input: TextSearchInput): Promise<SearchHit[]> {

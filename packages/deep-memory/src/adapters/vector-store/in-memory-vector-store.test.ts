@@ -64,6 +64,20 @@ describe("InMemoryVectorStore", () => {
     expect((await store.search({ userId: "alice", embedding: new Float32Array([1, 0.1]), k: 5 })).map((h) => h.id)).toEqual(["mine", "shared"]);
   });
 
+  it("returns the embeddings search compares (unit length) of the chunks asked for, leaving out unknown ids and other users' chunks", async () => {
+    const store = new InMemoryVectorStore([
+      { id: "shared", text: "", embedding: [1, 0] },
+      { id: "mine", text: "", embedding: [0.5, 2], userId: "alice" },
+    ]);
+    const alice = await store.getEmbeddings({ userId: "alice", ids: ["mine", "shared", "gone"] });
+    expect([...alice.keys()]).toEqual(["mine", "shared"]);
+    // As search compares them: unit length.
+    const [x, y] = alice.get("mine")!;
+    expect([x! / y!, Math.hypot(x!, y!)].map((v) => Number(v.toFixed(6)))).toEqual([0.25, 1]);
+    expect([...(await store.getEmbeddings({ userId: "bob", ids: ["mine", "shared"] })).keys()]).toEqual(["shared"]);
+    expect((await store.getEmbeddings({ userId: "bob", ids: [] })).size).toBe(0);
+  });
+
   it("replaces documents by id and rejects vectors of another size", async () => {
     const store = new InMemoryVectorStore(docs(3, 4));
     store.upsert([{ id: "d1", text: "new text", embedding: [1, 0, 0, 0] }]);

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import * as z from "zod";
 import type { Chunk, SearchHit } from "../../domain/chunk.js";
 import { ValidationError } from "../../errors/errors.js";
-import type { ChunkPage, CountChunksInput, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
+import type { ChunkPage, CountChunksInput, GetEmbeddingsInput, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
 import { normalize } from "../../evaluation/vector-math.js";
 import { Bm25Index, bm25OptionsSchema, type Bm25Options } from "../../retrieval/bm25-index.js";
 import { parseOrThrow } from "../../errors/validation.js";
@@ -155,6 +155,16 @@ export class InMemoryVectorStore implements VectorStore {
     let count = 0;
     for (const row of this.rows) if (visibleTo(row, input.userId) && !excluded.has(row.id)) count++;
     return count;
+  }
+
+  async getEmbeddings(input: GetEmbeddingsInput): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const id of input.ids) {
+      const r = this.index.get(id);
+      const row = r === undefined ? undefined : this.rows[r];
+      if (row && visibleTo(row, input.userId)) out.set(id, this.vectorAt(row));
+    }
+    return out;
   }
 
   async search(input: VectorSearchInput): Promise<SearchHit[]> {
