@@ -9,7 +9,17 @@ import {
   type SearchHit,
 } from "@zip/deep-memory";
 import { deterministicSplit, normalizeQuestion, retrainMaxQuestions, retrievalMetrics, saturatedHeldOutRecall } from "@zip/deep-memory/evaluation";
-import { chooseFusion, copiedQuestionsFusion, defaultHybridFusion, denseOnly, fusedRanking, fusedSearch, isCopiedQuestion, uncopiedRows } from "@zip/deep-memory/retrieval";
+import {
+  chooseFusion,
+  copiedQuestionsFusion,
+  defaultHybridFusion,
+  denseOnly,
+  fusedRanking,
+  fusedSearch,
+  isCopiedQuestion,
+  poolEmbeddings,
+  uncopiedRows,
+} from "@zip/deep-memory/retrieval";
 
 export const topK = [1, 3, 5, 10, 50, 100];
 /** Candidates read per leg when measuring: as deep as any fusion tried and the deepest metric. */
@@ -50,8 +60,10 @@ export class Legs {
 
   async metrics(transform: QueryTransform | null, fusion: Fusion): Promise<MetricTable> {
     const dense = await this.denseFor(transform);
+    // A neighbour-boosted fusion compares candidates' embeddings, which the store returns (as in a live search).
+    const vectorOf = await poolEmbeddings({ vectorStore: this.store, userId: "bench", dense, lexical: this.lexical, fusion });
     return retrievalMetrics(
-      dense.map((d, i) => fusedRanking(d, this.lexical[i]!, fusion, legDepth)),
+      dense.map((d, i) => fusedRanking(d, this.lexical[i]!, fusion, legDepth, vectorOf)),
       this.queries.relevant,
       topK,
     ).metrics;

@@ -102,5 +102,9 @@ function normalizeScores(hits: readonly RankedHit[], method: "min-max" | "z-scor
 export function describeFusion(fusion: Fusion): string {
   if (fusion.method === "dense") return "dense search only";
   const tail = `weights dense ${fusion.weights.dense} / lexical ${fusion.weights.lexical}, top ${fusion.depth} per leg`;
-  return fusion.method === "rrf" ? `hybrid: RRF k=${fusion.k}, ${tail}` : `hybrid: ${fusion.normalization} weighted sum, ${tail}`;
+  if (fusion.method === "rrf") return `hybrid: RRF k=${fusion.k}, ${tail}`;
+  const boost = fusion.neighbors
+    ? `, neighbour boost ${fusion.neighbors.weight} x ${fusion.neighbors.count} nearest in the top ${fusion.neighbors.pool}`
+    : "";
+  return `hybrid: ${fusion.normalization} weighted sum, ${tail}${boost}`;
 }

@@ -22,5 +22,6 @@ export {
   type FusionScore,
   type LegRankings,
 } from "./fusion-selection.js";
-export { fusedSearch } from "./search-legs.js";
+export { fusedSearch, poolEmbeddings } from "./search-legs.js";
+export { boostByNeighbors, neighborsOf, withoutNeighbors, type Neighbors } from "./neighbor-boost.js";
 export { copiedPhraseShare, isCopiedQuestion, copiedPhraseThreshold, uncopiedRows } from "./copied-questions.js";

@@ -3,8 +3,10 @@ import { LocalDeepMemory } from "@zip/deep-memory-engine";
 import { InMemoryTrainingStore } from "../adapters/training-store/in-memory-training-store.js";
 import { InMemoryVectorStore, type InMemoryVectorStoreOptions } from "../adapters/vector-store/in-memory-vector-store.js";
 import type { DeepMemoryEngine } from "../ports/deep-memory-engine.js";
+import type { VectorStore } from "../ports/vector-store.js";
 import { defaultHybridFusion } from "../retrieval/fusion.js";
 import { copiedQuestionsFusion } from "../retrieval/fusion-selection.js";
+import { withoutNeighbors } from "../retrieval/neighbor-boost.js";
 import { identityEngine } from "../test-utils/engines.js";
 import { ScriptedGenerator, syntheticCorpus } from "../test-utils/synthetic.js";
 import { DeepMemoryTrainer } from "./deep-memory-trainer.js";
@@ -19,7 +21,15 @@ const pad = (i: number) => `chunk-${String(i).padStart(4, "0")}`;
  * it, from the question's text ("What does chunk-0007 say about aspect 3?").
  */
 
-function setup(options: { namedShare: number; store?: InMemoryVectorStoreOptions; chunks?: number; engine?: DeepMemoryEngine; copiedShare?: number }) {
+function setup(options: {
+  namedShare: number;
+  store?: InMemoryVectorStoreOptions;
+  chunks?: number;
+  engine?: DeepMemoryEngine;
+  copiedShare?: number;
+  /** A store that cannot return embeddings (no `getEmbeddings`). */
+  noEmbeddings?: boolean;
+}) {
   const chunks = options.chunks ?? 80;
   const corpus = syntheticCorpus({ chunks, dims: 24, seed: 5 });
   // A chunk "copied" into its questions holds their text, as a sentence pseudo-query is a sentence of its chunk.
@@ -28,7 +38,10 @@ function setup(options: { namedShare: number; store?: InMemoryVectorStoreOptions
     ...d,
     text: i < chunks * (options.copiedShare ?? 0) ? copiedText(d.id) : i < chunks * options.namedShare ? `${d.id.slice(6)} field notes` : `field notes number ${i}`,
   }));
-  const vectorStore = new InMemoryVectorStore(documents, options.store);
+  const inMemory = new InMemoryVectorStore(documents, options.store);
+  const vectorStore: VectorStore = options.noEmbeddings
+    ? { listChunks: (i) => inMemory.listChunks(i), search: (i) => inMemory.search(i), textSearch: (i) => inMemory.textSearch!(i) }
+    : inMemory;
   const store = new InMemoryTrainingStore();
   const trainer = new DeepMemoryTrainer({
     vectorStore,
@@ -176,6 +189,16 @@ describe("hybrid search with deep memory", () => {
     // questions are copied (LocalDeepMemory then learns the question memory alone).
     expect(calls).toEqual([{ queries: metrics.trainPairs, validation: 0, copiedQuestions: true }]);
     expect(metrics.training).toMatchObject({ epochs: 0, bestEpoch: 0 });
+  });
+
+  it("leaves the copied questions' neighbour boost out on a store that cannot return embeddings", async () => {
+    const { trainer, store, corpus } = setup({ namedShare: 0, copiedShare: 1, noEmbeddings: true });
+    const { runId, metrics } = await trained(trainer, store);
+    expect(copiedQuestionsFusion).toHaveProperty("neighbors");
+    expect(metrics.retrieval!.withModel).toEqual(withoutNeighbors(copiedQuestionsFusion));
+    // Evaluating the model searches as live search would on this store: without the boost, not failing for want of it.
+    const result = await trainer.evaluate({ userId, runId, queries: [corpus.questionFor(pad(1), 9)], relevance: [[[pad(1), 1]]], topK: [10] });
+    expect(result.queryCount).toBe(1);
   });
 
   it("judges on the held-out questions not copied from their chunks where copies are the majority", async () => {

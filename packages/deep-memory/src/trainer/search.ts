@@ -8,6 +8,7 @@ import type { TrainerContext } from "./context.js";
 import { embedQueries } from "./corpus.js";
 import type { ModelCache } from "./model-cache.js";
 import { defaultHybridFusion, denseOnly, type Fusion } from "../retrieval/fusion.js";
+import { withoutNeighbors } from "../retrieval/neighbor-boost.js";
 import { fusedSearch } from "../retrieval/search-legs.js";
 import { evaluateInputSchema, searchInputSchema, type EvaluateInput, type SearchInput } from "./options.js";
 import { evaluateWithStore } from "./training.js";
@@ -141,9 +142,14 @@ export class Retrieval {
     return "reason" in loaded ? loaded : { ...loaded, modelRunId };
   }
 
-  /** A hybrid fusion needs keyword search: on a store without it (any more) the model searches dense-only. */
+  /**
+   * A hybrid fusion needs keyword search: on a store without it (any more) the model searches dense-only. A neighbour
+   * boost needs the chunks' embeddings: on a store without `getEmbeddings` it is left out.
+   */
   applicable(fusion: Fusion): Fusion {
-    return fusion.method !== "dense" && !this.ctx.config.vectorStore.textSearch ? denseOnly : fusion;
+    const { vectorStore } = this.ctx.config;
+    if (fusion.method !== "dense" && !vectorStore.textSearch) return denseOnly;
+    return vectorStore.getEmbeddings ? fusion : withoutNeighbors(fusion);
   }
 
   private async loadModel(userId: string, runId: string): Promise<LoadedModel | { reason: string }> {

@@ -10,7 +10,8 @@ import type { VectorStore } from "../ports/vector-store.js";
 import { defaultHybridFusion, denseOnly, type Fusion } from "../retrieval/fusion.js";
 import { candidateDepth, chooseFusion, copiedQuestionsFusion, fusedRanking, fusionCandidates } from "../retrieval/fusion-selection.js";
 import { isCopiedQuestion, uncopiedRows } from "../retrieval/copied-questions.js";
-import { searchLegs } from "../retrieval/search-legs.js";
+import { withoutNeighbors } from "../retrieval/neighbor-boost.js";
+import { poolEmbeddings, searchLegs } from "../retrieval/search-legs.js";
 import { embedQueries, type EmbeddingCache } from "./corpus.js";
 import type { ResolvedTrainerOptions } from "./options.js";
 import { abortable } from "../shared/abortable.js";
@@ -153,7 +154,10 @@ export async function trainAndEvaluate(input: {
   const depth = Math.max(100, candidateDepth(candidates, 10));
 
   // The fusion search applies with the model, chosen on validation questions the engine never trained on.
-  let choice: Awaited<ReturnType<typeof chooseFusion>> = { fusion: tooFewToChoose ? copiedQuestionsFusion : denseOnly, scores: [] };
+  // Its neighbour boost compares candidates' embeddings: a store that cannot return them searches without it.
+  const copiedFusion = input.vectorStore.getEmbeddings ? copiedQuestionsFusion : withoutNeighbors(copiedQuestionsFusion);
+  const vectorOf = (id: string) => corpus[corpusIndex.get(id) ?? -1];
+  let choice: Awaited<ReturnType<typeof chooseFusion>> = { fusion: tooFewToChoose ? copiedFusion : denseOnly, scores: [] };
   if (lexical && validation.length) {
     const legs = await searchLegs({
       vectorStore: input.vectorStore,
@@ -166,7 +170,7 @@ export async function trainAndEvaluate(input: {
       signal,
     });
     const relevant = choosing.map((i) => new Set(validation[i]!.chunkIds));
-    choice = await chooseFusion({ dense: legs.tuned!, lexical: legs.lexical!, relevant, candidates });
+    choice = await chooseFusion({ dense: legs.tuned!, lexical: legs.lexical!, relevant, candidates, vectorOf });
   }
 
   // The fusion is chosen; the validation questions have nothing left to choose, so with few questions the engine
@@ -215,7 +219,7 @@ export async function trainAndEvaluate(input: {
   const topK = [1, 3, 5, 10, 50, 100];
   const table = (dense: SearchHit[][], fusion: Fusion) =>
     retrievalMetrics(
-      dense.map((d, i) => fusedRanking(d, heldOutLegs.lexical?.[i] ?? [], fusion, depth)),
+      dense.map((d, i) => fusedRanking(d, heldOutLegs.lexical?.[i] ?? [], fusion, depth, vectorOf)),
       relevant,
       topK,
     );
@@ -333,7 +337,8 @@ export async function evaluateWithStore(input: {
     ...(input.signal ? { signal: input.signal } : {}),
     ...(input.onProgress ? { onProgress: input.onProgress } : {}),
   });
-  const ranked = (dense: SearchHit[][], fusion: Fusion) => dense.map((d, i) => fusedRanking(d, legs.lexical?.[i] ?? [], fusion, k));
+  const vectorOf = await poolEmbeddings({ vectorStore: input.vectorStore, userId: input.userId, dense: legs.tuned!, lexical: legs.lexical, fusion: input.fusion, ...(input.signal ? { signal: input.signal } : {}) });
+  const ranked = (dense: SearchHit[][], fusion: Fusion) => dense.map((d, i) => fusedRanking(d, legs.lexical?.[i] ?? [], fusion, k, vectorOf));
   const a = retrievalMetrics(ranked(legs.tuned!, input.fusion), input.relevant, input.topK);
   const b = retrievalMetrics(ranked(legs.plain, plainFusion), input.relevant, input.topK);
   return { withModel: a.metrics, withoutModel: b.metrics, queryCount: a.queryCount, topK: [...input.topK] };

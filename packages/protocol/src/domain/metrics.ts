@@ -9,11 +9,24 @@ const weightsSchema = z
   .refine((w) => w.dense + w.lexical > 0, "at least one weight must be above 0");
 
 /**
+ * The neighbour boost, a second pass over a weighted fusion's top `pool`
+ * chunks: each gains `weight` times the mean fused score (min-max scaled over
+ * the pool) of its `count` most similar chunks in the pool, weighted by their
+ * cosine similarity. Chunks on one subject lift each other (the cluster
+ * hypothesis); it needs the store's `getEmbeddings`.
+ */
+export const neighborsSchema = z
+  .object({ count: z.number().int().min(1).max(50), weight: z.number().positive().max(10), pool: z.number().int().min(2).max(1000) })
+  .strict();
+export type Neighbors = z.infer<typeof neighborsSchema>;
+
+/**
  * How dense (vector) and lexical (keyword) rankings are combined. `dense`
  * uses the vector leg alone. `rrf` is reciprocal-rank fusion: each leg adds
  * weight / (k + rank), so only ranks matter (equal scores share a rank). `weighted` adds each leg's
  * scores after normalising them per query over its own candidates (min-max
- * to [0, 1], or z-score), which lets a confident leg count for more.
+ * to [0, 1], or z-score), which lets a confident leg count for more, and may
+ * boost chunks by their neighbours' scores (`neighbors`).
  */
 export const fusionSchema = z.discriminatedUnion("method", [
   z.object({ method: z.literal("dense") }).strict(),
@@ -24,6 +37,7 @@ export const fusionSchema = z.discriminatedUnion("method", [
       normalization: z.enum(["min-max", "z-score"]),
       weights: weightsSchema,
       depth: depthSchema,
+      neighbors: neighborsSchema.optional(),
     })
     .strict(),
 ]);
@@ -76,7 +90,8 @@ export const retrievalReportSchema = z.object({
    * of them. Such questions cannot choose a fusion: the others chose it
    * (`validationQuestions`), or, too few, none was held back
    * (`validationQuestions` 0) and `withModel` is the fixed fusion for this
-   * case (a z-score weighted sum 1/1, top 100: `copiedQuestionsFusion`).
+   * case (a z-score weighted sum 1/1, top 100, with a neighbour boost where
+   * the store has `getEmbeddings`: `copiedQuestionsFusion`).
    */
   copiedValidationQuestions: z.number().int().nonnegative().optional(),
   /** The best fusion's validation scores first, then the best others (at most 5 in all). */
