@@ -3,12 +3,13 @@
  * training question, which the LLM-free path never sees, plus the set's own
  * dev split; test printed for the record only): each of the fused top `pool`
  * chunks gains `weight` x the cosine-weighted mean score of its `count` most
- * similar chunks in the pool. For plain search and the LLM-free model (the
+ * similar chunks in the pool (pools 30, 50 and 100 by default). For plain search and the LLM-free model (the
  * question memory learned from sentence pseudo-queries, as the trainer makes
  * it), on the z-score sum 1/1 and on RRF k=60. With --trained, the model is
  * trained on 80% of the real training questions and the other 20% are dev.
  *
  *   tsx --conditions=@zip/source bench/src/neighbor-boost-explore.ts <beir-dir> [--dev-fraction 1] [--seed 42] [--trained]
+ *       [--pools 30,50,100]
  *
  * Results and the setting chosen: docs/hybrid-search.md. Embeddings come from the bench's cache.
  */
@@ -20,7 +21,10 @@ import { sharedFlags } from "./bench-options.js";
 import { openExplore, pseudoQueryVectors, sentenceMemoryModel } from "./explore-data.js";
 import { Legs, legDepth, topK } from "./retrieval-eval.js";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { ...sharedFlags, trained: { type: "boolean", default: false } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { ...sharedFlags, trained: { type: "boolean", default: false }, pools: { type: "string", default: "30,50,100" } },
+});
 const log = (m: string) => console.error(`[neighbor-boost ${new Date().toISOString().slice(11, 19)}] ${m}`);
 const fmt = (t: MetricTable) => `${(t["recall@10"] ?? 0).toFixed(3)} / ${(t["ndcg@10"] ?? 0).toFixed(3)} / r5 ${(t["recall@5"] ?? 0).toFixed(3)}`;
 const zscore11 = withoutNeighbors(copiedQuestionsFusion);
@@ -58,7 +62,7 @@ async function main() {
   for (const [who, transform] of models) {
     for (const [name, base] of [["z-score 1/1", zscore11], ["RRF k=60", defaultHybridFusion]] as const) {
       const boosts: [string, Neighbors | null][] = [["no boost", null]];
-      for (const pool of [30, 100]) for (const count of [2, 3, 5]) for (const weight of [0.25, 0.5, 0.75]) boosts.push([`pool ${pool}, count ${count}, weight ${weight}`, { count, weight, pool }]);
+      for (const pool of values.pools.split(",").map(Number)) for (const count of [2, 3, 5]) for (const weight of [0.25, 0.5, 0.75]) boosts.push([`pool ${pool}, count ${count}, weight ${weight}`, { count, weight, pool }]);
       for (const [label, neighbors] of boosts) {
         const cells: string[] = [];
         for (const { queries, legs } of sets) {
