@@ -74,7 +74,7 @@ export function fusedRanking(
     // As a live search (fusedSearch): the fused top max(k, pool), its pool boosted, then the top k.
     if (!vectorOf) throw new Error("fusedRanking: a fusion with a neighbour boost needs the chunks' embeddings (vectorOf)");
     const fused = fuseRankings(dense, lexical, fusion, Math.max(k, neighbors.pool));
-    return boostByNeighbors(fused, neighbors, vectorOf, k)
+    return boostByNeighbors(fused, neighbors, vectorOf)
       .slice(0, k)
       .map((h) => h.id);
   }

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { fusionSchema, type Fusion } from "@zip/deep-memory-protocol";
 import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-store.js";
 import type { SearchHit } from "../domain/chunk.js";
-import { mulberry32 } from "../shared/random.js";
 import type { VectorStore } from "../ports/vector-store.js";
 import { describeFusion } from "./fusion.js";
 import { copiedQuestionsFusion, fusedRanking } from "./fusion-selection.js";
@@ -72,16 +71,6 @@ describe("boostByNeighbors", () => {
     expect(boostByNeighbors(hits, boost, scaled).map((h) => h.id)).toEqual(boostByNeighbors(hits, boost, vectorOf).map((h) => h.id));
   });
 
-  it("returns exactly the full ranking's best `top` when asked for only those", () => {
-    const random = mulberry32(7);
-    for (let trial = 0; trial < 20; trial++) {
-      const many = new Map(Array.from({ length: 60 }, (_, i) => [`h${i}`, Float32Array.from({ length: 8 }, () => random() - 0.5)]));
-      const hits = [...many.keys()].map((id) => ({ id, score: random() * 4 })).sort((x, y) => y.score - x.score);
-      const settings = { count: 1 + Math.floor(random() * 5), weight: 0.1 + random(), pool: 20 + Math.floor(random() * 40) };
-      const full = boostByNeighbors(hits, settings, (id) => many.get(id));
-      for (const top of [1, 3, 10, 19]) expect(boostByNeighbors(hits, settings, (id) => many.get(id), top)).toEqual(full.slice(0, top));
-    }
-  });
 });
 
 describe("fusions with a neighbour boost", () => {

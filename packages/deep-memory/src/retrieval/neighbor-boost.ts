@@ -1,3 +1,4 @@
+import { matmulTransB } from "@zip/deep-memory-engine";
 import type { Fusion } from "@zip/deep-memory-protocol";
 import type { RankedHit } from "./fusion.js";
 
@@ -21,17 +22,8 @@ export function withoutNeighbors(fusion: Fusion): Fusion {
  * members' scores, all min-max scaled over the pool; hits below the pool keep
  * their order after it (scaled the same way, so at most 0). A hit without a
  * vector neither gains nor lends. Returns new objects carrying the new score.
- *
- * With `top` (a live search's k, below the pool), only the best `top` are
- * returned, in the same order: pool members that could not reach them even
- * with the largest boost are never compared, which saves most of the work.
  */
-export function boostByNeighbors<T extends RankedHit>(
-  hits: readonly T[],
-  neighbors: Neighbors,
-  vectorOf: (id: string) => Float32Array | undefined,
-  top?: number,
-): T[] {
+export function boostByNeighbors<T extends RankedHit>(hits: readonly T[], neighbors: Neighbors, vectorOf: (id: string) => Float32Array | undefined): T[] {
   const pool = hits.slice(0, neighbors.pool);
   if (pool.length < 2) return [...hits];
   const min = Math.min(...pool.map((h) => h.score));
@@ -39,42 +31,31 @@ export function boostByNeighbors<T extends RankedHit>(
   const scale = (score: number) => (range > 0 ? (score - min) / range : 1);
   const scaled = pool.map((h) => scale(h.score));
   const n = pool.length;
-  // The pool's vectors packed unit-length into one array (norms divided out, whatever the store keeps), so a cosine
-  // is one tight dot-product loop; a hit without a vector (or of another size) is left out of every comparison.
+  // The pool's vectors packed unit-length (norms divided out, whatever the store keeps), so one matrix product on the
+  // engine's SIMD kernel gives every cosine; a hit without a vector (or of another size) is left out of comparisons.
   const given = pool.map((h) => vectorOf(h.id));
   const dims = given.find((v) => v !== undefined)?.length ?? 0;
   const has = given.map((v) => v !== undefined && v.length === dims && dims > 0);
   const flat = new Float32Array(n * dims);
   given.forEach((v, a) => {
     if (!has[a]) return;
-    const norm = Math.sqrt(dotAt(v!, 0, v!, 0, dims)) || 1;
+    let norm = 0;
+    for (let i = 0; i < dims; i++) norm += v![i]! * v![i]!;
+    norm = Math.sqrt(norm) || 1;
     for (let i = 0; i < dims; i++) flat[a * dims + i] = v![i]! / norm;
   });
-  // Only members that could reach the best `top` (their scaled score plus the largest boost reaches the top-th scaled
-  // score, which the top-th boosted score is at least) need their neighbours; the others only lend.
-  const cut = top !== undefined && top < n ? [...scaled].sort((x, y) => y - x)[top - 1]! - neighbors.weight : -Infinity;
-  const ranked = pool.map((_, a) => a).filter((a) => scaled[a]! >= cut);
-  const sim = new Float64Array(n * n).fill(Number.NaN);
-  const cosine = (a: number, b: number) => {
-    let c = sim[a * n + b]!;
-    if (Number.isNaN(c)) {
-      c = dotAt(flat, a * dims, flat, b * dims, dims);
-      sim[a * n + b] = c;
-      sim[b * n + a] = c;
-    }
-    return c;
-  };
+  const cosines = new Float32Array(n * n);
+  if (dims > 0) matmulTransB(flat, flat, n, n, dims, cosines);
   // Each hit's `count` most similar others, kept in small sorted arrays (no per-pair allocation).
   const count = Math.min(neighbors.count, n - 1);
   const nearIdx = new Int32Array(count);
   const nearSim = new Float64Array(count);
-  const boosted = ranked.map((a) => {
-    const hit = pool[a]!;
+  const boosted = pool.map((hit, a) => {
     if (!has[a]) return { hit, score: scaled[a]!, order: a };
     let kept = 0;
     for (let b = 0; b < n; b++) {
       if (b === a || !has[b]) continue;
-      const c = cosine(a, b);
+      const c = cosines[a * n + b]!;
       if (kept === count && c <= nearSim[count - 1]!) continue;
       let at = kept < count ? kept++ : count - 1;
       while (at > 0 && nearSim[at - 1]! < c) {
@@ -97,24 +78,5 @@ export function boostByNeighbors<T extends RankedHit>(
     return { hit, score: scaled[a]! + neighbors.weight * (den > 0 ? num / den : 0), order: a };
   });
   boosted.sort((x, y) => y.score - x.score || x.order - y.order);
-  const head = boosted.map(({ hit, score }) => ({ ...hit, score }));
-  if (top !== undefined && top < n) return head.slice(0, top);
-  return [...head, ...hits.slice(neighbors.pool).map((hit) => ({ ...hit, score: Math.min(0, scale(hit.score)) }))];
-}
-
-/** The dot product of `length` values of `a` from `i` and of `b` from `j`, four at a time. */
-function dotAt(a: Float32Array, i: number, b: Float32Array, j: number, length: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let k = 0;
-  for (; k + 3 < length; k += 4) {
-    s0 += a[i + k]! * b[j + k]!;
-    s1 += a[i + k + 1]! * b[j + k + 1]!;
-    s2 += a[i + k + 2]! * b[j + k + 2]!;
-    s3 += a[i + k + 3]! * b[j + k + 3]!;
-  }
-  for (; k < length; k++) s0 += a[i + k]! * b[j + k]!;
-  return s0 + s1 + s2 + s3;
+  return [...boosted.map(({ hit, score }) => ({ ...hit, score })), ...hits.slice(neighbors.pool).map((hit) => ({ ...hit, score: Math.min(0, scale(hit.score)) }))];
 }

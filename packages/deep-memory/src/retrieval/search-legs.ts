@@ -36,7 +36,7 @@ export async function fusedSearch(input: {
   if (!neighbors) return fused;
   const ids = fused.slice(0, neighbors.pool).map((h) => h.id);
   const vectors = await vectorStore.getEmbeddings!({ userId, ids, ...(input.signal ? { signal: input.signal } : {}) });
-  return boostByNeighbors(fused, neighbors, (id) => vectors.get(id), k).slice(0, k);
+  return boostByNeighbors(fused, neighbors, (id) => vectors.get(id)).slice(0, k);
 }
 
 /** Each question's legs, as deep as asked: dense without and with the transform, and lexical where the store has it. */
