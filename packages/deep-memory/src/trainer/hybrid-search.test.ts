@@ -51,7 +51,7 @@ function setup(options: {
     engine: options.engine ?? new LocalDeepMemory(),
     options: { questionsPerChunk: 5, concurrency: 4 },
   });
-  return { corpus, trainer, store, chunks };
+  return { corpus, trainer, store, chunks, inMemory };
 }
 
 async function trained(trainer: DeepMemoryTrainer, store: InMemoryTrainingStore) {
@@ -199,6 +199,19 @@ describe("hybrid search with deep memory", () => {
     // Evaluating the model searches as live search would on this store: without the boost, not failing for want of it.
     const result = await trainer.evaluate({ userId, runId, queries: [corpus.questionFor(pad(1), 9)], relevance: [[[pad(1), 1]]], topK: [10] });
     expect(result.queryCount).toBe(1);
+  });
+
+  it("evaluates a model stored with the boost without it once its store cannot return embeddings", async () => {
+    const { trainer, store, corpus, inMemory } = setup({ namedShare: 0, copiedShare: 1 });
+    const { runId, metrics } = await trained(trainer, store);
+    expect(metrics.retrieval!.withModel).toEqual(copiedQuestionsFusion);
+    // The same runs served through a store adapter without getEmbeddings (another deployment of the same data).
+    const vectorStore: VectorStore = { listChunks: (i) => inMemory.listChunks(i), search: (i) => inMemory.search(i), textSearch: (i) => inMemory.textSearch!(i) };
+    const elsewhere = new DeepMemoryTrainer({ vectorStore, store, embedder: corpus.embedder, generator: new ScriptedGenerator(corpus.questionFor), engine: new LocalDeepMemory() });
+    const queries = [corpus.questionFor(pad(1), 9), corpus.questionFor(pad(2), 9)];
+    const relevance = [[[pad(1), 1]], [[pad(2), 1]]] as [string, number][][];
+    const boosted = await trainer.evaluate({ userId, runId, queries, relevance, topK: [10] });
+    expect(await elsewhere.evaluate({ userId, runId, queries, relevance, topK: [10] })).toMatchObject({ queryCount: boosted.queryCount });
   });
 
   it("judges on the held-out questions not copied from their chunks where copies are the majority", async () => {
