@@ -21,17 +21,19 @@ const vectors = new Map<string, Float32Array>([
 ]);
 const vectorOf = (id: string) => vectors.get(id);
 const boost = { count: 2, weight: 0.5, pool: 10 };
+/** A lone chunk scored best, a cluster of three just behind it, and two weak chunks near the lone one. */
+const clustered = [
+  { id: "lone", score: 3.0 },
+  { id: "a", score: 2.9 },
+  { id: "b", score: 2.0 },
+  { id: "c", score: 1.9 },
+  { id: "l1", score: 0.1 },
+  { id: "l2", score: 0 },
+];
 
 describe("boostByNeighbors", () => {
   it("lifts chunks whose most similar candidates also scored well above a slightly better one whose neighbours did not", () => {
-    const hits = [
-      { id: "lone", score: 3.0 },
-      { id: "a", score: 2.9 },
-      { id: "b", score: 2.0 },
-      { id: "c", score: 1.9 },
-      { id: "l1", score: 0.1 },
-      { id: "l2", score: 0 },
-    ];
+    const hits = clustered;
     const out = boostByNeighbors(hits, boost, vectorOf);
     expect(out.map((h) => h.id)).toEqual(["a", "b", "c", "lone", "l1", "l2"]);
     // Scores are the pool's min-max scaled fused scores plus the boost: "a" gains half its neighbours' (cosine-weighted) mean.
@@ -60,14 +62,7 @@ describe("boostByNeighbors", () => {
 
   it("measures similarity by cosine whatever length the store's vectors have", () => {
     const scaled = (id: string) => (id === "a" ? vectors.get(id)!.map((x) => x * 40) : vectors.get(id));
-    const hits = [
-      { id: "lone", score: 3.0 },
-      { id: "a", score: 2.9 },
-      { id: "b", score: 2.0 },
-      { id: "c", score: 1.9 },
-      { id: "l1", score: 0.1 },
-      { id: "l2", score: 0 },
-    ];
+    const hits = clustered;
     expect(boostByNeighbors(hits, boost, scaled).map((h) => h.id)).toEqual(boostByNeighbors(hits, boost, vectorOf).map((h) => h.id));
   });
 
@@ -102,14 +97,7 @@ describe("fusions with a neighbour boost", () => {
   });
 
   it("is searched without the boost on a store that cannot return embeddings", async () => {
-    const denseHits = [
-      { id: "lone", score: 3.0 },
-      { id: "a", score: 2.9 },
-      { id: "b", score: 2.0 },
-      { id: "c", score: 1.9 },
-      { id: "l1", score: 0.1 },
-      { id: "l2", score: 0 },
-    ].map((h) => ({ ...h, text: h.id }));
+    const denseHits = clustered.map((h) => ({ ...h, text: h.id }));
     const without: VectorStore = { listChunks: async () => ({ chunks: [], nextCursor: null }), search: async () => denseHits, textSearch: async () => [] };
     const withEmbeddings: VectorStore = { ...without, getEmbeddings: async ({ ids }) => new Map(ids.map((id) => [id, vectors.get(id)!])) };
     const args = { userId: "u", query: "q", embedding: at(0), k: 4 };

@@ -1,8 +1,7 @@
 import { http, HttpResponse } from "msw";
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { UpstreamError, ValidationError } from "../../errors/errors.js";
-import { DeepLakeVectorStore } from "./deeplake-vector-store.js";
+import { deeplakeEndpoint as ENDPOINT, mockDeepLakeQueryApi, testDeepLakeStore } from "./deeplake-query-api.test-support.js";
 
 /**
  * DeepLakeVectorStore.getEmbeddings against the managed Tensor Database's
@@ -11,15 +10,11 @@ import { DeepLakeVectorStore } from "./deeplake-vector-store.js";
  * evaluates the one TQL form getEmbeddings sends against a small dataset.
  */
 
-const ENDPOINT = "https://app.activeloop.ai/api/query/dataset/acme/support-docs";
-
 const dataset = Array.from({ length: 8 }, (_, i) => ({
   id: `doc-${i}`,
   metadata: { user_id: i % 2 === 0 ? "alice" : "bob" },
   embedding: [i / 8, 0.5 - i / 16, 0.1 * i, 1],
 }));
-
-const requests: string[] = [];
 
 /** `select id, embedding from (select * where (id == '..' or ...) [and metadata['k'] == '..'])`; else a 400 like a TQL syntax error. */
 function answer(query: string) {
@@ -35,30 +30,18 @@ function answer(query: string) {
   });
 }
 
-const server = setupServer(
-  http.post(ENDPOINT, async ({ request }) => {
-    const { query } = (await request.json()) as { query: string };
-    requests.push(query);
-    return answer(query);
-  }),
-);
-
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  server.resetHandlers();
-  requests.length = 0;
-});
-afterAll(() => server.close());
-
-const store = (options: Partial<ConstructorParameters<typeof DeepLakeVectorStore>[0]> = {}) =>
-  new DeepLakeVectorStore({ path: "hub://acme/support-docs", token: "al-test-token", retryDelayMs: 0, ...options });
+const api = mockDeepLakeQueryApi(answer);
+const { server, requests } = api;
+/** The TQL of each request so far. */
+const queries = () => requests.map((r) => r.query);
+const store = (options: Parameters<typeof testDeepLakeStore>[1] = {}) => testDeepLakeStore("al-test-token", options);
 const scoped = () => store({ filter: (userId) => ({ user_id: userId }) });
 const vector = (i: number) => Float32Array.from(dataset[i]!.embedding);
 
 describe("DeepLakeVectorStore getEmbeddings", () => {
   it("fetches the user's chunks' embeddings in one TQL query, leaving out ids it does not hold for that user", async () => {
     const found = await scoped().getEmbeddings({ userId: "alice", ids: ["doc-2", "doc-3", "doc-6", "missing"] });
-    expect(requests).toEqual([
+    expect(queries()).toEqual([
       "select id, embedding from (select * where (id == 'doc-2' or id == 'doc-3' or id == 'doc-6' or id == 'missing') " +
         "and metadata['user_id'] == 'alice')",
     ]);
@@ -70,7 +53,7 @@ describe("DeepLakeVectorStore getEmbeddings", () => {
 
   it("matches ids alone without the filter option, asking for each id once", async () => {
     const found = await store().getEmbeddings({ userId: "anyone", ids: ["doc-1", "doc-0", "doc-1"] });
-    expect(requests).toEqual(["select id, embedding from (select * where (id == 'doc-1' or id == 'doc-0'))"]);
+    expect(queries()).toEqual(["select id, embedding from (select * where (id == 'doc-1' or id == 'doc-0'))"]);
     expect(found).toEqual(
       new Map([
         ["doc-1", vector(1)],
@@ -87,7 +70,7 @@ describe("DeepLakeVectorStore getEmbeddings", () => {
   it("never puts an id that could end its TQL literal into the query", async () => {
     const hostile = ["doc-0') or (id != '", "doc-2'", "back\\slash", "new\nline"];
     const found = await scoped().getEmbeddings({ userId: "alice", ids: [...hostile, "doc-4"] });
-    expect(requests).toEqual(["select id, embedding from (select * where (id == 'doc-4') and metadata['user_id'] == 'alice')"]);
+    expect(queries()).toEqual(["select id, embedding from (select * where (id == 'doc-4') and metadata['user_id'] == 'alice')"]);
     expect([...found.keys()]).toEqual(["doc-4"]);
     requests.length = 0;
     expect(await scoped().getEmbeddings({ userId: "alice", ids: hostile })).toEqual(new Map());

@@ -1,9 +1,9 @@
 import { http, HttpResponse } from "msw";
-import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { UpstreamError, ValidationError } from "../../errors/errors.js";
 import { allPages } from "../../test-utils/pages.js";
 import { DeepLakeVectorStore } from "./deeplake-vector-store.js";
+import { deeplakeEndpoint as ENDPOINT, mockDeepLakeQueryApi, testDeepLakeStore } from "./deeplake-query-api.test-support.js";
 
 /**
  * The managed Tensor Database's query API through msw: requests and answers
@@ -12,8 +12,6 @@ import { DeepLakeVectorStore } from "./deeplake-vector-store.js";
  * small dataset, so paging, filtering and ranking are really exercised.
  */
 
-const BASE = "https://app.activeloop.ai";
-const ENDPOINT = `${BASE}/api/query/dataset/acme/support-docs`;
 const TOKEN = "al-test-token";
 
 interface Sample {
@@ -53,7 +51,6 @@ function columns(tensors: string[], rows: { sample: Sample; index: number; score
   return { indices: rows.map((r) => r.index), data };
 }
 
-const requests: { query: string; headers: Headers }[] = [];
 
 /** Evaluates the store's two TQL shapes; anything else is a 400 like a TQL syntax error. */
 function answer(query: string) {
@@ -97,23 +94,8 @@ function answer(query: string) {
   return HttpResponse.json({ description: `Failed to parse query: ${query.slice(0, 40)}` }, { status: 400 });
 }
 
-const server = setupServer(
-  http.post(ENDPOINT, async ({ request }) => {
-    const { query } = (await request.json()) as { query: string };
-    requests.push({ query, headers: request.headers });
-    return answer(query);
-  }),
-);
-
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  server.resetHandlers();
-  requests.length = 0;
-});
-afterAll(() => server.close());
-
-const store = (options: Partial<ConstructorParameters<typeof DeepLakeVectorStore>[0]> = {}) =>
-  new DeepLakeVectorStore({ path: "hub://acme/support-docs", token: TOKEN, retryDelayMs: 0, ...options });
+const { server, requests } = mockDeepLakeQueryApi(answer);
+const store = (options: Parameters<typeof testDeepLakeStore>[1] = {}) => testDeepLakeStore(TOKEN, options);
 
 describe("DeepLakeVectorStore search", () => {
   it("sends the Python client's cosine TQL with the bearer token and provider header", async () => {
