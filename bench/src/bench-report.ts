@@ -87,7 +87,8 @@ export function printBenchReport(setup: BenchSetup, report: BenchReport): void {
     console.log(
       `\nHybrid search at ${scale.chunks} chunks (d=${scale.dimensions}, random vectors, ${scale.queries} queries, k=10, medians): dense ${scale.denseMs.toFixed(2)} ms; ` +
         `hybrid adds ${scale.addedMs.toFixed(2)} ms (dense leg to depth 100 +${scale.depthExtraMs.toFixed(2)}, BM25 top 100 ${scale.lexicalMs.toFixed(2)}, fusion ${scale.fuseMs.toFixed(3)}); end to end ${scale.hybridMs.toFixed(2)} ms; ` +
-        `with the depth's extra timed alone (+${scale.selectionExtraMs.toFixed(3)} ms) hybrid adds ${scale.addedIsolatedMs.toFixed(2)} ms`,
+        `with the depth's extra timed alone (+${scale.selectionExtraMs.toFixed(3)} ms) hybrid adds ${scale.addedIsolatedMs.toFixed(2)} ms; ` +
+        `the LLM-free path's neighbour boost (top 100) ${scale.neighborBoostMs.toFixed(2)} ms more`,
     );
   }
   if (report.engineSpeed.length) printSpeed(report.engineSpeed);
