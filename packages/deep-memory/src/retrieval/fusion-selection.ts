@@ -1,3 +1,4 @@
+import { ValidationError } from "../errors/errors.js";
 import { ndcgAt } from "../evaluation/metrics.js";
 import { defaultHybridFusion, denseOnly, fuseRankings, legDepth, type Fusion, type RankedHit } from "./fusion.js";
 import { boostByNeighbors, neighborsOf } from "./neighbor-boost.js";
@@ -72,7 +73,7 @@ export function fusedRanking(
   const neighbors = neighborsOf(fusion);
   if (neighbors) {
     // As a live search (fusedSearch): the fused top max(k, pool), its pool boosted, then the top k.
-    if (!vectorOf) throw new Error("fusedRanking: a fusion with a neighbour boost needs the chunks' embeddings (vectorOf)");
+    if (!vectorOf) throw new ValidationError("fusedRanking: a fusion with a neighbour boost needs the chunks' embeddings (vectorOf)");
     const fused = fuseRankings(dense, lexical, fusion, Math.max(k, neighbors.pool));
     return boostByNeighbors(fused, neighbors, vectorOf)
       .slice(0, k)

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fusionSchema, type Fusion } from "@zip/deep-memory-protocol";
 import { InMemoryVectorStore } from "../adapters/vector-store/in-memory-vector-store.js";
 import type { SearchHit } from "../domain/chunk.js";
+import { ValidationError } from "../errors/errors.js";
 import type { VectorStore } from "../ports/vector-store.js";
 import { describeFusion } from "./fusion.js";
 import { copiedQuestionsFusion, fusedRanking } from "./fusion-selection.js";
@@ -93,7 +94,7 @@ describe("fusions with a neighbour boost", () => {
     const legs = await store.search({ userId: "u", embedding: at(45), k: 10 });
     const lookup = await poolEmbeddings({ vectorStore: store, userId: "u", dense: [legs], lexical: [[]], fusion });
     expect(fusedRanking(legs, [], fusion, 3, lookup)).toEqual(live.map((h) => h.id));
-    expect(() => fusedRanking(dense, [], fusion, 3)).toThrow(/embeddings/);
+    expect(() => fusedRanking(dense, [], fusion, 3)).toThrow(ValidationError);
   });
 
   it("is searched without the boost on a store that cannot return embeddings", async () => {

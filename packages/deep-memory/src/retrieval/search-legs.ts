@@ -3,6 +3,7 @@ import type { QueryTransform } from "../ports/deep-memory-engine.js";
 import type { VectorStore } from "../ports/vector-store.js";
 import { fuseRankings, legDepth, type Fusion, type RankedHit } from "./fusion.js";
 import { boostByNeighbors, neighborsOf } from "./neighbor-boost.js";
+import { ValidationError } from "../errors/errors.js";
 import { eventLoopYielder } from "../shared/event-loop.js";
 
 /**
@@ -96,7 +97,7 @@ export async function poolEmbeddings(input: {
   const neighbors = neighborsOf(input.fusion);
   if (!neighbors) return undefined;
   const { vectorStore, userId, signal } = input;
-  if (!vectorStore.getEmbeddings) throw new Error("poolEmbeddings: the vector store has no getEmbeddings");
+  if (!vectorStore.getEmbeddings) throw new ValidationError("poolEmbeddings: a fusion with a neighbour boost needs a vector store with getEmbeddings");
   const vectors = new Map<string, Float32Array>();
   for (let q = 0; q < input.dense.length; q++) {
     signal?.throwIfAborted();

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mulberry32, randomUnit } from "../../test-utils/synthetic.js";
+import { ValidationError } from "../../errors/errors.js";
 import { InMemoryVectorStore, type InMemoryDocument } from "./in-memory-vector-store.js";
 
 function docs(n: number, dims = 16, seed = 3): InMemoryDocument[] {
@@ -76,6 +77,7 @@ describe("InMemoryVectorStore", () => {
     expect([x! / y!, Math.hypot(x!, y!)].map((v) => Number(v.toFixed(6)))).toEqual([0.25, 1]);
     expect([...(await store.getEmbeddings({ userId: "bob", ids: ["mine", "shared"] })).keys()]).toEqual(["shared"]);
     expect((await store.getEmbeddings({ userId: "bob", ids: [] })).size).toBe(0);
+    await expect(store.getEmbeddings({ userId: "bob", ids: "shared" as never })).rejects.toBeInstanceOf(ValidationError);
   });
 
   it("replaces documents by id and rejects vectors of another size", async () => {

@@ -158,6 +158,7 @@ export class InMemoryVectorStore implements VectorStore {
   }
 
   async getEmbeddings(input: GetEmbeddingsInput): Promise<Map<string, Float32Array>> {
+    if (!Array.isArray(input.ids) || !input.ids.every((id) => typeof id === "string")) throw new ValidationError("ids must be an array of strings");
     const out = new Map<string, Float32Array>();
     for (const id of input.ids) {
       const r = this.index.get(id);
