@@ -12,13 +12,11 @@
  */
 import { parseArgs } from "node:util";
 import { InMemoryVectorStore, type MetricTable } from "@zip/deep-memory";
-import { copiedQuestionsFusion as boostedCopiedFusion, withoutNeighbors, defaultHybridFusion } from "@zip/deep-memory/retrieval";
+import { defaultHybridFusion } from "@zip/deep-memory/retrieval";
+import { zScore11 } from "./explore-fusion.js";
 import { openExplore, pseudoQueryVectors, sentenceMemoryModel } from "./explore-data.js";
 import { sharedFlags } from "./bench-options.js";
 import { Legs } from "./retrieval-eval.js";
-
-/** The z-score sum 1/1 these measurements were made with, without the neighbour boost copiedQuestionsFusion has since gained. */
-const copiedQuestionsFusion = withoutNeighbors(boostedCopiedFusion);
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { ...sharedFlags } });
 const fmt = (t: MetricTable) => `${(t["recall@10"] ?? 0).toFixed(3)}/${(t["ndcg@10"] ?? 0).toFixed(3)}`;
@@ -35,7 +33,7 @@ async function main() {
     const cells: string[] = [];
     for (const [qids, qrels] of [[devIds, devQrels], [testIds, data.qrels.test!]] as const) {
       const legs = await Legs.open(store, querySet(qids, qrels));
-      cells.push([fmt(legs.lexicalMetrics()), fmt(await legs.metrics(null, defaultHybridFusion)), fmt(await legs.metrics(null, copiedQuestionsFusion)), fmt(await legs.metrics(t, copiedQuestionsFusion))].join(" "));
+      cells.push([fmt(legs.lexicalMetrics()), fmt(await legs.metrics(null, defaultHybridFusion)), fmt(await legs.metrics(null, zScore11)), fmt(await legs.metrics(t, zScore11))].join(" "));
     }
     console.log(`k1 ${k1} b ${b}`.padEnd(16) + cells.join(" | "));
   }

@@ -13,11 +13,8 @@ import type { MetricTable, QueryTransform } from "@zip/deep-memory";
 import { normalize } from "@zip/deep-memory/evaluation";
 import { sharedFlags } from "./bench-options.js";
 import { openExplore } from "./explore-data.js";
+import { zScore11 } from "./explore-fusion.js";
 import { defaultHybridFusion, denseOnly, Legs } from "./retrieval-eval.js";
-import { copiedQuestionsFusion, withoutNeighbors } from "@zip/deep-memory/retrieval";
-
-/** The z-score sum 1/1 these measurements were made with, without the neighbour boost copiedQuestionsFusion has since gained. */
-const zscore11 = withoutNeighbors(copiedQuestionsFusion);
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { ...sharedFlags } });
 const fmt = (t: MetricTable) => `${(t["recall@10"] ?? 0).toFixed(3)} / ${(t["ndcg@10"] ?? 0).toFixed(3)}`;
@@ -78,7 +75,7 @@ async function main() {
   console.log(`\n${data.name}: ${devIds.length} dev questions, ${testIds.length} test; recall@10 / nDCG@10 dense | RRF k=60 | z-score 1/1 (dev || test, test for the record only)`);
   for (const [name, t] of rows) {
     const cells = [];
-    for (const legs of [dev, test]) cells.push([denseOnly, defaultHybridFusion, zscore11].map(async (f) => fmt(await legs.metrics(t, f))));
+    for (const legs of [dev, test]) cells.push([denseOnly, defaultHybridFusion, zScore11].map(async (f) => fmt(await legs.metrics(t, f))));
     const [a, b] = [await Promise.all(cells[0]!), await Promise.all(cells[1]!)];
     console.log(`${name.padEnd(28)} | ${a.join(" | ")} || ${b.join(" | ")}`);
   }

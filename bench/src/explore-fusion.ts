@@ -4,7 +4,14 @@
  * fusion.ts. No keyword-leg anchor: every leg here is read to full depth.
  */
 import type { SearchHit } from "@zip/deep-memory";
+import { copiedQuestionsFusion, withoutNeighbors } from "@zip/deep-memory/retrieval";
 import { legDepth } from "./retrieval-eval.js";
+
+/**
+ * The z-score weighted sum 1/1, top 100 per leg: copiedQuestionsFusion without the neighbour boost it gained later,
+ * the fusion the exploration scripts' earlier measurements were made with.
+ */
+export const zScore11 = withoutNeighbors(copiedQuestionsFusion);
 
 function zscores(hits: readonly SearchHit[]): Map<string, number> {
   const s = hits.map((h) => h.score);

@@ -19,13 +19,11 @@
 import { parseArgs } from "node:util";
 import type { MetricTable, QueryTransform, SearchHit } from "@zip/deep-memory";
 import { dot, normalize, retrievalMetrics } from "@zip/deep-memory/evaluation";
-import { copiedQuestionsFusion as boostedCopiedFusion, withoutNeighbors, defaultHybridFusion, fusedRanking } from "@zip/deep-memory/retrieval";
+import { defaultHybridFusion, fusedRanking } from "@zip/deep-memory/retrieval";
+import { zScore11 } from "./explore-fusion.js";
 import { sharedFlags } from "./bench-options.js";
 import { openExplore, pseudoQueryVectors, sentenceMemoryModel } from "./explore-data.js";
 import { Legs, legDepth, topK, type QuerySet } from "./retrieval-eval.js";
-
-/** The z-score sum 1/1 these measurements were made with, without the neighbour boost copiedQuestionsFusion has since gained. */
-const copiedQuestionsFusion = withoutNeighbors(boostedCopiedFusion);
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -84,7 +82,7 @@ async function main() {
     for (const { queries, legs, bm25 } of sets) {
       const dense = await legs.denseFor(t);
       const add = (name: string, lists: string[][]) => rows.set(name, [...(rows.get(name) ?? []), fmt(retrievalMetrics(lists, queries.relevant, topK).metrics)]);
-      for (const [name, fusion] of [["RRF k=60", defaultHybridFusion], ["z-score 1/1", copiedQuestionsFusion]] as const)
+      for (const [name, fusion] of [["RRF k=60", defaultHybridFusion], ["z-score 1/1", zScore11]] as const)
         for (const m of [0, 1, 2, 3]) add(`${name}, reserve ${m}`, dense.map((d, i) => reserveTop(fusedRanking(d, legs.lexical[i]!, fusion, legDepth), d, legs.lexical[i]!, m)));
       for (const lexicalWeight of [0.75, 1, 1.25]) {
         add(`complete scores, z-score 1/${lexicalWeight}`, dense.map((d, i) => {

@@ -9,13 +9,11 @@
  */
 import { parseArgs } from "node:util";
 import type { MetricTable, QueryTransform } from "@zip/deep-memory";
-import { copiedQuestionsFusion, withoutNeighbors, englishTerms } from "@zip/deep-memory/retrieval";
+import { englishTerms } from "@zip/deep-memory/retrieval";
+import { zScore11 } from "./explore-fusion.js";
 import { sharedFlags } from "./bench-options.js";
 import { openExplore, pseudoQueryVectors, sentenceMemoryModel } from "./explore-data.js";
 import { Legs, type QuerySet } from "./retrieval-eval.js";
-
-/** The z-score sum 1/1 these measurements were made with, without the neighbour boost copiedQuestionsFusion has since gained. */
-const zscore11 = withoutNeighbors(copiedQuestionsFusion);
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -95,13 +93,13 @@ async function main() {
   }
   const legs = await Promise.all(sets.map(async ([, qs]) => Legs.open(store, qs)));
   console.log(`\n${data.name}: ${devIds.length} dev, ${testIds.length} test; z-score 1/1 recall@10 / nDCG@10 (dev | test, test for the record only)`);
-  console.log(`${"plain".padEnd(30)} | ${fmt(await legs[0]!.metrics(null, zscore11))} | ${fmt(await legs[1]!.metrics(null, zscore11))}`);
+  console.log(`${"plain".padEnd(30)} | ${fmt(await legs[0]!.metrics(null, zScore11))} | ${fmt(await legs[1]!.metrics(null, zScore11))}`);
   for (const weight of [0.25, 0.5, 1]) {
     for (const threshold of [-Infinity, 0.5, 0.6, 0.7, 0.8]) {
       const transform = engine.load(model);
       (transform as unknown as MemoryHandle).memory!.setPull(weight, threshold);
       const t: QueryTransform = transform;
-      console.log(`${`weight ${weight}, gate ${threshold}`.padEnd(30)} | ${fmt(await legs[0]!.metrics(t, zscore11))} | ${fmt(await legs[1]!.metrics(t, zscore11))}`);
+      console.log(`${`weight ${weight}, gate ${threshold}`.padEnd(30)} | ${fmt(await legs[0]!.metrics(t, zScore11))} | ${fmt(await legs[1]!.metrics(t, zScore11))}`);
     }
   }
 }

@@ -16,7 +16,8 @@
 import { parseArgs } from "node:util";
 import { LocalDeepMemory, type MetricTable, type QueryTransform } from "@zip/deep-memory";
 import { deterministicSplit, retrievalMetrics } from "@zip/deep-memory/evaluation";
-import { boostByNeighbors, copiedQuestionsFusion, defaultHybridFusion, fuseRankings, withoutNeighbors, type Neighbors } from "@zip/deep-memory/retrieval";
+import { boostByNeighbors, defaultHybridFusion, fuseRankings, type Neighbors } from "@zip/deep-memory/retrieval";
+import { zScore11 } from "./explore-fusion.js";
 import { sharedFlags } from "./bench-options.js";
 import { openExplore, pseudoQueryVectors, sentenceMemoryModel } from "./explore-data.js";
 import { Legs, legDepth, topK } from "./retrieval-eval.js";
@@ -27,7 +28,6 @@ const { values, positionals } = parseArgs({
 });
 const log = (m: string) => console.error(`[neighbor-boost ${new Date().toISOString().slice(11, 19)}] ${m}`);
 const fmt = (t: MetricTable) => `${(t["recall@10"] ?? 0).toFixed(3)} / ${(t["ndcg@10"] ?? 0).toFixed(3)} / r5 ${(t["recall@5"] ?? 0).toFixed(3)}`;
-const zscore11 = withoutNeighbors(copiedQuestionsFusion);
 
 async function main() {
   const { data, embedder, cacheDir, seed, explore, devIds: allDev } = await openExplore(positionals[0]!, values);
@@ -60,7 +60,7 @@ async function main() {
   }
   console.log(`\n${data.name}${values.trained ? " (trained)" : ""}: ${devIds.length} dev, ${testIds.length} test; recall@10 / nDCG@10 / recall@5 (dev | test)`);
   for (const [who, transform] of models) {
-    for (const [name, base] of [["z-score 1/1", zscore11], ["RRF k=60", defaultHybridFusion]] as const) {
+    for (const [name, base] of [["z-score 1/1", zScore11], ["RRF k=60", defaultHybridFusion]] as const) {
       const boosts: [string, Neighbors | null][] = [["no boost", null]];
       for (const pool of values.pools.split(",").map(Number)) for (const count of [2, 3, 5]) for (const weight of [0.25, 0.5, 0.75]) boosts.push([`pool ${pool}, count ${count}, weight ${weight}`, { count, weight, pool }]);
       for (const [label, neighbors] of boosts) {

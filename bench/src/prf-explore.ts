@@ -23,13 +23,10 @@
 import { parseArgs } from "node:util";
 import type { Fusion, QueryTransform, SearchHit } from "@zip/deep-memory";
 import { retrievalMetrics } from "@zip/deep-memory/evaluation";
-import { copiedQuestionsFusion as boostedCopiedFusion, withoutNeighbors, describeFusion, englishTerms, fusedRanking } from "@zip/deep-memory/retrieval";
+import { describeFusion, englishTerms, fusedRanking } from "@zip/deep-memory/retrieval";
 import { openExplore, pseudoQueryVectors, sentenceMemoryModel } from "./explore-data.js";
-import { fuseMany } from "./explore-fusion.js";
+import { fuseMany, zScore11 } from "./explore-fusion.js";
 import { defaultHybridFusion, Legs, legDepth, topK } from "./retrieval-eval.js";
-
-/** The z-score sum 1/1 these measurements were made with, without the neighbour boost copiedQuestionsFusion has since gained. */
-const copiedQuestionsFusion = withoutNeighbors(boostedCopiedFusion);
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -136,7 +133,7 @@ async function main() {
   console.log(`\n${data.name}: ${devIds.length} dev questions, ${testIds.length} test; recall@10 / nDCG@10 (dev | test, test for the record only)`);
   const fusions: [string, Fusion][] = [
     ...(values["z-only"] ? [] : ([["RRF k=60", defaultHybridFusion]] as [string, Fusion][])),
-    ["z-score 1/1", copiedQuestionsFusion],
+    ["z-score 1/1", zScore11],
   ];
   for (const [who, t] of [["plain", null], ...(transform ? [["model", transform]] : [])] as [string, QueryTransform | null][]) {
     for (const [name, f] of fusions) console.log(`${`${who} + ${name}`.padEnd(60)} | ${fmt(await sets.dev.metrics(t, f))} | ${fmt(await sets.test.metrics(t, f))}`);
@@ -148,7 +145,7 @@ async function main() {
             for (const legWeights of values["rm3-legs"] ? rm3LegWeights : [undefined]) {
               const how = legWeights ? `3 legs z-score 1/${legWeights[0]}/${legWeights[1]}` : "z-score 1/1";
               const row = `${who} + RM3 k ${k} query x${repeat} + ${terms} terms + ${how}`;
-              console.log(`${row.padEnd(60)} | ${fmt(await rm3(sets.dev, t, copiedQuestionsFusion, k, repeat, terms, legWeights))} | ${fmt(await rm3(sets.test, t, copiedQuestionsFusion, k, repeat, terms, legWeights))}`);
+              console.log(`${row.padEnd(60)} | ${fmt(await rm3(sets.dev, t, zScore11, k, repeat, terms, legWeights))} | ${fmt(await rm3(sets.test, t, zScore11, k, repeat, terms, legWeights))}`);
             }
       continue;
     }
@@ -159,7 +156,7 @@ async function main() {
           console.log(`${row.padEnd(60)} | ${fmt(await prf(sets.dev, t, f, f, beta, k))} | ${fmt(await prf(sets.test, t, f, f, beta, k))}`);
         }
   }
-  log(`done (${describeFusion(copiedQuestionsFusion)})`);
+  log(`done (${describeFusion(zScore11)})`);
 }
 
 main().catch((error) => {

@@ -17,14 +17,11 @@ import { parseArgs } from "node:util";
 import { AutoTokenizer } from "@huggingface/transformers";
 import type { MetricTable, SearchHit } from "@zip/deep-memory";
 import { retrievalMetrics } from "@zip/deep-memory/evaluation";
-import { copiedQuestionsFusion, withoutNeighbors, fuseRankings } from "@zip/deep-memory/retrieval";
+import { fuseRankings } from "@zip/deep-memory/retrieval";
 import { sharedFlags } from "./bench-options.js";
 import { openExplore, pseudoQueryVectors } from "./explore-data.js";
-import { fuseMany } from "./explore-fusion.js";
+import { fuseMany, zScore11 } from "./explore-fusion.js";
 import { Legs, legDepth, topK, type QuerySet } from "./retrieval-eval.js";
-
-/** The z-score sum 1/1 these measurements were made with, without the neighbour boost copiedQuestionsFusion has since gained. */
-const z11 = withoutNeighbors(copiedQuestionsFusion);
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { ...sharedFlags } });
 const log = (m: string) => console.error(`[sentence-leg ${new Date().toISOString().slice(11, 19)}] ${m}`);
@@ -103,8 +100,8 @@ async function main() {
     const rows: [string, string[][]][] = [
       ["dense (chunk)", doc.map((l) => l.map((h) => h.id))],
       ["sentence leg alone", sent.map((l) => l.map((h) => h.id))],
-      ["plain z-score 1/1 (chunk + keyword)", doc.map((d, i) => fuseRankings(d, lex[i]!, z11, 100).map((h) => h.id))],
-      ["sentence + keyword z 1/1", sent.map((s, i) => fuseRankings(s, lex[i]!, z11, 100).map((h) => h.id))],
+      ["plain z-score 1/1 (chunk + keyword)", doc.map((d, i) => fuseRankings(d, lex[i]!, zScore11, 100).map((h) => h.id))],
+      ["sentence + keyword z 1/1", sent.map((s, i) => fuseRankings(s, lex[i]!, zScore11, 100).map((h) => h.id))],
     ];
     for (const [label, mix] of [
       ["max(chunk, sentence)", (a: number, b: number) => Math.max(a, b)],
@@ -114,7 +111,7 @@ async function main() {
     ] as const) {
       const mixed = doc.map((d, i) => mixDense(d, sent[i]!, mix));
       rows.push([`dense = ${label}`, mixed.map((l) => l.map((h) => h.id))]);
-      rows.push([`dense = ${label}, + keyword z 1/1`, mixed.map((d, i) => fuseRankings(d, lex[i]!, z11, 100).map((h) => h.id))]);
+      rows.push([`dense = ${label}, + keyword z 1/1`, mixed.map((d, i) => fuseRankings(d, lex[i]!, zScore11, 100).map((h) => h.id))]);
     }
     for (const [wd, ws, wl] of [[1, 1, 1], [1, 0.5, 1], [0.5, 1, 1], [1, 1, 2], [1, 0.5, 1.5], [1, 0.25, 1], [1, 1, 1.5], [0.5, 0.5, 1]] as const) {
       rows.push([`3 legs z-score ${wd}/${ws}/${wl}`, doc.map((d, i) => fuseMany([{ hits: d, weight: wd }, { hits: sent[i]!, weight: ws }, { hits: lex[i]!, weight: wl }]))]);
@@ -127,7 +124,7 @@ async function main() {
     ] as const) {
       const mixed = doc.map((d, i) => mixDense(d, tailSent[i]!, mix));
       rows.push([`dense = ${label}`, mixed.map((l) => l.map((h) => h.id))]);
-      rows.push([`dense = ${label}, + keyword z 1/1`, mixed.map((d, i) => fuseRankings(d, lex[i]!, z11, 100).map((h) => h.id))]);
+      rows.push([`dense = ${label}, + keyword z 1/1`, mixed.map((d, i) => fuseRankings(d, lex[i]!, zScore11, 100).map((h) => h.id))]);
     }
     for (const [label, ranked] of rows) results.set(`${label}\t${name}`, [fmt(metrics(ranked))]);
     log(`${name}: ${qs.texts.length} questions scored`);
