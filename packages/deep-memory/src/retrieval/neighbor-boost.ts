@@ -1,5 +1,8 @@
 import { matmulTransB } from "@zip/deep-memory-engine";
 import type { Fusion } from "@zip/deep-memory-protocol";
+import type { VectorStore } from "../ports/vector-store.js";
+import { normalize } from "../evaluation/vector-math.js";
+import { denseOnly } from "./fusion.js";
 import type { RankedHit } from "./fusion.js";
 
 export type Neighbors = NonNullable<Extract<Fusion, { method: "weighted" }>["neighbors"]>;
@@ -14,6 +17,17 @@ export function withoutNeighbors(fusion: Fusion): Fusion {
   if (fusion.method !== "weighted" || !fusion.neighbors) return fusion;
   const { neighbors: _dropped, ...rest } = fusion;
   return rest;
+}
+
+/**
+ * What a search with `fusion` runs on this store (as `fusedSearch` does): a
+ * hybrid fusion needs keyword search (`textSearch`), else dense search only;
+ * a neighbour boost needs the chunks' embeddings (`getEmbeddings`), else it
+ * is left out.
+ */
+export function applicableFusion(fusion: Fusion, vectorStore: VectorStore): Fusion {
+  if (fusion.method !== "dense" && !vectorStore.textSearch) return denseOnly;
+  return vectorStore.getEmbeddings ? fusion : withoutNeighbors(fusion);
 }
 
 /**
@@ -39,10 +53,8 @@ export function boostByNeighbors<T extends RankedHit>(hits: readonly T[], neighb
   const flat = new Float32Array(n * dims);
   given.forEach((v, a) => {
     if (!has[a]) return;
-    let norm = 0;
-    for (let i = 0; i < dims; i++) norm += v![i]! * v![i]!;
-    norm = Math.sqrt(norm) || 1;
-    for (let i = 0; i < dims; i++) flat[a * dims + i] = v![i]! / norm;
+    flat.set(v!, a * dims);
+    normalize(flat.subarray(a * dims, (a + 1) * dims));
   });
   const cosines = new Float32Array(n * n);
   if (dims > 0) matmulTransB(flat, flat, n, n, dims, cosines);

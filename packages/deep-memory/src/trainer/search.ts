@@ -8,7 +8,7 @@ import type { TrainerContext } from "./context.js";
 import { embedQueries } from "./corpus.js";
 import type { ModelCache } from "./model-cache.js";
 import { defaultHybridFusion, denseOnly, type Fusion } from "../retrieval/fusion.js";
-import { withoutNeighbors } from "../retrieval/neighbor-boost.js";
+import { applicableFusion } from "../retrieval/neighbor-boost.js";
 import { fusedSearch } from "../retrieval/search-legs.js";
 import { evaluateInputSchema, searchInputSchema, type EvaluateInput, type SearchInput } from "./options.js";
 import { evaluateWithStore } from "./training.js";
@@ -142,14 +142,9 @@ export class Retrieval {
     return "reason" in loaded ? loaded : { ...loaded, modelRunId };
   }
 
-  /**
-   * A hybrid fusion needs keyword search: on a store without it (any more) the model searches dense-only. A neighbour
-   * boost needs the chunks' embeddings: on a store without `getEmbeddings` it is left out.
-   */
+  /** The fusion as this store can search it (a model trained on a store with more capabilities may outlive them). */
   applicable(fusion: Fusion): Fusion {
-    const { vectorStore } = this.ctx.config;
-    if (fusion.method !== "dense" && !vectorStore.textSearch) return denseOnly;
-    return vectorStore.getEmbeddings ? fusion : withoutNeighbors(fusion);
+    return applicableFusion(fusion, this.ctx.config.vectorStore);
   }
 
   private async loadModel(userId: string, runId: string): Promise<LoadedModel | { reason: string }> {

@@ -10,7 +10,7 @@ import type { VectorStore } from "../ports/vector-store.js";
 import { defaultHybridFusion, denseOnly, type Fusion } from "../retrieval/fusion.js";
 import { candidateDepth, chooseFusion, copiedQuestionsFusion, fusedRanking, fusionCandidates } from "../retrieval/fusion-selection.js";
 import { isCopiedQuestion, uncopiedRows } from "../retrieval/copied-questions.js";
-import { withoutNeighbors } from "../retrieval/neighbor-boost.js";
+import { applicableFusion } from "../retrieval/neighbor-boost.js";
 import { poolEmbeddings, searchLegs } from "../retrieval/search-legs.js";
 import { embedQueries, type EmbeddingCache } from "./corpus.js";
 import type { ResolvedTrainerOptions } from "./options.js";
@@ -155,7 +155,7 @@ export async function trainAndEvaluate(input: {
 
   // The fusion search applies with the model, chosen on validation questions the engine never trained on.
   // Its neighbour boost compares candidates' embeddings: a store that cannot return them searches without it.
-  const copiedFusion = input.vectorStore.getEmbeddings ? copiedQuestionsFusion : withoutNeighbors(copiedQuestionsFusion);
+  const copiedFusion = applicableFusion(copiedQuestionsFusion, input.vectorStore);
   const vectorOf = (id: string) => corpus[corpusIndex.get(id) ?? -1];
   let choice: Awaited<ReturnType<typeof chooseFusion>> = { fusion: tooFewToChoose ? copiedFusion : denseOnly, scores: [] };
   if (lexical && validation.length) {
