@@ -1,5 +1,6 @@
 import type { Chunk, SearchHit } from "../../domain/chunk.js";
 import { AbortedError, UpstreamError, ValidationError } from "../../errors/errors.js";
+import { requireChunkIds } from "../../errors/validation.js";
 import type {
   ChunkPage,
   GetEmbeddingsInput,
@@ -207,7 +208,7 @@ export class DeepLakeVectorStore implements VectorStore {
    * left out like ids the dataset lacks, never spliced into the query.
    */
   async getEmbeddings(input: GetEmbeddingsInput): Promise<Map<string, Float32Array>> {
-    if (!Array.isArray(input.ids) || !input.ids.every((i) => typeof i === "string")) throw new ValidationError("ids must be an array of strings");
+    requireChunkIds(input.ids);
     if (input.signal?.aborted) throw new AbortedError();
     const wanted = new Set(input.ids.filter(quotable));
     const found = new Map<string, Float32Array>();

@@ -1,6 +1,7 @@
 import type { SupabaseClient } from "@supabase/supabase-js";
 import type { Chunk, SearchHit } from "../../domain/chunk.js";
 import { AbortedError, UpstreamError, ValidationError } from "../../errors/errors.js";
+import { requireChunkIds } from "../../errors/validation.js";
 import { toStorableText } from "../../errors/storable-text.js";
 import type {
   ChunkPage,
@@ -64,6 +65,14 @@ function urlBatches(ids: readonly string[], budget: number): string[][] {
   }
   if (batch.length > 0) batches.push(batch);
   return batches;
+}
+
+/** `work` on each batch of the distinct ids short enough for a URL, `batchConcurrency` requests at a time; results in batch order. */
+async function perUrlBatch<T>(ids: readonly string[], work: (batch: string[]) => Promise<T>): Promise<T[]> {
+  const batches = urlBatches([...new Set(ids)], idsPerUrl);
+  const results: T[] = [];
+  for (let i = 0; i < batches.length; i += batchConcurrency) results.push(...(await Promise.all(batches.slice(i, i + batchConcurrency).map(work))));
+  return results;
 }
 
 /** Vector store failures are the host's provider failing: retry outages and rate limits, not bad requests. */
@@ -177,13 +186,8 @@ export class SupabaseVectorStore implements VectorStore {
    */
   async countChunks(input: CountChunksInput): Promise<number> {
     const total = await this.count(input.userId, null);
-    const batches = urlBatches([...new Set(input.excludeIds)], idsPerUrl);
-    let excluded = 0;
-    for (let i = 0; i < batches.length; i += batchConcurrency) {
-      const counts = await Promise.all(batches.slice(i, i + batchConcurrency).map((ids) => this.count(input.userId, ids)));
-      for (const n of counts) excluded += n;
-    }
-    return total - excluded;
+    const counts = await perUrlBatch(input.excludeIds, (ids) => this.count(input.userId, ids));
+    return total - counts.reduce((a, n) => a + n, 0);
   }
 
   /** Rows in the user's scope (among `ids` when given), without reading any. */
@@ -208,13 +212,10 @@ export class SupabaseVectorStore implements VectorStore {
    * Ids it does not hold are left out.
    */
   async getEmbeddings(input: GetEmbeddingsInput): Promise<Map<string, Float32Array>> {
-    if (!Array.isArray(input.ids) || !input.ids.every((id) => typeof id === "string")) throw new ValidationError("ids must be an array of strings");
+    requireChunkIds(input.ids);
     if (input.signal?.aborted) throw new AbortedError();
     const found = new Map<string, Float32Array>();
-    const batches = urlBatches([...new Set(input.ids)], idsPerUrl);
-    for (let i = 0; i < batches.length; i += batchConcurrency) {
-      await Promise.all(batches.slice(i, i + batchConcurrency).map((ids) => this.readEmbeddings(input.userId, ids, found, input.signal)));
-    }
+    await perUrlBatch(input.ids, (ids) => this.readEmbeddings(input.userId, ids, found, input.signal));
     return found;
   }
 

@@ -6,7 +6,7 @@ import { ValidationError } from "../../errors/errors.js";
 import type { ChunkPage, CountChunksInput, GetEmbeddingsInput, ListChunksInput, TextSearchInput, VectorSearchInput, VectorStore } from "../../ports/vector-store.js";
 import { normalize } from "../../evaluation/vector-math.js";
 import { Bm25Index, bm25OptionsSchema, type Bm25Options } from "../../retrieval/bm25-index.js";
-import { parseOrThrow } from "../../errors/validation.js";
+import { parseOrThrow, requireChunkIds } from "../../errors/validation.js";
 
 export interface InMemoryDocument {
   id: string;
@@ -158,7 +158,7 @@ export class InMemoryVectorStore implements VectorStore {
   }
 
   async getEmbeddings(input: GetEmbeddingsInput): Promise<Map<string, Float32Array>> {
-    if (!Array.isArray(input.ids) || !input.ids.every((id) => typeof id === "string")) throw new ValidationError("ids must be an array of strings");
+    requireChunkIds(input.ids);
     const out = new Map<string, Float32Array>();
     for (const id of input.ids) {
       const r = this.index.get(id);
